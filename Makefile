@@ -1,0 +1,28 @@
+# voicebot: the two commands of README.md are `make run` and `make test`.
+VENV := .venv
+BIN := $(VENV)/bin
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: setup run test lint lock clean
+
+setup:                       ## install system and Python packages, migrate and seed the database
+	scripts/setup.sh
+
+run: setup                   ## talk to the bot (text channel, demo bank; speech and SIP as they land)
+	$(BIN)/voicebot chat
+
+test: setup                  ## lint, then the whole test suite
+	$(BIN)/ruff check voicebot tests
+	$(BIN)/pytest
+
+lint:
+	$(BIN)/ruff check voicebot tests
+
+lock:                        ## re-freeze the resolved Python packages into requirements/lock.txt
+	( echo "# Resolved set of every Python package in .venv (pip freeze), used as constraints by scripts/setup.sh."; \
+	  echo "# Regenerate with: make lock"; \
+	  $(BIN)/pip freeze --exclude-editable | grep -v '^voicebot' ) > requirements/lock.txt
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

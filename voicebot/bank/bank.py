@@ -1,0 +1,437 @@
+"""Bank operations for every catalogue service.
+
+Each money movement runs in one database transaction together with an ``operations`` row
+keyed by the caller-supplied idempotency key: a replayed key returns the first result and
+moves nothing. Debits are conditional updates (``balance >= amount``) and the schema's CHECK
+constraints back them, so no balance can go negative even under concurrency.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from voicebot.bank.pins import verify_pin
+from voicebot.bank.schema import (
+    Account,
+    Bill,
+    Branch,
+    Card,
+    Credential,
+    Customer,
+    FxRate,
+    Holding,
+    Operation,
+    Payee,
+    Product,
+    Region,
+    ServiceRequest,
+    Transaction,
+)
+from voicebot.bank.views import (
+    AccountView,
+    AuthResult,
+    BankError,
+    BillView,
+    BranchView,
+    CardView,
+    PayeeView,
+    ProductView,
+    RegionView,
+    TxnView,
+)
+
+MAX_PIN_FAILURES = 3
+MAX_PHONE_TRANSFER_MINOR = 50_000_00  # per transaction, as phone banking limits are
+MAX_CREDIT_LIMIT_MINOR = 100_000_00
+MAX_INVEST_UNITS = 1_000_000
+
+
+def _now() -> datetime:
+    return datetime.now().replace(microsecond=0)
+
+
+class Bank:
+    """The bank back end over one SQLAlchemy engine. Knows nothing of calls."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = _now) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    # -- identification -------------------------------------------------------------
+    def authenticate(self, identifier: str, pin: str) -> AuthResult:
+        """Check a PIN; three wrong PINs lock phone-banking access for that identifier."""
+        with Session(self.engine) as s, s.begin():
+            cred = s.execute(select(Credential).where(Credential.identifier == identifier)
+                             .with_for_update()).scalar_one_or_none()
+            if cred is None:
+                return AuthResult("unknown")
+            if cred.locked:
+                return AuthResult("locked")
+            if not verify_pin(pin, cred.pin_hash):
+                cred.failed_pins += 1
+                if cred.failed_pins >= MAX_PIN_FAILURES:
+                    cred.locked = True
+                    return AuthResult("locked")
+                return AuthResult("wrong_pin", attempts_left=MAX_PIN_FAILURES - cred.failed_pins)
+            cred.failed_pins = 0
+            customer = s.get(Customer, cred.customer_id)
+            status = "ok" if cred.registered else "unregistered"
+            return AuthResult(status, customer.id, customer.kind, customer.home_area_code)
+
+    def register(self, card_number: str, account_number: str, pin: str) -> str:
+        """Self-service phone-banking registration with a card and a current account."""
+        with Session(self.engine) as s, s.begin():
+            cred = s.execute(select(Credential).where(Credential.identifier == card_number)
+                             .with_for_update()).scalar_one_or_none()
+            account = s.execute(select(Account).where(Account.number == account_number)).scalar_one_or_none()
+            if cred is None or account is None or account.customer_id != cred.customer_id:
+                raise BankError("not_matching")
+            if cred.locked:
+                raise BankError("locked")
+            if not verify_pin(pin, cred.pin_hash):
+                cred.failed_pins += 1
+                cred.locked = cred.failed_pins >= MAX_PIN_FAILURES
+                raise BankError("wrong_pin")
+            if cred.registered:
+                return "already"
+            cred.registered = True
+            cred.failed_pins = 0
+            s.add(ServiceRequest(kind="registration", customer_id=cred.customer_id,
+                                 created_at=self.clock()))
+            return "registered"
+
+    # -- enquiries --------------------------------------------------------------------
+    def accounts(self, customer_id: int) -> list[AccountView]:
+        with Session(self.engine) as s:
+            rows = s.execute(select(Account).where(Account.customer_id == customer_id)
+                             .order_by(Account.currency != "CNY", Account.id)).scalars()
+            return [AccountView(a.number, a.currency, a.kind, a.balance_minor) for a in rows]
+
+    def transactions(self, customer_id: int, *, start: datetime | None = None, end: datetime | None = None,
+                     only_unposted: bool = False, foreign: bool | None = None) -> list[TxnView]:
+        """Transactions of a customer's accounts, newest first."""
+        q = (select(Transaction, Account.currency).join(Account, Transaction.account_id == Account.id)
+             .where(Account.customer_id == customer_id).order_by(Transaction.booked_at.desc(),
+                                                                  Transaction.id.desc()))
+        if start is not None:
+            q = q.where(Transaction.booked_at >= start)
+        if end is not None:
+            q = q.where(Transaction.booked_at < end)
+        if only_unposted:
+            q = q.where(Transaction.in_passbook.is_(False))
+        if foreign is not None:
+            q = q.where((Account.currency != "CNY") if foreign else (Account.currency == "CNY"))
+        with Session(self.engine) as s:
+            return [TxnView(t.booked_at, t.amount_minor, cur, t.description) for t, cur in s.execute(q)]
+
+    def cards(self, customer_id: int) -> list[CardView]:
+        with Session(self.engine) as s:
+            rows = s.execute(select(Card).where(Card.customer_id == customer_id).order_by(Card.id)).scalars()
+            return [_card_view(c) for c in rows]
+
+    def card(self, number: str) -> CardView | None:
+        with Session(self.engine) as s:
+            c = s.execute(select(Card).where(Card.number == number)).scalar_one_or_none()
+            return _card_view(c) if c else None
+
+    def payees(self, customer_id: int) -> list[PayeeView]:
+        with Session(self.engine) as s:
+            rows = s.execute(select(Payee).where(Payee.customer_id == customer_id).order_by(Payee.id)).scalars()
+            return [PayeeView(p.id, {"en-US": p.alias_en, "zh-CN": p.alias_zh}, p.card_number, p.area_code)
+                    for p in rows]
+
+    def card_area(self, card_number: str) -> str | None:
+        """Home area code of the customer holding a card of this bank, else None."""
+        with Session(self.engine) as s:
+            return s.execute(select(Customer.home_area_code).join(Card, Card.customer_id == Customer.id)
+                             .where(Card.number == card_number)).scalar_one_or_none()
+
+    def bills_due(self, customer_id: int, bill_type: str) -> list[BillView]:
+        with Session(self.engine) as s:
+            rows = s.execute(select(Bill).where(Bill.customer_id == customer_id, Bill.bill_type == bill_type,
+                                                Bill.paid_at.is_(None)).order_by(Bill.due_on)).scalars()
+            return [BillView(b.id, b.bill_type, b.amount_minor, b.due_on) for b in rows]
+
+    def fx_rates(self) -> dict[str, Decimal]:
+        with Session(self.engine) as s:
+            return {r.currency: Decimal(r.cny_per_unit_micro) / 1_000_000
+                    for r in s.execute(select(FxRate).order_by(FxRate.currency)).scalars()}
+
+    def products(self, kind: str, customer_id: int | None = None) -> list[ProductView]:
+        with Session(self.engine) as s:
+            rows = s.execute(select(Product).where(Product.kind == kind).order_by(Product.code)).scalars().all()
+            held = {}
+            if customer_id is not None:
+                held = dict(s.execute(select(Holding.product_code, Holding.quantity)
+                                      .where(Holding.customer_id == customer_id)).all())
+            return [ProductView(p.code, p.kind, {"en-US": p.name_en, "zh-CN": p.name_zh}, p.price_minor,
+                                held.get(p.code, 0)) for p in rows]
+
+    def regions(self) -> dict[str, RegionView]:
+        with Session(self.engine) as s:
+            return {r.area_code: RegionView(r.area_code, {"en-US": r.name_en, "zh-CN": r.name_zh}, r.hosted)
+                    for r in s.execute(select(Region)).scalars()}
+
+    def branches(self, area_code: str) -> list[BranchView]:
+        with Session(self.engine) as s:
+            rows = s.execute(select(Branch).where(Branch.area_code == area_code).order_by(Branch.id)).scalars()
+            return [BranchView({"en-US": b.name_en, "zh-CN": b.name_zh},
+                               {"en-US": b.address_en, "zh-CN": b.address_zh},
+                               {"en-US": b.hours_en, "zh-CN": b.hours_zh}) for b in rows]
+
+    def fx_quote(self, currency: str, amount_minor: int) -> int:
+        """CNY minor units for ``amount_minor`` of ``currency`` at the mid rate, half-up to the fen."""
+        rate = self.fx_rates().get(currency)
+        if rate is None:
+            raise BankError("unknown_currency", currency=currency)
+        return int((Decimal(amount_minor) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+    # -- money movements ---------------------------------------------------------------
+    def transfer(self, key: str, customer_id: int, payee_card: str, amount_minor: int, scope: str) -> dict:
+        """Same-city transfer or remittance from the customer's CNY current account."""
+        _check_amount(amount_minor, MAX_PHONE_TRANSFER_MINOR)
+
+        def run(s: Session) -> dict:
+            src = _main_account(s, customer_id, "CNY")
+            card = s.execute(select(Card).where(Card.number == payee_card)).scalar_one_or_none()
+            if card is None or card.kind != "debit" or card.account_id is None or card.status != "active":
+                raise BankError("payee_unknown")
+            dst = s.get(Account, card.account_id)
+            if dst.id == src.id:
+                raise BankError("same_account")
+            _debit(s, src, amount_minor, "phone transfer out", key, self.clock())
+            _credit(s, dst, amount_minor, "phone transfer in", key, self.clock())
+            return {"amount_minor": amount_minor, "scope": scope, "payee_card_last4": payee_card[-4:]}
+
+        return self._once(key, "transfer", customer_id, run)
+
+    def pay_bill(self, key: str, customer_id: int, bill_id: int) -> dict:
+        def run(s: Session) -> dict:
+            bill = s.get(Bill, bill_id)
+            if bill is None or bill.customer_id != customer_id:
+                raise BankError("bill_unknown")
+            if bill.paid_at is not None:
+                raise BankError("bill_paid")
+            src = _main_account(s, customer_id, "CNY")
+            _debit(s, src, bill.amount_minor, f"{bill.bill_type} bill", key, self.clock())
+            bill.paid_at = self.clock()
+            return {"amount_minor": bill.amount_minor, "bill_type": bill.bill_type}
+
+        return self._once(key, "bill", customer_id, run)
+
+    def fx_trade(self, key: str, customer_id: int, side: str, currency: str, amount_minor: int) -> dict:
+        """Buy (CNY -> currency) or sell (currency -> CNY) at the mid rate."""
+        _check_amount(amount_minor, MAX_PHONE_TRANSFER_MINOR * 100)
+        cny_minor = self.fx_quote(currency, amount_minor)
+        _check_amount(cny_minor, MAX_PHONE_TRANSFER_MINOR)
+
+        def run(s: Session) -> dict:
+            cny = _main_account(s, customer_id, "CNY")
+            fx = _account(s, customer_id, currency) or _open_fx_account(s, customer_id, currency)
+            if side == "buy":
+                _debit(s, cny, cny_minor, f"buy {currency}", key, self.clock())
+                _credit(s, fx, amount_minor, f"buy {currency}", key, self.clock())
+            else:
+                _debit(s, fx, amount_minor, f"sell {currency}", key, self.clock())
+                _credit(s, cny, cny_minor, f"sell {currency}", key, self.clock())
+            return {"side": side, "currency": currency, "amount_minor": amount_minor, "cny_minor": cny_minor}
+
+        return self._once(key, "fx_trade", customer_id, run)
+
+    def invest(self, key: str, customer_id: int, side: str, product_code: str, units: int) -> dict:
+        if not 0 < units <= MAX_INVEST_UNITS:
+            raise BankError("bad_quantity")
+
+        def run(s: Session) -> dict:
+            product = s.get(Product, product_code)
+            if product is None:
+                raise BankError("product_unknown")
+            cost = product.price_minor * units
+            cny = _main_account(s, customer_id, "CNY")
+            holding = s.execute(select(Holding).where(Holding.customer_id == customer_id,
+                                                      Holding.product_code == product_code)).scalar_one_or_none()
+            if holding is None:
+                holding = Holding(customer_id=customer_id, product_code=product_code, quantity=0)
+                s.add(holding)
+                s.flush()
+            if side == "buy":
+                _debit(s, cny, cost, f"buy {product.code}", key, self.clock())
+                holding.quantity += units
+            else:
+                if holding.quantity < units:
+                    raise BankError("not_enough_units", held=holding.quantity)
+                holding.quantity -= units
+                _credit(s, cny, cost, f"sell {product.code}", key, self.clock())
+            return {"side": side, "product": product_code, "units": units, "cny_minor": cost}
+
+        return self._once(key, "invest", customer_id, run)
+
+    def repay_card(self, key: str, customer_id: int, card_number: str, amount_minor: int, currency: str) -> dict:
+        """Repay a credit card from the CNY current account; a foreign balance is bought with CNY."""
+        _check_amount(amount_minor, MAX_CREDIT_LIMIT_MINOR * 100)
+
+        def run(s: Session) -> dict:
+            card = _own_card(s, customer_id, card_number, "credit")
+            if currency == "CNY":
+                if amount_minor > card.owed_minor:
+                    raise BankError("more_than_owed", owed=card.owed_minor)
+                cny_minor = amount_minor
+                card.owed_minor -= amount_minor
+            else:
+                if currency != card.owed_fx_currency or amount_minor > card.owed_fx_minor:
+                    raise BankError("more_than_owed", owed=card.owed_fx_minor)
+                cny_minor = self.fx_quote(currency, amount_minor)
+                card.owed_fx_minor -= amount_minor
+            _debit(s, _main_account(s, customer_id, "CNY"), cny_minor, "credit card repayment", key, self.clock())
+            return {"currency": currency, "amount_minor": amount_minor, "cny_minor": cny_minor}
+
+        return self._once(key, "card_repay", customer_id, run)
+
+    # -- card requests ----------------------------------------------------------------
+    def report_loss(self, key: str, card_number: str, *, provisional: bool, customer_id: int | None) -> dict:
+        """Block a card; an unauthenticated (provisional) report holds it until a branch visit."""
+
+        def run(s: Session) -> dict:
+            card = s.execute(select(Card).where(Card.number == card_number).with_for_update()).scalar_one_or_none()
+            if card is None:
+                raise BankError("card_unknown")
+            if customer_id is not None and card.customer_id != customer_id:
+                raise BankError("card_not_yours")
+            if card.status in ("lost", "provisional_loss"):
+                return {"already": True, "card_last4": card_number[-4:], "status": card.status}
+            card.status = "provisional_loss" if provisional else "lost"
+            kind = "provisional_loss" if provisional else "loss_report"
+            expires = (self.clock() + timedelta(days=5)).date().isoformat() if provisional else None
+            s.add(ServiceRequest(kind=kind, customer_id=card.customer_id, card_id=card.id,
+                                 details=json.dumps({"expires": expires}), created_at=self.clock()))
+            return {"already": False, "card_last4": card_number[-4:], "status": card.status, "expires": expires}
+
+        return self._once(key, "report_loss", customer_id, run)
+
+    def activate_card(self, key: str, customer_id: int, card_number: str) -> dict:
+        def run(s: Session) -> dict:
+            card = _own_card(s, customer_id, card_number)
+            if card.status == "active":
+                return {"already": True}
+            if card.status != "inactive":
+                raise BankError("card_blocked", status=card.status)
+            card.status = "active"
+            return {"already": False}
+
+        return self._once(key, "card_activate", customer_id, run)
+
+    def request(self, key: str, kind: str, customer_id: int, card_number: str | None = None,
+                **details: object) -> dict:
+        """Record a card application or replacement request; returns its reference number."""
+
+        def run(s: Session) -> dict:
+            card_id = _own_card(s, customer_id, card_number).id if card_number else None
+            req = ServiceRequest(kind=kind, customer_id=customer_id, card_id=card_id,
+                                 details=json.dumps(details), created_at=self.clock())
+            s.add(req)
+            s.flush()
+            return {"reference": f"{req.id:08d}"}
+
+        return self._once(key, kind, customer_id, run)
+
+    def set_credit_limit(self, key: str, customer_id: int, card_number: str, limit_minor: int) -> dict:
+        def run(s: Session) -> dict:
+            card = _own_card(s, customer_id, card_number, "credit")
+            if limit_minor > MAX_CREDIT_LIMIT_MINOR:
+                raise BankError("limit_too_high", max=MAX_CREDIT_LIMIT_MINOR)
+            if limit_minor < max(card.owed_minor, 100_00):
+                raise BankError("limit_too_low", min=max(card.owed_minor, 100_00))
+            old, card.credit_limit_minor = card.credit_limit_minor, limit_minor
+            s.add(ServiceRequest(kind="limit_change", customer_id=customer_id, card_id=card.id,
+                                 details=json.dumps({"old": old, "new": limit_minor}), created_at=self.clock()))
+            return {"old_minor": old, "new_minor": limit_minor}
+
+        return self._once(key, "card_limit", customer_id, run)
+
+    # -- the idempotent transaction ----------------------------------------------------
+    def _once(self, key: str, kind: str, customer_id: int | None, run: Callable[[Session], dict]) -> dict:
+        """Run ``run`` and record its result under ``key`` in one transaction, at most once."""
+        if not key:
+            raise ValueError("an idempotency key is required")
+        try:
+            with Session(self.engine) as s, s.begin():
+                done = s.get(Operation, key)
+                if done is not None:
+                    return {**json.loads(done.result), "replayed": True}
+                result = run(s)
+                s.add(Operation(key=key, kind=kind, customer_id=customer_id, created_at=self.clock(),
+                                result=json.dumps(result)))
+        except IntegrityError:
+            # Another worker committed the same key first, or a CHECK refused an overdraft.
+            with Session(self.engine) as s:
+                done = s.get(Operation, key)
+                if done is None:
+                    raise BankError("insufficient_funds") from None
+                return {**json.loads(done.result), "replayed": True}
+        return {**result, "replayed": False}
+
+
+def _check_amount(amount_minor: int, maximum: int) -> None:
+    if amount_minor <= 0:
+        raise BankError("amount_not_positive")
+    if amount_minor > maximum:
+        raise BankError("amount_over_limit", limit=maximum)
+
+
+def _account(s: Session, customer_id: int, currency: str) -> Account | None:
+    return s.execute(select(Account).where(Account.customer_id == customer_id, Account.currency == currency)
+                     .order_by(Account.id)).scalars().first()
+
+
+def _main_account(s: Session, customer_id: int, currency: str) -> Account:
+    account = _account(s, customer_id, currency)
+    if account is None:
+        raise BankError("no_account", currency=currency)
+    return account
+
+
+def _open_fx_account(s: Session, customer_id: int, currency: str) -> Account:
+    base = _main_account(s, customer_id, "CNY").number
+    account = Account(number=f"{base[:-3]}{currency}"[:19], customer_id=customer_id, currency=currency,
+                      kind="fx", balance_minor=0)
+    s.add(account)
+    s.flush()
+    return account
+
+
+def _own_card(s: Session, customer_id: int, number: str, kind: str | None = None) -> Card:
+    card = s.execute(select(Card).where(Card.number == number).with_for_update()).scalar_one_or_none()
+    if card is None or card.customer_id != customer_id or (kind and card.kind != kind):
+        raise BankError("card_not_yours")
+    return card
+
+
+def _debit(s: Session, account: Account, amount_minor: int, what: str, key: str, at: datetime) -> None:
+    moved = s.execute(update(Account).where(Account.id == account.id, Account.balance_minor >= amount_minor)
+                      .values(balance_minor=Account.balance_minor - amount_minor)
+                      .execution_options(synchronize_session=False)).rowcount
+    if moved != 1:
+        raise BankError("insufficient_funds")
+    s.add(Transaction(account_id=account.id, booked_at=at,
+                      amount_minor=-amount_minor, description=what, in_passbook=False, operation_key=key))
+
+
+def _credit(s: Session, account: Account, amount_minor: int, what: str, key: str, at: datetime) -> None:
+    s.execute(update(Account).where(Account.id == account.id)
+              .values(balance_minor=Account.balance_minor + amount_minor)
+              .execution_options(synchronize_session=False))
+    s.add(Transaction(account_id=account.id, booked_at=at,
+                      amount_minor=amount_minor, description=what, in_passbook=False, operation_key=key))
+
+
+def _card_view(c: Card) -> CardView:
+    return CardView(c.number, c.kind, c.status, c.customer_id, c.credit_limit_minor, c.owed_minor,
+                    c.owed_fx_currency, c.owed_fx_minor)

@@ -1,0 +1,182 @@
+"""Database tables of the bank back end (SQLAlchemy 1.4 with the 2.0-style API).
+
+Money columns hold integer minor units and end in ``_minor``; a CHECK keeps every balance
+at or above zero, so even a bug cannot leave an account overdrawn.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+Base = declarative_base(metadata=metadata)
+
+
+class Region(Base):
+    __tablename__ = "regions"
+    area_code = Column(String(4), primary_key=True)
+    name_en = Column(String(64), nullable=False)
+    name_zh = Column(String(64), nullable=False)
+    hosted = Column(Boolean, nullable=False, default=False)  # automated service run centrally
+
+
+class Branch(Base):
+    __tablename__ = "branches"
+    id = Column(Integer, primary_key=True)
+    area_code = Column(String(4), ForeignKey("regions.area_code"), nullable=False, index=True)
+    name_en = Column(String(128), nullable=False)
+    name_zh = Column(String(128), nullable=False)
+    address_en = Column(String(256), nullable=False)
+    address_zh = Column(String(256), nullable=False)
+    hours_en = Column(String(128), nullable=False)
+    hours_zh = Column(String(128), nullable=False)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(16), nullable=False)  # personal | corporate
+    name = Column(String(128), nullable=False)
+    home_area_code = Column(String(4), ForeignKey("regions.area_code"), nullable=False)
+
+
+class Credential(Base):
+    """What a caller identifies with on the keypad (card or account number) and its PIN."""
+
+    __tablename__ = "credentials"
+    id = Column(Integer, primary_key=True)
+    identifier = Column(String(19), nullable=False, unique=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False)
+    pin_hash = Column(String(200), nullable=False)
+    failed_pins = Column(Integer, nullable=False, default=0)
+    locked = Column(Boolean, nullable=False, default=False)
+    registered = Column(Boolean, nullable=False, default=False)  # phone banking enabled
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (CheckConstraint("balance_minor >= 0", name="balance_not_negative"),)
+    id = Column(Integer, primary_key=True)
+    number = Column(String(19), nullable=False, unique=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    currency = Column(String(3), nullable=False)
+    kind = Column(String(16), nullable=False)  # current | fx | corporate
+    balance_minor = Column(Integer, nullable=False, default=0)
+
+
+class Card(Base):
+    __tablename__ = "cards"
+    __table_args__ = (
+        CheckConstraint("owed_minor >= 0", name="owed_not_negative"),
+        CheckConstraint("owed_fx_minor >= 0", name="owed_fx_not_negative"),
+    )
+    id = Column(Integer, primary_key=True)
+    number = Column(String(19), nullable=False, unique=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    kind = Column(String(8), nullable=False)  # debit | credit
+    status = Column(String(16), nullable=False, default="active")
+    account_id = Column(Integer, ForeignKey("accounts.id"))  # debit card's main account
+    credit_limit_minor = Column(Integer, nullable=False, default=0)
+    owed_minor = Column(Integer, nullable=False, default=0)  # CNY owed on a credit card
+    owed_fx_currency = Column(String(3))
+    owed_fx_minor = Column(Integer, nullable=False, default=0)  # foreign-currency balance owed
+
+
+class Transaction(Base):
+    __tablename__ = "transactions"
+    id = Column(Integer, primary_key=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False, index=True)
+    booked_at = Column(DateTime, nullable=False)
+    amount_minor = Column(Integer, nullable=False)  # signed: credit > 0, debit < 0
+    description = Column(String(128), nullable=False)
+    in_passbook = Column(Boolean, nullable=False, default=True)
+    operation_key = Column(String(128), index=True)
+
+
+class Payee(Base):
+    __tablename__ = "payees"
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    alias_en = Column(String(64), nullable=False)
+    alias_zh = Column(String(64), nullable=False)
+    card_number = Column(String(19), nullable=False)
+    area_code = Column(String(4), ForeignKey("regions.area_code"), nullable=False)
+
+
+class Bill(Base):
+    __tablename__ = "bills"
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    bill_type = Column(String(16), nullable=False)
+    amount_minor = Column(Integer, nullable=False)
+    due_on = Column(Date, nullable=False)
+    paid_at = Column(DateTime)
+
+
+class FxRate(Base):
+    __tablename__ = "fx_rates"
+    currency = Column(String(3), primary_key=True)
+    cny_per_unit_micro = Column(Integer, nullable=False)  # mid rate x 1,000,000
+
+
+class Product(Base):
+    __tablename__ = "products"
+    code = Column(String(16), primary_key=True)
+    kind = Column(String(8), nullable=False, index=True)  # stock | fund | bond | gold
+    name_en = Column(String(64), nullable=False)
+    name_zh = Column(String(64), nullable=False)
+    price_minor = Column(Integer, nullable=False)  # CNY per unit
+
+
+class Holding(Base):
+    __tablename__ = "holdings"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "product_code"),
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+    )
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False)
+    product_code = Column(String(16), ForeignKey("products.code"), nullable=False)
+    quantity = Column(Integer, nullable=False, default=0)
+
+
+class Operation(Base):
+    """One row per money movement or request, keyed by its idempotency key."""
+
+    __tablename__ = "operations"
+    key = Column(String(128), primary_key=True)
+    kind = Column(String(32), nullable=False)
+    customer_id = Column(Integer, ForeignKey("customers.id"))
+    created_at = Column(DateTime, nullable=False)
+    result = Column(Text, nullable=False)  # JSON of the outcome, returned again on replay
+
+
+class ServiceRequest(Base):
+    """Non-monetary requests: card applications, replacements, loss reports, limit changes."""
+
+    __tablename__ = "service_requests"
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(32), nullable=False)
+    customer_id = Column(Integer, ForeignKey("customers.id"))
+    card_id = Column(Integer, ForeignKey("cards.id"))
+    details = Column(Text, nullable=False, default="{}")
+    created_at = Column(DateTime, nullable=False)

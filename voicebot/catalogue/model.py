@@ -1,0 +1,52 @@
+"""Types of the declarative service catalogue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Text = dict[str, str]  # language -> wording
+
+
+@dataclass(frozen=True)
+class Service:
+    """One service the line offers, reachable by keys and by speech.
+
+    ``paths`` are full key paths from the entry menu (a service may sit in several
+    menus); ``handler`` names the dialog flow that serves it; ``params`` are fixed
+    arguments for that flow (e.g. which bill type).
+    """
+
+    id: str
+    label: Text
+    handler: str
+    paths: tuple[str, ...] = ()
+    auth: bool = True
+    moves_money: bool = False
+    params: dict[str, str] = field(default_factory=dict)
+    keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A menu node that only leads to other nodes (e.g. "1 2" transfers)."""
+
+    path: str
+    label: Text
+    keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A conversation-level id with no key path (affirm, goodbye, ...)."""
+
+    id: str
+    keywords: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class AgentReason:
+    """A reason a caller asks for a human agent; the agent menu is built from these."""
+
+    id: str
+    key: str
+    label: Text

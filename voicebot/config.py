@@ -1,0 +1,71 @@
+"""Configuration: config/voicebot.toml (or --config / VOICEBOT_CONFIG), then environment overrides."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from voicebot.dialog.context import DialogSettings
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_DIR / "config" / "voicebot.toml"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says what to fix."""
+
+
+@dataclass
+class Config:
+    db_url: str = "sqlite:///var/voicebot.db"
+    language: str = "en-US"
+    region: str = "010"
+    log_file: str = "var/log/voicebot.log"
+    log_level: str = "INFO"
+    dialog: DialogSettings = field(default_factory=DialogSettings)
+    base_dir: Path = PROJECT_DIR
+
+    def path(self, value: str) -> Path:
+        p = Path(value)
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def database_url(self) -> str:
+        """The URL with a relative SQLite path resolved against the project folder."""
+        prefix = "sqlite:///"
+        rest = self.db_url[len(prefix):]
+        if self.db_url.startswith(prefix) and not rest.startswith("/") and ":memory:" not in rest:
+            return prefix + str(self.path(rest))
+        return self.db_url
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    path = Path(path or os.environ.get("VOICEBOT_CONFIG") or DEFAULT_CONFIG)
+    data: dict = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+    elif path != DEFAULT_CONFIG:
+        raise ConfigError(f"configuration file not found: {path}")
+    db, dialog, logging_ = data.get("database", {}), data.get("dialog", {}), data.get("logging", {})
+    defaults = DialogSettings()
+    cfg = Config(
+        db_url=os.environ.get("VOICEBOT_DB_URL", db.get("url", Config.db_url)),
+        language=dialog.get("default_language", "en-US"),
+        region=os.environ.get("VOICEBOT_REGION", dialog.get("default_region", "010")),
+        log_file=os.environ.get("VOICEBOT_LOG_FILE", logging_.get("file", Config.log_file)),
+        log_level=logging_.get("level", "INFO"),
+        dialog=DialogSettings(
+            agent_uri=dialog.get("agent_uri", defaults.agent_uri),
+            min_confidence=float(dialog.get("min_confidence", defaults.min_confidence)),
+            min_confidence_money=float(dialog.get("min_confidence_money", defaults.min_confidence_money)),
+        ),
+        base_dir=path.parent.parent if path.exists() else PROJECT_DIR,
+    )
+    if cfg.language not in ("en-US", "zh-CN"):
+        raise ConfigError(f"default_language must be en-US or zh-CN, not {cfg.language!r}")
+    return cfg

@@ -1,0 +1,118 @@
+"""Per-call state the flows share: language, region, who the caller is, what was done."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from voicebot.bank.bank import Bank
+from voicebot.bank.views import AuthResult
+from voicebot.catalogue import Catalogue
+from voicebot.dialog import prompts
+from voicebot.dialog.actions import Action, Hangup, Say, ServiceResult, Transfer
+from voicebot.nlu.parser import NluResult, Parser
+
+log = logging.getLogger("voicebot.dialog")
+
+
+@dataclass
+class CallRecord:
+    """What the CDR says about a call; filled in as the call goes."""
+
+    call_id: str
+    caller: str | None
+    language: str
+    region: str
+    started_at: datetime = field(default_factory=lambda: datetime.now().astimezone())
+    ended_at: datetime | None = None
+    services: list[str] = field(default_factory=list)
+    intents: list[dict[str, Any]] = field(default_factory=list)
+    outcome: str | None = None
+    transfer_target: str | None = None
+    transfer_reason: str | None = None
+    agent_answer_s: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "call_id": self.call_id, "started_at": self.started_at.isoformat(),
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None, "caller": self.caller,
+            "language": self.language, "region": self.region, "services": self.services,
+            "intents": self.intents, "outcome": self.outcome, "transfer_target": self.transfer_target,
+            "transfer_reason": self.transfer_reason, "agent_answer_s": self.agent_answer_s,
+        }
+
+
+@dataclass
+class DialogSettings:
+    """Dialog policy: agent addresses and how sure the NLU must be before acting."""
+
+    agent_uri: str = "sip:agents-{region}@127.0.0.1"
+    min_confidence: float = 0.6
+    min_confidence_money: float = 0.8
+    max_failures: int = 3
+
+
+class CallContext:
+    """Everything a flow may use; flows speak through ``say`` and end through ``transfer``."""
+
+    def __init__(self, bank: Bank, nlu: Parser | None, cat: Catalogue, settings: DialogSettings, *,
+                 lang: str, region: str, call_id: str | None, caller: str | None) -> None:
+        self.bank = bank
+        self.nlu = nlu
+        self.cat = cat
+        self.settings = settings
+        self.lang = lang
+        self.region = region
+        self.call_id = call_id or uuid.uuid4().hex
+        self.customer: AuthResult | None = None
+        self.identifier: str | None = None  # card/account number used to log in (never logged whole)
+        self.slots: dict[str, Any] = {}
+        self.next_menu: str | None = None  # a flow may send the caller to a menu instead of "anything else"
+        self.last_nlu: NluResult | None = None
+        self.out: list[Action] = []
+        self.ended = False
+        self.record = CallRecord(self.call_id, caller, lang, region)
+        self._ops = 0
+
+    def t(self, name: str, /, **values: object) -> str:
+        return prompts.text(name, self.lang, **values)
+
+    def say(self, name: str, /, **values: object) -> None:
+        self.out.append(Say(self.t(name, **values)))
+
+    def say_text(self, text: str) -> None:
+        self.out.append(Say(text))
+
+    def done(self, service_id: str, status: str, **details: Any) -> None:
+        self.out.append(ServiceResult(service_id, status, details))
+        if status != "cancelled":
+            self.record.services.append(service_id)
+        log.info("call=%s service=%s status=%s", self.call_id, service_id, status)
+
+    def transfer(self, reason: str) -> None:
+        target = self.settings.agent_uri.format(region=self.region, reason=reason)
+        self.out.append(Transfer(target, reason))
+        self.record.outcome = "transferred"
+        self.record.transfer_target = target
+        self.record.transfer_reason = reason
+        self.ended = True
+        log.info("call=%s transfer reason=%s target=%s", self.call_id, reason, target)
+
+    def hangup(self) -> None:
+        self.out.append(Hangup())
+        self.ended = True
+
+    def op_key(self, what: str) -> str:
+        """A deterministic idempotency key: the same call replayed confirms the same keys."""
+        self._ops += 1
+        return f"{self.call_id}:{self._ops}:{what}"
+
+    def take_slot(self, name: str) -> Any:
+        return self.slots.pop(name, None)
+
+    def flush(self) -> list[Action]:
+        out, self.out = self.out, []
+        return out

@@ -1,0 +1,398 @@
+"""The dialog engine: one instance per call, channel-independent and deterministic.
+
+It consumes events (speech text, keys, no-input, hang-up) and returns actions (say, collect,
+service, transfer, hangup). Catalogue menus are walked here; each service runs as a flow
+generator (``voicebot.dialog.flows``). Rules every step obeys live here too: ``*`` repeats,
+``#`` goes back, PINs are keypad-only, two failures fall back to keys, a third goes to an agent.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+from typing import Any
+
+from voicebot.bank.bank import Bank
+from voicebot.catalogue import BACK_KEY, CORPORATE, LANGUAGE_KEY, PERSONAL, REPEAT_KEY, Catalogue, Service
+from voicebot.catalogue import catalogue as default_catalogue
+from voicebot.dialog.actions import Action, Collect, Say
+from voicebot.dialog.ask import Ask
+from voicebot.dialog.context import CallContext, CallRecord, DialogSettings
+from voicebot.dialog.events import Event, HangUp, Keys, NoInput, Speech
+from voicebot.dialog.flows import Flow, handler
+from voicebot.dialog.flows.common import authenticate
+from voicebot.dialog.inputs import from_keys, from_speech, spoken_period
+from voicebot.nlu.numbers import parse_amount
+from voicebot.nlu.parser import NluResult, Parser
+from voicebot.redact import mask_cards
+
+log = logging.getLogger("voicebot.dialog")
+
+_BAD_ENTRY = {"card_number": "bad_card", "account_number": "bad_card", "pin": "bad_pin", "amount": "bad_amount",
+              "date": "bad_date", "area_code": "bad_area_code"}
+_SECRET_STEPS = ("pin",)
+
+
+class DialogEngine:
+    """Serves one call. ``start()`` greets; ``handle(event)`` answers each caller event."""
+
+    def __init__(self, bank: Bank, nlu: Parser | None = None, *, lang: str = "en-US", region: str = "010",
+                 call_id: str | None = None, caller: str | None = None, settings: DialogSettings | None = None,
+                 cat: Catalogue | None = None) -> None:
+        self.cat = cat or default_catalogue()
+        self.ctx = CallContext(bank, nlu, self.cat, settings or DialogSettings(), lang=lang, region=region,
+                               call_id=call_id, caller=caller)
+        self.mode = "menu"  # menu | flow | after
+        self.menu_path = ""
+        self.flow: Flow | None = None
+        self.service: Service | None = None
+        self.ask: Ask | None = None
+        self.failures = 0
+        self.keypad_only = False
+        self.last_turn: list[Action] = []
+        self.failed = False
+
+    # -- public --------------------------------------------------------------------------
+    @property
+    def ended(self) -> bool:
+        return self.ctx.ended
+
+    @property
+    def expecting(self) -> str | None:
+        """What the bot waits for now (channels use it, e.g. to gather digits until '#')."""
+        return None if self.ended or self.ask is None else self.ask.expect
+
+    @property
+    def record(self) -> CallRecord:
+        return self.ctx.record
+
+    def start(self) -> list[Action]:
+        log.info("call=%s start lang=%s region=%s", self.ctx.call_id, self.ctx.lang, self.ctx.region)
+        self.ctx.say("greeting")
+        self._show_menu("")
+        return self._finish()
+
+    def handle(self, event: Event) -> list[Action]:
+        if self.ended:
+            return []
+        self._log_event(event)
+        try:
+            self._dispatch(event)
+        except Exception:  # a bug or a database outage must not drop the caller
+            log.exception("call=%s error while handling %s", self.ctx.call_id, type(event).__name__)
+            self._system_error()
+        return self._finish()
+
+    def close(self) -> CallRecord:
+        """Finish the call record (outcome, end time) once the call is over."""
+        from datetime import datetime
+
+        rec = self.ctx.record
+        rec.ended_at = rec.ended_at or datetime.now().astimezone()
+        rec.language = self.ctx.lang
+        if self.failed:
+            rec.outcome = "failed"
+        elif rec.outcome is None:
+            rec.outcome = "self_service" if rec.services else "abandoned"
+        return rec
+
+    # -- events --------------------------------------------------------------------------
+    def _dispatch(self, event: Event) -> None:
+        if isinstance(event, HangUp):
+            self._cancel_flow(report=False)
+            self.ctx.ended = True
+        elif isinstance(event, NoInput):
+            self._fail("no_input")
+        elif isinstance(event, Keys):
+            self._on_keys(re.sub(r"[^0-9*#]", "", event.digits))
+        elif isinstance(event, Speech):
+            self._on_speech(event.text.strip())
+
+    def _on_keys(self, digits: str) -> None:
+        ask = self.ask
+        if not digits:
+            self._fail("no_match")
+            return
+        if digits[0] == REPEAT_KEY and (len(digits) == 1 or ask.expect in ("menu", "confirm")):
+            self._repeat()
+        elif digits[0] == BACK_KEY and (len(digits) == 1 or ask.expect in ("menu", "confirm")):
+            self._back()
+        elif ask.expect in ("menu", "confirm"):
+            key = digits[0]
+            if key not in ask.options:
+                self._fail("no_match", self.ctx.t("invalid_key", key=key))
+                return
+            self._accept(ask.options[key])
+        else:
+            value = from_keys(ask, digits.rstrip(BACK_KEY), self.ctx.bank.clock().date())
+            if value is None:
+                self._fail("no_match", self.ctx.t(_BAD_ENTRY.get(ask.expect, "no_match")))
+            else:
+                self._validated(value)
+            return
+        rest = digits[1:]
+        if rest and not self.ended:  # keys typed ahead feed the next prompt
+            self._on_keys(rest)
+
+    def _on_speech(self, text: str) -> None:
+        ask = self.ask
+        if not text:
+            self._fail("no_match")
+            return
+        if ask.expect in _SECRET_STEPS:  # never parsed, never recorded
+            self._fail("no_match", self.ctx.t("pin_by_keypad"))
+            return
+        if self.keypad_only:
+            self._fail("no_match", self.ctx.t("nlu_down"))
+            return
+        nlu = self._understand(text)
+        if nlu is None:
+            return
+        value = from_speech(ask, text, nlu, self.ctx.bank.clock().date())
+        if value is not None:
+            self._validated(value)
+        elif not self._global_intent(nlu, text):
+            self._fail("no_match")
+
+    def _understand(self, text: str) -> NluResult | None:
+        if self.ctx.nlu is None:
+            self._nlu_down()
+            return None
+        try:
+            result = self.ctx.nlu.parse(text, self.ctx.lang)
+        except Exception as exc:  # NLU down or broken: the call goes on by keys
+            log.warning("call=%s nlu unavailable: %s", self.ctx.call_id, exc)
+            self._nlu_down()
+            return None
+        self.ctx.record.intents.append({"intent": result.intent, "confidence": round(result.confidence, 4),
+                                        "service": result.service})
+        self.ctx.last_nlu = result
+        return result
+
+    def _nlu_down(self) -> None:
+        self.keypad_only = True
+        self.ctx.say("nlu_down")
+        self._present(self.ask, keypad=True)
+
+    def _global_intent(self, nlu: NluResult, text: str) -> bool:
+        """Conversation intents and service requests valid at any step; False if none applies."""
+        settings = self.ctx.settings
+        if nlu.confidence < settings.min_confidence:
+            return False
+        simple = {"repeat": self._repeat, "back": self._back, "main_menu": self._main_menu,
+                  "goodbye": self._goodbye, "switch_language": self._switch_language,
+                  "greet": lambda: self._present(self.ask)}
+        if nlu.intent in simple:
+            simple[nlu.intent]()
+            return True
+        if self.mode == "after" and nlu.intent in ("affirm", "deny"):
+            if nlu.intent == "affirm":
+                self.ctx.say("what_else")
+                self._main_menu()
+            else:
+                self._goodbye()
+            return True
+        service = self.cat.by_id.get(nlu.service or "")
+        if service is None:
+            return False
+        needed = settings.min_confidence_money if service.moves_money else settings.min_confidence
+        if nlu.confidence < needed or (self.mode == "flow" and self.service is service):
+            return False
+        self._start_service(service, nlu, text)
+        return True
+
+    # -- steps ---------------------------------------------------------------------------
+    def _validated(self, value: Any) -> None:
+        error = self.ask.validate(value) if self.ask.validate else None
+        if error:
+            self._fail("no_match", error)
+        else:
+            self._accept(value)
+
+    def _accept(self, value: Any) -> None:
+        if self.mode == "flow":
+            self._advance(value)
+        elif self.mode == "after":
+            {"main_menu": self._main_menu, "goodbye": self._goodbye,
+             "agent": lambda: self._start_service(self.cat.by_id["agent"])}[value]()
+        elif value == "switch_language":
+            self._switch_language()
+        elif value.group is not None:
+            self._show_menu(value.path)
+        else:
+            self._start_service(value.service)
+
+    def _fail(self, kind: str, message: str | None = None) -> None:
+        self.failures += 1
+        if self.failures >= self.ctx.settings.max_failures:
+            step = self.ask.step if self.ask else "unknown"
+            self.ctx.say("too_many_failures")
+            self._cancel_flow()
+            self.ctx.transfer(f"{kind}:{step}")
+            return
+        self.ctx.say_text(message or self.ctx.t(kind))
+        self._present(self.ask, keypad=self.failures >= 2)
+
+    def _present(self, ask: Ask, keypad: bool = False) -> None:
+        if keypad or self.keypad_only:
+            self.ctx.say_text(f"{self.ctx.t('keypad_only')} {ask.keypad}")
+        else:
+            self.ctx.say_text(ask.prompt)
+        self.ctx.out.append(Collect(ask.expect))
+
+    def _repeat(self) -> None:
+        replay = [a for a in self.last_turn if isinstance(a, Say | Collect)]
+        if replay:
+            self.ctx.out.extend(replay)
+        else:
+            self._present(self.ask)
+
+    # -- menus ---------------------------------------------------------------------------
+    def _show_menu(self, path: str) -> None:
+        self.mode, self.menu_path, self.failures = "menu", path, 0
+        self.ask = self._menu_ask(path)
+        self._present(self.ask)
+
+    def _menu_ask(self, path: str) -> Ask:
+        t, lang = self.ctx.t, self.ctx.lang
+        kids = self.cat.children(path)
+        options: dict[str, Any] = dict(kids)
+        lines = [t("menu_item", label=node.label(lang), key=key) for key, node in kids]
+        if path == "":
+            options[LANGUAGE_KEY] = "switch_language"
+            lines.insert(len(lines) - 1, t("menu_language", key=LANGUAGE_KEY))
+        listing = " ".join(lines) + (f" {t('menu_nav')}" if path else "")
+        words = {key: node.group.keywords.get(lang, ()) for key, node in kids if node.group is not None}
+        return Ask("menu", f"{t('menu_speak')} {listing}", listing, options=options, words=words,
+                   step=f"menu:{path or 'main'}")
+
+    def _back(self) -> None:
+        if self.mode == "flow":
+            self._cancel_flow()
+            self._show_menu(self.menu_path)
+        elif self.mode == "menu" and self.menu_path:
+            self._show_menu(self.menu_path[:-1])
+        else:
+            self._show_menu(self.menu_path)
+
+    def _main_menu(self) -> None:
+        self._cancel_flow()
+        customer = self.ctx.customer
+        home = "" if customer is None else (CORPORATE if customer.kind == "corporate" else PERSONAL)
+        self._show_menu(home)
+
+    def _switch_language(self) -> None:
+        self._cancel_flow()
+        self.ctx.lang = "zh-CN" if self.ctx.lang == "en-US" else "en-US"
+        self.ctx.say("language_switched")
+        self._show_menu(self.menu_path)
+
+    def _goodbye(self) -> None:
+        self._cancel_flow()
+        self.ctx.say("goodbye")
+        self.ctx.hangup()
+
+    # -- services ------------------------------------------------------------------------
+    def _start_service(self, service: Service, nlu: NluResult | None = None, text: str = "") -> None:
+        self._cancel_flow()
+        self.ctx.slots = _slots(nlu, text, self.ctx.bank.clock().date()) if nlu else {}
+        corporate = self.menu_path.startswith(CORPORATE) or (
+            self.ctx.customer is not None and self.ctx.customer.kind == "corporate")
+        if corporate and service.auth and not any(p.startswith(CORPORATE) for p in service.paths):
+            self.ctx.say("not_for_segment", label=service.label[self.ctx.lang])
+            self._after_service()
+            return
+        log.info("call=%s service=%s start", self.ctx.call_id, service.id)
+        self.mode, self.service = "flow", service
+        self.flow = self._run(service, corporate)
+        self._advance(None, first=True)
+
+    def _run(self, service: Service, corporate: bool) -> Flow:
+        if service.auth and self.ctx.customer is None:
+            identified = yield from authenticate(self.ctx, corporate)
+            if not identified:
+                if not self.ended:
+                    self.ctx.done(service.id, "failed", error="not_identified")
+                return
+        flow = handler(service.handler)(self.ctx, service)
+        if inspect.isgenerator(flow):
+            yield from flow
+
+    def _advance(self, value: Any, first: bool = False) -> None:
+        try:
+            ask = next(self.flow) if first else self.flow.send(value)
+        except StopIteration:
+            self.flow, self.service = None, None
+            self._after_service()
+            return
+        self.ask, self.failures = ask, 0
+        self._present(ask)
+
+    def _after_service(self) -> None:
+        self.flow, self.service = None, None
+        if self.ended:
+            return
+        if self.ctx.next_menu is not None:
+            path, self.ctx.next_menu = self.ctx.next_menu, None
+            self._show_menu(path)
+            return
+        self.mode, self.failures = "after", 0
+        self.ask = Ask("menu", self.ctx.t("anything_else"),
+                       options={"1": "main_menu", "0": "agent", "2": "goodbye"},
+                       words={"1": ("main menu", "主菜单"), "2": ("goodbye", "bye", "再见", "结束")},
+                       step="anything_else")
+        self._present(self.ask)
+
+    def _cancel_flow(self, report: bool = True) -> None:
+        if self.flow is not None:
+            self.flow.close()
+            if report and self.service is not None:
+                self.ctx.done(self.service.id, "cancelled")
+        self.flow, self.service = None, None
+
+    def _system_error(self) -> None:
+        self.failed = True
+        try:
+            self._cancel_flow(report=False)
+        except Exception:
+            log.exception("call=%s error while cancelling", self.ctx.call_id)
+        self.flow = None
+        self.ctx.say("system_error")
+        self.ctx.transfer("system_error")
+
+    def _finish(self) -> list[Action]:
+        out = self.ctx.flush()
+        spoken = [a for a in out if isinstance(a, Say | Collect)]
+        if spoken and any(isinstance(a, Collect) for a in spoken):
+            self.last_turn = spoken
+        return out
+
+    def _log_event(self, event: Event) -> None:
+        step = self.ask.step if self.ask else "-"
+        if isinstance(event, Keys):
+            shown = f"<{len(event.digits)} keys withheld>" if step in _SECRET_STEPS else mask_cards(event.digits)
+            log.info("call=%s step=%s keys=%s", self.ctx.call_id, step, shown)
+        elif isinstance(event, Speech):
+            shown = "<withheld>" if step in _SECRET_STEPS else mask_cards(event.text)
+            log.info("call=%s step=%s speech=%r", self.ctx.call_id, step, shown)
+        else:
+            log.info("call=%s step=%s event=%s", self.ctx.call_id, step, type(event).__name__)
+
+
+def _slots(nlu: NluResult, text: str, today: Any) -> dict[str, Any]:
+    """Slots a spoken request pre-fills: amount, currency, payee words, period, agent reason."""
+    slots: dict[str, Any] = {"utterance": text}
+    amount = nlu.entity("amount")
+    if amount is None and nlu.service and nlu.service.startswith(("transfer.", "fx.trade")):
+        amount = parse_amount(text)
+    if amount is not None:
+        slots["amount"] = amount
+    if nlu.entity("currency") not in (None, "CNY"):
+        slots["currency"] = nlu.entity("currency")
+    period = spoken_period(text.lower(), today)
+    if period:
+        slots["period"] = period
+    if nlu.entity("agent_reason"):
+        slots["agent_reason"] = nlu.entity("agent_reason")
+    return slots

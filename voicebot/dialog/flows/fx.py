@@ -1,0 +1,64 @@
+"""Foreign exchange: rate enquiry and real-time buying or selling of foreign currency."""
+
+from __future__ import annotations
+
+from voicebot.bank.bank import MAX_PHONE_TRANSFER_MINOR
+from voicebot.bank.views import BankError
+from voicebot.catalogue import Service
+from voicebot.dialog import reading
+from voicebot.dialog.context import CallContext
+from voicebot.dialog.flows import Flow
+from voicebot.dialog.flows.common import amount, choose, cny_balance, confirm, money, report_bank_error
+from voicebot.money import from_minor
+
+
+def rates(ctx: CallContext, service: Service) -> None:
+    table = ctx.bank.fx_rates()
+    wanted = ctx.take_slot("currency")
+    shown = {wanted: table[wanted]} if wanted in table else table
+    for cur, value in shown.items():
+        ctx.say("rate_line", name=reading.CURRENCY_NAMES[ctx.lang][cur], rate=reading.rate(value, ctx.lang))
+    ctx.done(service.id, "ok", currencies=list(shown))
+
+
+def trade(ctx: CallContext, service: Service) -> Flow:
+    table = ctx.bank.fx_rates()
+    side = yield from choose(ctx, [("1", "buy", "", ("buy", "买", "购汇")), ("2", "sell", "", ("sell", "卖", "结汇"))],
+                             intro=ctx.t("fx_side"), step="side")
+    currency = ctx.take_slot("currency")
+    if currency not in table:
+        names = reading.CURRENCY_NAMES[ctx.lang]
+        items = [(str(i), cur, ctx.t("currency_item", name=names[cur], key=i),
+                  (names[cur].lower(), cur.lower())) for i, cur in enumerate(table, start=1)]
+        currency = yield from choose(ctx, items, step="currency")
+    name = reading.currency(currency, ctx.lang)
+    held = _held(ctx, currency)
+
+    def check(minor: int) -> str | None:
+        cny = ctx.bank.fx_quote(currency, minor)
+        if cny > MAX_PHONE_TRANSFER_MINOR:
+            return ctx.t("over_limit", limit=money(ctx, MAX_PHONE_TRANSFER_MINOR))
+        if side == "buy" and cny > cny_balance(ctx):
+            return ctx.t("over_balance", balance=money(ctx, cny_balance(ctx)))
+        if side == "sell" and minor > held:
+            return ctx.t("over_balance", balance=money(ctx, held, currency))
+        return None
+
+    minor = yield from amount(ctx, "ask_fx_amount", check=check, name=name)
+    cny = ctx.bank.fx_quote(currency, minor)
+    summary = ctx.t("confirm_fx", side=ctx.t(f"side_{side}"), amount=money(ctx, minor, currency),
+                    cny=money(ctx, cny), rate=reading.rate(table[currency], ctx.lang))
+    if not (yield from confirm(ctx, summary)):
+        ctx.done(service.id, "cancelled")
+        return
+    try:
+        ctx.bank.fx_trade(ctx.op_key(service.id), ctx.customer.customer_id, side, currency, minor)
+    except BankError as err:
+        report_bank_error(ctx, service.id, err)
+        return
+    ctx.say("done_balance", currency=name, balance=money(ctx, _held(ctx, currency), currency))
+    ctx.done(service.id, "ok", side=side, currency=currency, amount=str(from_minor(minor)), cny=str(from_minor(cny)))
+
+
+def _held(ctx: CallContext, currency: str) -> int:
+    return next((a.balance_minor for a in ctx.bank.accounts(ctx.customer.customer_id) if a.currency == currency), 0)

@@ -1,0 +1,99 @@
+"""Turning one caller answer (keys or speech) into the value a step expects, or None."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from voicebot.dialog.ask import Ask
+from voicebot.nlu.numbers import parse_amount, parse_digits
+from voicebot.nlu.parser import NluResult
+
+DIGIT_LENGTHS = {"card_number": (16, 19), "account_number": (16, 19), "pin": (6, 6), "area_code": (3, 4)}
+
+
+def from_keys(ask: Ask, digits: str, today: date) -> Any:
+    """Value for a keypad entry (menu keys are handled by the engine)."""
+    if ask.expect in DIGIT_LENGTHS:
+        low, high = DIGIT_LENGTHS[ask.expect]
+        return digits if digits.isdigit() and low <= len(digits) <= high else None
+    if ask.expect == "amount":
+        return _key_amount(digits)
+    if ask.expect == "date":
+        if digits == "0":
+            return today
+        return _date(digits)
+    return None
+
+
+def from_speech(ask: Ask, text: str, nlu: NluResult | None, today: date) -> Any:
+    """Value for spoken input at this step; never called for PIN steps."""
+    lowered = text.lower()
+    if ask.expect == "confirm":
+        if nlu is not None and nlu.intent in ("affirm", "deny"):
+            return ask.options["1" if nlu.intent == "affirm" else "2"]
+        return _match_words(ask, lowered)
+    if ask.expect == "menu":
+        return _match_words(ask, lowered)
+    if ask.expect in ("card_number", "account_number", "area_code"):
+        return from_keys(ask, parse_digits(lowered), today)
+    if ask.expect == "amount":
+        return parse_amount(text)
+    if ask.expect == "date":
+        return spoken_period(lowered, today) or _date(parse_digits(lowered))
+    if ask.expect == "free":
+        return text
+    return None
+
+
+def _match_words(ask: Ask, lowered: str) -> Any:
+    compact = lowered.replace(" ", "")
+    for key, words in ask.words.items():
+        for word in words:
+            if re.search(r"[\u4e00-\u9fff]", word):
+                if word in compact:
+                    return ask.options[key]
+            elif re.search(rf"(?<![\w']){re.escape(word.lower())}(?![\w'])", lowered):
+                return ask.options[key]
+    return None
+
+
+def _key_amount(digits: str) -> Decimal | None:
+    """'500' -> 500, '500*5' -> 500.5 (star is the decimal point on a phone keypad)."""
+    if not re.fullmatch(r"\d{1,13}(\*\d{1,2})?", digits):
+        return None
+    try:
+        return Decimal(digits.replace("*", "."))
+    except InvalidOperation:
+        return None
+
+
+def _date(digits: str) -> date | None:
+    if not re.fullmatch(r"\d{8}", digits):
+        return None
+    try:
+        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+    except ValueError:
+        return None
+
+
+def spoken_period(text: str, today: date) -> tuple[date, date] | None:
+    """'last month' / '上个月' / 'this week' / '最近一周' -> (start, end)."""
+    first_of_month = today.replace(day=1)
+    if any(w in text for w in ("last month", "上个月", "上月")):
+        end = first_of_month - timedelta(days=1)
+        return end.replace(day=1), end
+    if any(w in text for w in ("this month", "本月", "这个月")):
+        return first_of_month, today
+    if any(w in text for w in ("last week", "past week", "上周", "最近一周", "上个星期")):
+        return today - timedelta(days=7), today
+    if any(w in text for w in ("yesterday", "昨天")):
+        return today - timedelta(days=1), today - timedelta(days=1)
+    m = re.search(r"(?:last|past) (\d+|[a-z]+) days", text)
+    if m:
+        n = parse_amount(m.group(1))
+        if n is not None and 0 < n <= 366:
+            return today - timedelta(days=int(n)), today
+    return None

@@ -1,0 +1,1 @@
+"""Natural-language understanding: the parser seam, number normalisation, parsers."""

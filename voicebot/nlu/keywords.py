@@ -1,0 +1,56 @@
+"""A keyword parser over the catalogue's own words: the default until a Rasa model is trained.
+
+It matches the longest catalogue keyword found in the utterance and extracts amounts and
+currencies with the deterministic normaliser, so the dialog has the same seam either way.
+"""
+
+from __future__ import annotations
+
+import re
+
+from voicebot.catalogue import Catalogue, catalogue
+from voicebot.nlu.numbers import parse_amount
+from voicebot.nlu.parser import NluResult
+
+CURRENCY_WORDS = {
+    "USD": ("us dollar", "dollar", "usd", "美元", "美金"), "EUR": ("euro", "eur", "欧元"),
+    "HKD": ("hong kong dollar", "hkd", "港币", "港元"), "JPY": ("yen", "jpy", "日元"),
+    "GBP": ("pound", "gbp", "英镑"), "CNY": ("yuan", "rmb", "renminbi", "人民币", "块", "元"),
+}
+
+
+class KeywordParser:
+    """Longest-keyword matching of intents; confidence reflects how specific the match is."""
+
+    def __init__(self, cat: Catalogue | None = None) -> None:
+        self.cat = cat or catalogue()
+        self.table: dict[str, list[tuple[str, str]]] = {}
+        for lang in ("en-US", "zh-CN"):
+            rows = [(kw, s.id) for s in self.cat.services for kw in s.keywords.get(lang, ())]
+            rows += [(kw, i.id) for i in self.cat.intents for kw in i.keywords.get(lang, ())]
+            self.table[lang] = sorted(rows, key=lambda r: -len(r[0]))
+
+    def parse(self, text: str, lang: str) -> NluResult:
+        norm = " ".join(re.findall(r"[\w']+", text.lower()))
+        intent, confidence = "out_of_scope", 0.3
+        for kw, name in self.table[lang]:
+            if _contains(norm, kw, lang):
+                intent = name
+                confidence = 0.9 if len(kw) >= (6 if lang == "en-US" else 2) else 0.75
+                break
+        entities: list[dict] = []
+        amount = parse_amount(text)
+        if amount is not None:
+            entities.append({"entity": "amount", "value": str(amount)})
+        for code, words in CURRENCY_WORDS.items():
+            if any(_contains(norm, w, lang) for w in words):
+                entities.append({"entity": "currency", "value": code})
+                break
+        service = intent if intent in self.cat.by_id else None
+        return NluResult(text, intent, confidence, service, entities)
+
+
+def _contains(norm: str, kw: str, lang: str) -> bool:
+    if lang == "zh-CN" and re.search(r"[\u4e00-\u9fff]", kw):
+        return kw in norm.replace(" ", "")
+    return re.search(rf"(?<![\w']){re.escape(kw)}(?![\w'])", norm) is not None
