@@ -40,6 +40,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
 
 def _bank(cfg: Config, *, need_data: bool = True):
     from sqlalchemy import func, select
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
     from voicebot.bank.bank import Bank
@@ -54,8 +55,9 @@ def _bank(cfg: Config, *, need_data: bool = True):
                 if not conn.execute(select(func.count()).select_from(Customer)).scalar():
                     raise UserError("the bank database is empty: run 'voicebot db seed --demo' first")
     except SQLAlchemyError as exc:
-        raise UserError(f"cannot use the database {engine.url!r}: {exc.__class__.__name__}: "
-                        f"{str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}") from exc
+        url = make_url(cfg.database_url).render_as_string(hide_password=True)
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise UserError(f"cannot use the database {url}: {exc.__class__.__name__}: {reason}") from exc
     return Bank(engine)
 
 

@@ -1,0 +1,81 @@
+"""The command line as users and outside checks drive it: real processes, a real database file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from tests.calls import DEMO_CARD, DEMO_PIN
+from voicebot.cli import cli
+from voicebot.dialog.actions import EXPECTS
+
+
+def run(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "voicebot", *args], input=stdin, capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+@pytest.fixture
+def env(tmp_path: Path, db_url: str) -> dict[str, str]:
+    return {**os.environ, "VOICEBOT_DB_URL": db_url, "VOICEBOT_LOG_FILE": str(tmp_path / "voicebot.log")}
+
+
+def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out = [prefix]
+    for name, cmd in group.commands.items():
+        out += all_commands(cmd, (*prefix, name)) if isinstance(cmd, click.Group) else [(*prefix, name)]
+    return out
+
+
+@pytest.mark.parametrize("command", all_commands(cli), ids=lambda c: " ".join(c) or "voicebot")
+def test_every_command_has_help(command: tuple[str, ...], env: dict[str, str]) -> None:
+    result = run([*command, "--help"], env)
+    assert result.returncode == 0 and "Usage:" in result.stdout
+
+
+def test_chat_jsonl_serves_the_demo_customer(env: dict[str, str], tmp_path: Path) -> None:
+    script = "\n".join(["dtmf:1", "dtmf:1", "dtmf:1", f"dtmf:{DEMO_CARD}#", f"dtmf:{DEMO_PIN}", "dtmf:2"]) + "\n"
+    result = run(["chat", "--lang", "en-US", "--jsonl", "--caller-id", "13800000000",
+                  "--cdr", str(tmp_path / "cdr.jsonl")], env, script)
+    assert result.returncode == 0, result.stderr
+    actions = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {a["type"] for a in actions} <= {"say", "collect", "service", "transfer", "hangup"}
+    assert all(a["expect"] in EXPECTS for a in actions if a["type"] == "collect")
+    assert {"type": "service", "id": "account.balance", "status": "ok", "accounts": 2} in actions
+    assert actions[-1] == {"type": "hangup"}
+    assert DEMO_PIN not in result.stdout
+    [cdr] = [json.loads(line) for line in (tmp_path / "cdr.jsonl").read_text().splitlines()]
+    assert cdr["services"] == ["account.balance"] and cdr["outcome"] == "self_service"
+    log = Path(env["VOICEBOT_LOG_FILE"]).read_text()
+    assert DEMO_PIN not in log and DEMO_CARD not in log and "service=account.balance" in log
+
+
+def test_chat_transcript_in_mandarin(env: dict[str, str]) -> None:
+    result = run(["chat", "--lang", "zh-CN"], env, "silence\n我要查余额\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("bot: 您好") and "请输入您的卡号" in result.stdout
+
+
+def test_db_seed_creates_the_demo_bank_on_a_new_database(tmp_path: Path) -> None:
+    env = {**os.environ, "VOICEBOT_DB_URL": f"sqlite:///{tmp_path}/new/bank.db",
+           "VOICEBOT_LOG_FILE": str(tmp_path / "log")}
+    empty = run(["chat", "--jsonl"], env, "")
+    assert empty.returncode == 2 and "db seed --demo" in empty.stderr and "Traceback" not in empty.stderr
+    assert run(["db", "seed", "--demo"], env).returncode == 0
+    result = run(["chat", "--jsonl"], env, f"dtmf:111\ndtmf:{DEMO_CARD}#\ndtmf:{DEMO_PIN}\n")
+    assert "12,345.67 yuan" in result.stdout
+
+
+def test_bad_configuration_is_a_readable_error(tmp_path: Path, env: dict[str, str]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[dialog\n")
+    result = run(["--config", str(bad), "chat"], env)
+    assert result.returncode == 2 and "bad.toml" in result.stderr and "Traceback" not in result.stderr
+    unreachable = run(["db", "migrate"], {**env, "VOICEBOT_DB_URL": "postgresql://nobody@127.0.0.1:1/none"})
+    assert unreachable.returncode == 2 and "cannot use the database" in unreachable.stderr

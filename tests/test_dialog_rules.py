@@ -1,0 +1,334 @@
+"""Rules every path obeys: PIN secrecy and lock-out, confirmation, failures, repeat/back, fallback."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from tests.calls import CORP_ACCOUNT, CORP_PIN, DEMO_CARD, DEMO_PIN, MOTHER_CARD, Call
+from voicebot.bank.bank import Bank
+from voicebot.bank.db import make_engine
+from voicebot.cdr import cdr_line
+from voicebot.dialog.actions import Say
+from voicebot.nlu.parser import NluUnavailable
+
+
+def cny(bank: Bank, card: str = DEMO_CARD, pin: str = DEMO_PIN) -> int:
+    customer = bank.authenticate(card, pin).customer_id
+    return next(a.balance_minor for a in bank.accounts(customer) if a.currency == "CNY")
+
+
+def to_transfer_amount(c: Call) -> None:
+    """Personal menu -> transfers -> same city -> log in -> payee 'mother'."""
+    c.path("121")
+    c.login()
+    c.keys("1")
+    assert c.expecting == "amount"
+
+
+# -- PINs -----------------------------------------------------------------------------------
+def test_three_wrong_pins_lock_and_go_to_an_agent(call, bank: Bank) -> None:
+    c = call()
+    c.path("111")
+    for attempt in range(3):
+        c.keys(DEMO_CARD + "#")
+        c.keys(f"00000{attempt}")
+    [transfer] = c.transfers()
+    assert transfer.reason == "pin_locked" and c.engine.ended
+    assert "locked" in c.said
+    again = call()
+    again.path("111")
+    again.login()
+    assert again.transfers()[0].reason == "pin_locked"
+
+
+def test_pin_never_appears_in_actions_logs_or_cdr(call, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    c = call()
+    c.path("111")
+    c.keys(DEMO_CARD + "#")
+    c.say("my pin is one three five seven nine zero 135790")  # spoken PIN: refused, never parsed
+    assert "keypad" in c.said and c.expecting == "pin"
+    c.keys(DEMO_PIN)
+    c.hangup()
+    record = c.engine.close()
+    everything = json.dumps([a.to_json() for a in c.actions]) + caplog.text + cdr_line(record)
+    for secret in (DEMO_PIN, "one three five seven nine zero"):
+        assert secret not in everything
+    assert DEMO_CARD not in caplog.text and DEMO_CARD not in everything
+    assert "0001" in caplog.text  # masked, not dropped
+
+
+def test_spoken_pin_is_not_recorded_as_an_intent(call) -> None:
+    c = call()
+    c.path("111")
+    c.keys(DEMO_CARD + "#")
+    c.say("one three five seven nine zero")
+    assert c.engine.record.intents == []
+
+
+# -- money safety ----------------------------------------------------------------------------
+def test_confirmed_transfer_reads_back_and_moves(call, bank: Bank) -> None:
+    c = call()
+    to_transfer_amount(c)
+    c.keys("500#")
+    assert c.expecting == "confirm"
+    assert "500.00 yuan" in c.said and "mother" in c.said and "0 0 0 3" in c.said
+    c.keys("1")
+    assert c.services("ok")[0].id == "transfer.local"
+    assert cny(bank) == 1_234_567 - 50_000
+
+
+def test_refused_confirmation_moves_nothing(call, bank: Bank) -> None:
+    c = call()
+    to_transfer_amount(c)
+    c.keys("500#")
+    c.say("no")
+    assert c.services()[0].status == "cancelled"
+    assert cny(bank) == 1_234_567 and cny(bank, MOTHER_CARD, "112233") == 300_000
+
+
+def test_replayed_call_moves_money_once(call, bank: Bank) -> None:
+    for _ in range(2):  # e.g. a worker restarted and replayed the call's events
+        c = call(call_id="replayed-call")
+        to_transfer_amount(c)
+        c.keys("500#")
+        c.keys("1")
+    assert c.services()[0].details["replayed"] is True
+    assert cny(bank) == 1_234_567 - 50_000
+
+
+def test_double_pressed_confirmation_moves_once(call, bank: Bank) -> None:
+    c = call()
+    to_transfer_amount(c)
+    c.keys("500#")
+    c.keys("11")  # the second 1 lands on "anything else" -> main menu, not a second transfer
+    assert len(c.services("ok")) == 1
+    assert cny(bank) == 1_234_567 - 50_000
+
+
+def test_amount_above_the_balance_is_asked_again(call, bank: Bank) -> None:
+    c = call()
+    to_transfer_amount(c)
+    c.keys("20000#")
+    assert "more than the 12,345.67 yuan available" in c.said and c.expecting == "amount"
+    c.keys("100#")
+    assert c.expecting == "confirm"
+
+
+@pytest.mark.parametrize("entry", ["0#", "abc", "1*234#", "99999999999999#"])
+def test_absurd_amounts_get_a_clear_answer(call, entry: str) -> None:
+    c = call()
+    to_transfer_amount(c)
+    c.keys(entry)
+    assert c.expecting == "amount" and c.said
+
+
+# -- failures, repeat, back ----------------------------------------------------------------------
+def test_unknown_key_is_explained_and_the_menu_stays(call) -> None:
+    c = call()
+    c.keys("7")
+    assert "7 is not an option" in c.said and c.expecting == "menu"
+    c.keys("1")
+    assert "account enquiries" in c.said
+
+
+def test_repeated_silence_falls_back_to_keys_then_an_agent(call) -> None:
+    c = call()
+    c.silence()
+    assert "didn't hear" in c.said and "Tell me" in c.said
+    c.silence()
+    assert "Please use your keypad" in c.said and "Tell me" not in c.said
+    c.silence()
+    [transfer] = c.transfers()
+    assert transfer.reason == "no_input:menu:main"
+    assert c.engine.close().outcome == "transferred"
+
+
+def test_garbled_speech_counts_as_a_failure(call) -> None:
+    c = call()
+    c.say("blorp fnarg zzz")
+    assert "didn't catch" in c.said and c.expecting == "menu"
+
+
+def test_failures_count_per_step(call) -> None:
+    c = call()
+    c.silence()
+    c.keys("1")  # success moves to a new step: the count starts again
+    c.silence()
+    c.silence()
+    assert not c.transfers() and c.expecting == "menu"
+
+
+def test_star_repeats_and_hash_goes_back(call) -> None:
+    c = call()
+    c.keys("1")
+    menu = c.said
+    c.keys("*")
+    assert c.said == menu
+    c.keys("2")
+    assert "same-city transfer" in c.said
+    c.keys("#")
+    assert c.said == menu
+    c.keys("#")
+    assert "personal customers" in c.said
+
+
+def test_hash_cancels_a_service_in_progress(call, bank: Bank) -> None:
+    c = call()
+    to_transfer_amount(c)
+    c.keys("#")
+    assert c.services()[0].status == "cancelled" and "same-city transfer" in c.said
+    assert cny(bank) == 1_234_567
+
+
+def test_keys_typed_ahead_walk_the_menu(call) -> None:
+    c = call()
+    c.keys("111")
+    assert c.expecting == "card_number"
+
+
+# -- speech -------------------------------------------------------------------------------------
+def test_spoken_request_fills_slots_and_confirms(call, bank: Bank) -> None:
+    c = call()
+    c.say("send five hundred yuan to my mother")
+    c.login()
+    assert c.expecting == "confirm"
+    assert "500.00 yuan" in c.said and "mother" in c.said
+    c.say("yes")
+    assert c.services("ok")[0].id == "transfer.local"
+    assert cny(bank) == 1_234_567 - 50_000
+
+
+def test_spoken_request_in_mandarin(call, bank: Bank) -> None:
+    c = call(lang="zh-CN")
+    c.say("给妈妈转账五百块")
+    c.login()
+    assert "五百元" in c.said and "妈妈" in c.said
+    c.say("确认")
+    assert cny(bank) == 1_234_567 - 50_000
+
+
+def test_speech_can_switch_service_mid_flow(call) -> None:
+    c = call()
+    to_transfer_amount(c)
+    c.say("actually what is my balance")
+    assert [s.status for s in c.services()] == ["cancelled", "ok"]
+    assert "12,345.67 yuan" in c.transcript
+
+
+def test_nlu_outage_falls_back_to_keys(bank: Bank) -> None:
+    class DownParser:
+        def parse(self, text: str, lang: str) -> None:
+            raise NluUnavailable("server unreachable")
+
+    c = Call(bank, nlu=DownParser())
+    c.say("balance please")
+    assert "not available" in c.said and "keypad" in c.said and c.expecting == "menu"
+    c.path("111")
+    c.login()
+    assert c.services("ok")[0].id == "account.balance"
+
+
+# -- report loss within two turns ----------------------------------------------------------------
+@pytest.mark.parametrize("lang,opening", [("en-US", "I lost my card"), ("zh-CN", "我的卡丢了"),
+                                          ("en-US", "dtmf:3"), ("zh-CN", "dtmf:3")])
+def test_report_loss_is_one_turn_from_the_greeting(call, lang: str, opening: str) -> None:
+    c = call(lang=lang)
+    c.keys(opening[5:]) if opening.startswith("dtmf:") else c.say(opening)
+    assert c.expecting == "card_number" and c.engine.service.id == "card.report_loss"
+
+
+def test_unauthenticated_loss_report_is_provisional(call, bank: Bank) -> None:
+    c = call()
+    c.say("my card was stolen")
+    c.keys(DEMO_CARD + "#")
+    c.keys("2")  # does not know the PIN
+    c.keys("1")
+    [result] = c.services()
+    assert result.details["provisional"] is True and "provisionally" in c.said
+    assert bank.card(DEMO_CARD).status == "provisional_loss"
+
+
+def test_emergency_loss_agent_is_two_turns_from_the_greeting(call) -> None:
+    c = call()
+    c.keys("0")
+    c.keys("1")
+    assert c.transfers()[0].reason == "emergency_loss"
+
+
+# -- regions, languages, segments ----------------------------------------------------------------
+def test_roaming_serves_the_home_region(call) -> None:
+    c = call(region="021")
+    c.keys("1")
+    c.keys("7")
+    c.keys("010#")
+    assert "Beijing" in c.said and c.expecting == "menu"
+    c.keys("0")
+    c.keys("2")
+    assert c.transfers()[0].target == "sip:agents-010@127.0.0.1"
+    assert c.engine.close().region == "010"
+
+
+def test_unknown_area_code_is_refused(call) -> None:
+    c = call()
+    c.path("17")
+    c.keys("999#")
+    assert "not one of our regions" in c.said and c.expecting == "area_code"
+
+
+def test_language_key_switches_to_mandarin(call) -> None:
+    c = call()
+    c.keys("9")
+    assert "个人客户请按1" in c.said
+    c.keys("9")
+    assert "personal customers" in c.said
+
+
+def test_corporate_customer_cannot_use_personal_only_services(call) -> None:
+    c = call()
+    c.keys("2")
+    c.keys("1")
+    c.login(CORP_ACCOUNT, CORP_PIN)
+    assert "1,000,000.00 yuan" in c.said
+    c.say("I want to transfer money")
+    assert "not available" in c.said
+
+
+def test_money_amounts_are_read_naturally_in_mandarin(call) -> None:
+    c = call(lang="zh-CN")
+    c.path("111")
+    c.login()
+    assert "一万二千三百四十五元六角七分" in c.said and "五百美元" in c.said
+
+
+# -- failures of our own ------------------------------------------------------------------------
+def test_a_bank_outage_hands_the_caller_to_an_agent(call, bank: Bank) -> None:
+    c = call()
+    c.path("111")
+    c.keys(DEMO_CARD + "#")
+    bank.engine = make_engine("sqlite:////nonexistent/dir/bank.db")  # the database goes away mid-call
+    c.keys(DEMO_PIN)
+    assert c.transfers()[0].reason == "system_error" and "technical problem" in c.said
+    assert c.engine.close().outcome == "failed"
+
+
+def test_cdr_records_services_intents_and_outcome(call) -> None:
+    c = call(caller="13800000000")
+    c.say("what's my balance")
+    c.login()
+    c.keys("2")
+    record = json.loads(cdr_line(c.engine.close()))
+    assert record["services"] == ["account.balance"] and record["outcome"] == "self_service"
+    assert record["intents"][0]["service"] == "account.balance"
+    assert record["caller"] == "13800000000" and record["language"] == "en-US" and record["region"] == "010"
+    assert set(record) >= {"call_id", "started_at", "ended_at", "transfer_target", "agent_answer_s"}
+
+
+def test_every_say_is_non_empty(call) -> None:
+    c = call()
+    c.path("111")
+    c.login()
+    assert all(a.text.strip() for a in c.actions if isinstance(a, Say))

@@ -1,0 +1,71 @@
+"""The number normaliser (speech -> values) and the natural reading (values -> speech)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from voicebot.dialog import reading
+from voicebot.money import AmountError, fmt, to_minor
+from voicebot.nlu.numbers import parse_amount, parse_digits
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("five hundred", "500"), ("two thousand five hundred", "2500"), ("a hundred dollars", "100"),
+    ("send five hundred yuan to my mother", "500"), ("1,234.50", "1234.50"),
+    ("twelve thousand three hundred forty five point six seven", "12345.67"),
+    ("fifty dollars and twenty five cents", "50.25"), ("one million", "1000000"), ("um three hundred", "300"),
+    ("两千五百块", "2500"), ("1.5万", "15000"), ("一万二千三百四十五元六角七分", "12345.67"), ("三百五十块五", "350.5"),
+    ("两千五", "2500"), ("一亿二千万", "120000000"), ("十五", "15"), ("一百一十", "110"), ("给妈妈转五百块", "500"),
+    ("三点五", "3.5"), ("嗯 三百", "300"), ("2千", "2000"),
+])
+def test_parse_amount(text: str, value: str) -> None:
+    assert parse_amount(text) == Decimal(value)
+
+
+@pytest.mark.parametrize("text", ["hello", "what is my balance", "你好", ""])
+def test_no_amount(text: str) -> None:
+    assert parse_amount(text) is None
+
+
+@pytest.mark.parametrize(("text", "digits"), [
+    ("six two two two oh two double zero", "62220200"), ("六二二二零二", "622202"), ("6222 0200", "62220200"),
+    ("幺三五", "135"), ("triple zero one", "0001"),
+])
+def test_parse_digits(text: str, digits: str) -> None:
+    assert parse_digits(text) == digits
+
+
+@pytest.mark.parametrize(("n", "zh"), [
+    (0, "零"), (10, "十"), (15, "十五"), (110, "一百一十"), (1005, "一千零五"), (10010, "一万零一十"),
+    (100010, "十万零一十"), (12345, "一万二千三百四十五"), (1000000, "一百万"), (120000000, "一亿二千万"),
+    (1001001, "一百万一千零一"),
+])
+def test_zh_integers(n: int, zh: str) -> None:
+    assert reading.zh_int(n) == zh
+
+
+@pytest.mark.parametrize(("minor", "cur", "lang", "spoken"), [
+    (1_234_567, "CNY", "en-US", "12,345.67 yuan"), (1_234_567, "CNY", "zh-CN", "一万二千三百四十五元六角七分"),
+    (50_000, "USD", "zh-CN", "五百美元"), (8650, "CNY", "zh-CN", "八十六元五角"), (105, "CNY", "zh-CN", "一元零五分"),
+    (50_050, "USD", "en-US", "500.50 US dollars"), (50_050, "USD", "zh-CN", "五百点五美元"),
+])
+def test_money_reading(minor: int, cur: str, lang: str, spoken: str) -> None:
+    assert reading.money(minor, cur, lang) == spoken
+
+
+def test_dates_and_card_endings() -> None:
+    assert reading.day(date(2026, 11, 28), "en-US") == "November 28, 2026"
+    assert reading.day(date(2026, 11, 28), "zh-CN") == "二〇二六年十一月二十八日"
+    assert reading.card_ending("6222020000000001", "en-US") == "ending in 0 0 0 1"
+    assert reading.card_ending("6222020000000001", "zh-CN") == "尾号零零零一"
+
+
+def test_money_is_exact() -> None:
+    assert to_minor("12345.67") == 1_234_567 and to_minor(Decimal("0.1")) == 10
+    assert fmt(1_234_567) == "12,345.67"
+    for bad in ("1.005", "abc", "NaN", "Infinity"):
+        with pytest.raises(AmountError):
+            to_minor(bad)
