@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup run test lint lock clean
+.PHONY: setup run test bench lint lock clean
 
 setup:                       ## install system and Python packages, migrate and seed the database
 	scripts/setup.sh
@@ -13,11 +13,14 @@ run: setup                   ## talk to the bot (text channel, demo bank; speech
 	$(BIN)/voicebot chat
 
 test: setup                  ## lint, then the whole test suite
-	$(BIN)/ruff check voicebot tests
+	$(BIN)/ruff check voicebot tests bench
 	$(BIN)/pytest
 
+bench:                       ## print NLU figures (add ARGS=--train to time training from scratch)
+	$(BIN)/python bench/nlu_bench.py $(ARGS)
+
 lint:
-	$(BIN)/ruff check voicebot tests
+	$(BIN)/ruff check voicebot tests bench
 
 lock:                        ## re-freeze the resolved Python packages into requirements/lock.txt
 	( echo "# Resolved set of every Python package in .venv (pip freeze), used as constraints by scripts/setup.sh."; \

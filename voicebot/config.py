@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from voicebot.dialog.context import DialogSettings
+from voicebot.nlu.parser import Parser
+from voicebot.nlu.training import NluPaths
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_DIR / "config" / "voicebot.toml"
@@ -18,6 +20,14 @@ class ConfigError(Exception):
 
 
 @dataclass
+class NluConfig:
+    backend: str = "rasa"
+    models_dir: str = "models/nlu"
+    timeout_s: float = 2.0
+    http_urls: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class Config:
     db_url: str = "sqlite:///var/voicebot.db"
     language: str = "en-US"
@@ -25,6 +35,7 @@ class Config:
     log_file: str = "var/log/voicebot.log"
     log_level: str = "INFO"
     dialog: DialogSettings = field(default_factory=DialogSettings)
+    nlu: NluConfig = field(default_factory=NluConfig)
     base_dir: Path = PROJECT_DIR
 
     def path(self, value: str) -> Path:
@@ -52,6 +63,7 @@ def load_config(path: str | Path | None = None) -> Config:
     elif path != DEFAULT_CONFIG:
         raise ConfigError(f"configuration file not found: {path}")
     db, dialog, logging_ = data.get("database", {}), data.get("dialog", {}), data.get("logging", {})
+    nlu = data.get("nlu", {})
     defaults = DialogSettings()
     cfg = Config(
         db_url=os.environ.get("VOICEBOT_DB_URL", db.get("url", Config.db_url)),
@@ -64,8 +76,32 @@ def load_config(path: str | Path | None = None) -> Config:
             min_confidence=float(dialog.get("min_confidence", defaults.min_confidence)),
             min_confidence_money=float(dialog.get("min_confidence_money", defaults.min_confidence_money)),
         ),
+        nlu=NluConfig(backend=os.environ.get("VOICEBOT_NLU_BACKEND", nlu.get("backend", "rasa")),
+                      models_dir=os.environ.get("VOICEBOT_NLU_MODELS", nlu.get("models_dir", "models/nlu")),
+                      timeout_s=float(nlu.get("timeout_s", 2.0)), http_urls=dict(nlu.get("http_urls", {}))),
         base_dir=path.parent.parent if path.exists() else PROJECT_DIR,
     )
+    if cfg.nlu.backend not in ("rasa", "http", "keywords"):
+        raise ConfigError(f"nlu.backend must be rasa, http or keywords, not {cfg.nlu.backend!r}")
     if cfg.language not in ("en-US", "zh-CN"):
         raise ConfigError(f"default_language must be en-US or zh-CN, not {cfg.language!r}")
     return cfg
+
+
+def make_parser(cfg: Config) -> Parser:
+    """The NLU back end the configuration names (each imports its heavy libraries lazily)."""
+    if cfg.nlu.backend == "keywords":
+        from voicebot.nlu.keywords import KeywordParser
+
+        return KeywordParser(settings=cfg.dialog)
+    if cfg.nlu.backend == "http":
+        from voicebot.nlu.rasa_backend import RasaHttp
+
+        return RasaHttp(cfg.nlu.http_urls, cfg.nlu.timeout_s, settings=cfg.dialog)
+    from voicebot.nlu.rasa_backend import RasaInProcess
+
+    return RasaInProcess(cfg.path(cfg.nlu.models_dir), settings=cfg.dialog)
+
+
+def nlu_paths(cfg: Config) -> NluPaths:
+    return NluPaths(cfg.base_dir, cfg.path(cfg.nlu.models_dir))

@@ -28,3 +28,7 @@ def setup_logging(level: str = "INFO", file: Path | None = None, stderr: bool = 
     root.setLevel(level.upper())
     for noisy in ("alembic", "sqlalchemy"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Python warnings (TensorFlow and Rasa raise dozens about themselves) go to the log, not the
+    # terminal; only errors among them are kept.
+    logging.captureWarnings(True)
+    logging.getLogger("py.warnings").setLevel(logging.ERROR)

@@ -50,8 +50,8 @@ class DialogSettings:
     """Dialog policy: agent addresses and how sure the NLU must be before acting."""
 
     agent_uri: str = "sip:agents-{region}@127.0.0.1"
-    min_confidence: float = 0.6
-    min_confidence_money: float = 0.8
+    min_confidence: float = 0.5
+    min_confidence_money: float = 0.7
     max_failures: int = 3
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import logging
 import re
+from datetime import date
 from typing import Any
 
 from voicebot.bank.bank import Bank
@@ -22,8 +23,7 @@ from voicebot.dialog.context import CallContext, CallRecord, DialogSettings
 from voicebot.dialog.events import Event, HangUp, Keys, NoInput, Speech
 from voicebot.dialog.flows import Flow, handler
 from voicebot.dialog.flows.common import authenticate
-from voicebot.dialog.inputs import from_keys, from_speech, spoken_period
-from voicebot.nlu.numbers import parse_amount
+from voicebot.dialog.inputs import from_keys, from_speech
 from voicebot.nlu.parser import NluResult, Parser
 from voicebot.redact import mask_cards
 
@@ -177,8 +177,7 @@ class DialogEngine:
 
     def _global_intent(self, nlu: NluResult, text: str) -> bool:
         """Conversation intents and service requests valid at any step; False if none applies."""
-        settings = self.ctx.settings
-        if nlu.confidence < settings.min_confidence:
+        if nlu.confidence < self.ctx.settings.min_confidence:
             return False
         simple = {"repeat": self._repeat, "back": self._back, "main_menu": self._main_menu,
                   "goodbye": self._goodbye, "switch_language": self._switch_language,
@@ -193,11 +192,8 @@ class DialogEngine:
             else:
                 self._goodbye()
             return True
-        service = self.cat.by_id.get(nlu.service or "")
-        if service is None:
-            return False
-        needed = settings.min_confidence_money if service.moves_money else settings.min_confidence
-        if nlu.confidence < needed or (self.mode == "flow" and self.service is service):
+        service = self.cat.by_id.get(nlu.service or "")  # the parser routed it, thresholds applied
+        if service is None or (self.mode == "flow" and self.service is service):
             return False
         self._start_service(service, nlu, text)
         return True
@@ -296,7 +292,7 @@ class DialogEngine:
     # -- services ------------------------------------------------------------------------
     def _start_service(self, service: Service, nlu: NluResult | None = None, text: str = "") -> None:
         self._cancel_flow()
-        self.ctx.slots = _slots(nlu, text, self.ctx.bank.clock().date()) if nlu else {}
+        self.ctx.slots = _slots(nlu, text) if nlu else {}
         corporate = self.menu_path.startswith(CORPORATE) or (
             self.ctx.customer is not None and self.ctx.customer.kind == "corporate")
         if corporate and service.auth and not any(p.startswith(CORPORATE) for p in service.paths):
@@ -380,19 +376,15 @@ class DialogEngine:
             log.info("call=%s step=%s event=%s", self.ctx.call_id, step, type(event).__name__)
 
 
-def _slots(nlu: NluResult, text: str, today: Any) -> dict[str, Any]:
-    """Slots a spoken request pre-fills: amount, currency, payee words, period, agent reason."""
+def _slots(nlu: NluResult, text: str) -> dict[str, Any]:
+    """Slots a spoken request pre-fills: amount, currency, payee, period, agent reason."""
     slots: dict[str, Any] = {"utterance": text}
-    amount = nlu.entity("amount")
-    if amount is None and nlu.service and nlu.service.startswith(("transfer.", "fx.trade")):
-        amount = parse_amount(text)
-    if amount is not None:
-        slots["amount"] = amount
-    if nlu.entity("currency") not in (None, "CNY"):
-        slots["currency"] = nlu.entity("currency")
-    period = spoken_period(text.lower(), today)
-    if period:
-        slots["period"] = period
-    if nlu.entity("agent_reason"):
-        slots["agent_reason"] = nlu.entity("agent_reason")
+    for name in ("amount", "currency", "payee", "agent_reason"):
+        if nlu.entity(name) is not None:
+            slots[name] = nlu.entity(name)
+    if slots.get("currency") == "CNY":
+        del slots["currency"]
+    if nlu.entity("date_range"):
+        start, end = nlu.entity("date_range").split("/")
+        slots["period"] = (date.fromisoformat(start), date.fromisoformat(end))
     return slots

@@ -1,4 +1,4 @@
-"""A keyword parser over the catalogue's own words: the default until a Rasa model is trained.
+"""A keyword parser over the catalogue's own words: for tests and for running without Rasa.
 
 It matches the longest catalogue keyword found in the utterance and extracts amounts and
 currencies with the deterministic normaliser, so the dialog has the same seam either way.
@@ -9,21 +9,18 @@ from __future__ import annotations
 import re
 
 from voicebot.catalogue import Catalogue, catalogue
-from voicebot.nlu.numbers import parse_amount
+from voicebot.dialog.context import DialogSettings
+from voicebot.nlu import entities
 from voicebot.nlu.parser import NluResult
-
-CURRENCY_WORDS = {
-    "USD": ("us dollar", "dollar", "usd", "美元", "美金"), "EUR": ("euro", "eur", "欧元"),
-    "HKD": ("hong kong dollar", "hkd", "港币", "港元"), "JPY": ("yen", "jpy", "日元"),
-    "GBP": ("pound", "gbp", "英镑"), "CNY": ("yuan", "rmb", "renminbi", "人民币", "块", "元"),
-}
+from voicebot.nlu.routing import route
 
 
 class KeywordParser:
     """Longest-keyword matching of intents over the catalogue's words."""
 
-    def __init__(self, cat: Catalogue | None = None) -> None:
+    def __init__(self, cat: Catalogue | None = None, settings: DialogSettings | None = None) -> None:
         self.cat = cat or catalogue()
+        self.settings = settings or DialogSettings()
         self.table: dict[str, list[tuple[str, str]]] = {}
         for lang in ("en-US", "zh-CN"):
             rows = [(kw, s.id) for s in self.cat.services for kw in s.keywords.get(lang, ())]
@@ -38,16 +35,8 @@ class KeywordParser:
                 intent = name
                 confidence = 0.85  # a catalogue word was said: sure enough to act, never certain
                 break
-        entities: list[dict] = []
-        amount = parse_amount(text)
-        if amount is not None:
-            entities.append({"entity": "amount", "value": str(amount)})
-        for code, words in CURRENCY_WORDS.items():
-            if any(_contains(norm, w, lang) for w in words):
-                entities.append({"entity": "currency", "value": code})
-                break
-        service = intent if intent in self.cat.by_id else None
-        return NluResult(text, intent, confidence, service, entities)
+        service = route(intent, confidence, self.settings, self.cat)
+        return NluResult(text, intent, confidence, service, entities.extract(text))
 
 
 def _contains(norm: str, kw: str, lang: str) -> bool:

@@ -59,8 +59,14 @@ def transfer(ctx: CallContext, service: Service) -> Flow:
 
 
 def _payee_from_speech(ctx: CallContext, payees: list[PayeeView]) -> PayeeView | None:
+    """A saved payee named in the request: the NLU's payee entity, else an alias in the words."""
+    named = (ctx.take_slot("payee") or "").lower()
     said = (ctx.take_slot("utterance") or "").lower()
-    return next((p for p in payees if said and p.alias[ctx.lang].lower() in said), None)
+    for p in payees:
+        aliases = {a.lower() for a in p.alias.values()}
+        if named in aliases or any(a in said for a in aliases):
+            return p
+    return None
 
 
 def _payee_check(ctx: CallContext, number: str) -> str | None:

@@ -1,0 +1,114 @@
+"""Rasa back ends: the model in this process (default) or a shared Rasa HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from voicebot.catalogue import Catalogue, catalogue
+from voicebot.dialog.context import DialogSettings
+from voicebot.nlu import entities
+from voicebot.nlu.parser import NluResult, NluUnavailable
+from voicebot.nlu.routing import route
+
+log = logging.getLogger("voicebot.nlu")
+
+
+def prepare_environment(cache_dir: Path | None = None) -> None:
+    """Quiet, offline Rasa: no telemetry, no TensorFlow chatter, the cache out of the work tree."""
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    if cache_dir is not None:
+        os.environ.setdefault("RASA_CACHE_DIRECTORY", str(cache_dir))
+
+
+def quiet_rasa_logging() -> None:
+    import jieba
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+    jieba.setLogLevel(logging.WARNING)
+    for name in ("rasa", "tensorflow", "absl", "matplotlib", "h5py"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+class _ResultMaker:
+    def __init__(self, settings: DialogSettings | None, cat: Catalogue | None) -> None:
+        self.settings = settings or DialogSettings()
+        self.cat = cat or catalogue()
+
+    def result(self, text: str, raw: dict[str, Any]) -> NluResult:
+        intent = raw.get("intent") or {}
+        name, confidence = intent.get("name") or "nlu_fallback", float(intent.get("confidence") or 0.0)
+        return NluResult(text, name, confidence, route(name, confidence, self.settings, self.cat),
+                         entities.extract(text, raw.get("entities")))
+
+
+class RasaInProcess(_ResultMaker):
+    """One loaded Rasa agent per language, shared by every call in this process."""
+
+    def __init__(self, models_dir: Path, settings: DialogSettings | None = None, cat: Catalogue | None = None) -> None:
+        super().__init__(settings, cat)
+        self.models_dir = models_dir
+        self._agents: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+
+    def model_path(self, lang: str) -> Path:
+        return self.models_dir / f"{lang}.tar.gz"
+
+    def load(self, lang: str) -> None:
+        """Load a language's model now (a few seconds) rather than on the first caller's words."""
+        with self._lock:
+            if lang in self._agents:
+                return
+            path = self.model_path(lang)
+            if not path.exists():
+                raise NluUnavailable(f"no NLU model for {lang} at {path}: run 'voicebot nlu train --lang {lang}'")
+            prepare_environment()
+            from rasa.core.agent import Agent
+
+            quiet_rasa_logging()
+            log.info("loading NLU model %s", path)
+            agent = Agent.load(str(path))
+            quiet_rasa_logging()
+            self._agents[lang] = agent
+
+    def parse(self, text: str, lang: str) -> NluResult:
+        if lang not in self._agents:
+            self.load(lang)
+        with self._lock:
+            raw = self._loop.run_until_complete(self._agents[lang].parse_message(text))
+        return self.result(text, raw)
+
+
+class RasaHttp(_ResultMaker):
+    """A Rasa server per language (``rasa run --enable-api``), for deployments that share one."""
+
+    def __init__(self, urls: dict[str, str], timeout_s: float = 2.0, settings: DialogSettings | None = None,
+                 cat: Catalogue | None = None) -> None:
+        super().__init__(settings, cat)
+        self.urls = urls
+        self.timeout_s = timeout_s
+
+    def parse(self, text: str, lang: str) -> NluResult:
+        base = self.urls.get(lang)
+        if not base:
+            raise NluUnavailable(f"no NLU server configured for {lang}")
+        request = urllib.request.Request(f"{base.rstrip('/')}/model/parse", method="POST",
+                                         data=json.dumps({"text": text}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                raw = json.loads(response.read())
+        except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
+            raise NluUnavailable(f"NLU server {base} did not answer: {exc}") from exc
+        return self.result(text, raw)
