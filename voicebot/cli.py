@@ -238,6 +238,89 @@ def nlu_validate(cfg: Config, lang: str) -> None:
         raise UserError(f"{errors} errors in the NLU data")
 
 
+@cli.command()
+@click.option("--lang", type=click.Choice(LANGUAGES), required=True)
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.pass_obj
+def transcribe(cfg: Config, lang: str, files: tuple[str, ...]) -> None:
+    """Recognise WAV files (any rate, mono or stereo) offline; one JSON line per file."""
+    import json
+
+    from voicebot.speech.asr import load_model
+    from voicebot.speech.asr import transcribe as recognise
+    from voicebot.speech.audio import read_wav
+    from voicebot.speech.models import ModelUnavailable
+
+    try:
+        model = load_model(cfg.path("models"), lang)
+    except ModelUnavailable as exc:
+        raise UserError(str(exc)) from exc
+    failed = 0
+    for name in files:
+        try:
+            samples, rate = read_wav(name)
+        except (ValueError, OSError) as exc:
+            failed += 1
+            click.echo(json.dumps({"file": name, "error": f"not a readable WAV file: {exc}"}))
+            continue
+        text, confidence = recognise(model, samples, rate)
+        click.echo(json.dumps({"file": name, "text": text, "confidence": confidence}, ensure_ascii=False))
+    if failed:
+        raise UserError(f"{failed} of {len(files)} files could not be read")
+
+
+@cli.group()
+def prompts() -> None:
+    """Spoken prompts: pre-render the static ones into audio_prompts/<lang>/ (8 kHz WAV)."""
+
+
+@prompts.command("render")
+@click.option("--lang", type=LANG_OR_ALL, default="all", show_default=True)
+@click.pass_obj
+def prompts_render(cfg: Config, lang: str) -> None:
+    """Render every static prompt of the catalogue and dialog; only new or changed ones are rendered."""
+    from voicebot.dialog.static_prompts import static_sentences
+    from voicebot.speech.tts import PromptCache, Synthesizer
+
+    cache = PromptCache(cfg.path("audio_prompts"), Synthesizer())
+    for code in _langs(lang):
+        texts = static_sentences(code)
+        with click.progressbar(length=len(texts), label=f"{code}: rendering prompts") as bar:
+            rendered, cached = cache.render_all(texts, code, progress=lambda _text: bar.update(1))
+        click.echo(f"{code}: {rendered} rendered, {cached} already cached, in {cache.root / code}")
+
+
+@cli.group()
+def models() -> None:
+    """Offline speech models: fetch them once, at set-up."""
+
+
+@models.command("fetch")
+@click.option("--lang", type=LANG_OR_ALL, default="all", show_default=True)
+@click.pass_obj
+def models_fetch(cfg: Config, lang: str) -> None:
+    """Put a Vosk model under models/vosk/<lang>/ (official site, else Maven Central for en-US)."""
+    from voicebot.speech.models import ModelUnavailable, fetch
+
+    failed = []
+    for code in _langs(lang):
+        with click.progressbar(length=0, label=f"{code}: fetching Vosk model", show_pos=False) as bar:
+            def progress(done: int, total: int, bar=bar) -> None:  # noqa: ANN001
+                bar.length = total or None
+                bar.update(done - bar.pos)
+
+            try:
+                path, record = fetch(cfg.path("models"), code, progress=progress)
+            except ModelUnavailable as exc:
+                failed.append(code)
+                click.echo(f"\n{code}: {exc}", err=True)
+                continue
+        click.echo(f"{code}: {record['name']} in {path}" + (f" (sha256 {record['sha256'][:12]}...)"
+                                                          if record.get("sha256") else ""))
+    if failed:
+        raise UserError(f"no speech model for {', '.join(failed)}: those calls run on the keypad only")
+
+
 @cli.group()
 def db() -> None:
     """The bank database: schema migrations and demo data."""

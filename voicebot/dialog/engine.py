@@ -17,6 +17,7 @@ from typing import Any
 from voicebot.bank.bank import Bank
 from voicebot.catalogue import BACK_KEY, CORPORATE, LANGUAGE_KEY, PERSONAL, REPEAT_KEY, Catalogue, Service
 from voicebot.catalogue import catalogue as default_catalogue
+from voicebot.dialog import prompts
 from voicebot.dialog.actions import Action, Collect, Say
 from voicebot.dialog.ask import Ask
 from voicebot.dialog.context import CallContext, CallRecord, DialogSettings
@@ -231,10 +232,7 @@ class DialogEngine:
         self._present(self.ask, keypad=self.failures >= 2)
 
     def _present(self, ask: Ask, keypad: bool = False) -> None:
-        if keypad or self.keypad_only:
-            self.ctx.say_text(f"{self.ctx.t('keypad_only')} {ask.keypad}")
-        else:
-            self.ctx.say_text(ask.prompt)
+        self.ctx.say_text(presented(ask, self.ctx.lang, keypad or self.keypad_only))
         self.ctx.out.append(Collect(ask.expect))
 
     def _repeat(self) -> None:
@@ -247,21 +245,8 @@ class DialogEngine:
     # -- menus ---------------------------------------------------------------------------
     def _show_menu(self, path: str) -> None:
         self.mode, self.menu_path, self.failures = "menu", path, 0
-        self.ask = self._menu_ask(path)
+        self.ask = menu_ask(self.cat, self.ctx.lang, path)
         self._present(self.ask)
-
-    def _menu_ask(self, path: str) -> Ask:
-        t, lang = self.ctx.t, self.ctx.lang
-        kids = self.cat.children(path)
-        options: dict[str, Any] = dict(kids)
-        lines = [t("menu_item", label=node.label(lang), key=key) for key, node in kids]
-        if path == "":
-            options[LANGUAGE_KEY] = "switch_language"
-            lines.insert(len(lines) - 1, t("menu_language", key=LANGUAGE_KEY))
-        listing = " ".join(lines) + (f" {t('menu_nav')}" if path else "")
-        words = {key: node.group.keywords.get(lang, ()) for key, node in kids if node.group is not None}
-        return Ask("menu", f"{t('menu_speak')} {listing}", listing, options=options, words=words,
-                   step=f"menu:{path or 'main'}")
 
     def _back(self) -> None:
         if self.mode == "flow":
@@ -334,10 +319,7 @@ class DialogEngine:
             self._show_menu(path)
             return
         self.mode, self.failures = "after", 0
-        self.ask = Ask("menu", self.ctx.t("anything_else"),
-                       options={"1": "main_menu", "0": "agent", "2": "goodbye"},
-                       words={"1": ("main menu", "主菜单"), "2": ("goodbye", "bye", "再见", "结束")},
-                       step="anything_else")
+        self.ask = anything_else_ask(self.ctx.lang)
         self._present(self.ask)
 
     def _cancel_flow(self, report: bool = True) -> None:
@@ -374,6 +356,30 @@ class DialogEngine:
             log.info("call=%s step=%s speech=%r", self.ctx.call_id, step, shown)
         else:
             log.info("call=%s step=%s event=%s", self.ctx.call_id, step, type(event).__name__)
+
+
+def menu_ask(cat: Catalogue, lang: str, path: str) -> Ask:
+    """The spoken menu at a key path, derived from the catalogue (and the language key at the entry)."""
+    kids = cat.children(path)
+    options: dict[str, Any] = dict(kids)
+    lines = [prompts.text("menu_item", lang, label=node.label(lang), key=key) for key, node in kids]
+    if path == "":
+        options[LANGUAGE_KEY] = "switch_language"
+        lines.insert(len(lines) - 1, prompts.text("menu_language", lang, key=LANGUAGE_KEY))
+    listing = " ".join(lines) + (f" {prompts.text('menu_nav', lang)}" if path else "")
+    words = {key: node.group.keywords.get(lang, ()) for key, node in kids if node.group is not None}
+    return Ask("menu", f"{prompts.text('menu_speak', lang)} {listing}", listing, options=options, words=words,
+               step=f"menu:{path or 'main'}")
+
+
+def anything_else_ask(lang: str) -> Ask:
+    return Ask("menu", prompts.text("anything_else", lang), options={"1": "main_menu", "0": "agent", "2": "goodbye"},
+               words={"1": ("main menu", "主菜单"), "2": ("goodbye", "bye", "再见", "结束")}, step="anything_else")
+
+
+def presented(ask: Ask, lang: str, keypad: bool) -> str:
+    """What the caller hears for a step: its prompt, or after failures its keypad-only form."""
+    return f"{prompts.text('keypad_only', lang)} {ask.keypad}" if keypad else ask.prompt
 
 
 def _slots(nlu: NluResult, text: str) -> dict[str, Any]:

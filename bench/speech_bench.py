@@ -1,0 +1,125 @@
+"""Speech benchmark on the en-US Vosk model: speed, memory, and recognition of synthesised callers.
+
+Usage: .venv/bin/python bench/speech_bench.py [--no-quality]
+Figures: model load time and memory, real-time factor (CPU seconds per audio second) for
+continuous speech and for a half-silent call with and without the voice-activity gate, an
+estimate of concurrent real-time streams on this machine, memory per extra recogniser, and
+word error rate plus speech->service routing (through the Rasa model) on espeak-ng speech of
+every catalogue service's phrasings at 8 kHz. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.phrases import PHRASES
+from voicebot.config import PROJECT_DIR
+from voicebot.speech.asr import Final, StreamingRecognizer, VadSettings, load_model
+from voicebot.speech.audio import read_wav, resample
+
+MODELS = PROJECT_DIR / "models"
+
+
+def rss_mb() -> float:
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def speak(text: str, voice: str = "en-us+m3") -> np.ndarray:
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "speech.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-s", "140", "-w", str(wav), text], check=True)
+        samples, rate = read_wav(wav)
+    return resample(samples, rate, 8000)
+
+
+def run(rec: StreamingRecognizer, audio: np.ndarray) -> tuple[list[Final], float]:
+    finals = []
+    cpu = time.process_time()
+    for i in range(0, len(audio) - 159, 160):
+        finals += [e for e in rec.feed(audio[i:i + 160]) if isinstance(e, Final)]
+    tail = rec.flush()
+    if tail:
+        finals.append(tail)
+    return finals, time.process_time() - cpu
+
+
+def wer(ref: str, hyp: str) -> tuple[int, int]:
+    r, h = ref.split(), hyp.split()
+    d = list(range(len(h) + 1))
+    for i in range(1, len(r) + 1):
+        prev, d[0] = d[0], i
+        for j in range(1, len(h) + 1):
+            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (r[i - 1] != h[j - 1]))
+    return d[-1], len(r)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--no-quality", action="store_true", help="skip the WER / routing part")
+    args = ap.parse_args()
+    base = rss_mb()
+    started = time.monotonic()
+    model = load_model(MODELS, "en-US")
+    print(f"model load: {time.monotonic() - started:.2f} s, +{rss_mb() - base:.0f} MB RSS")
+
+    speech = np.concatenate([speak(p) for p in PHRASES["en-US"]["account.balance"] * 4])
+    quiet = np.random.default_rng(0).normal(0, 25, len(speech)).astype(np.int16)  # line hiss, about -62 dBFS
+    half_silent = np.concatenate([x for pair in zip(np.array_split(speech, 8), np.array_split(quiet, 8), strict=True)
+                                  for x in pair])
+    no_gate = VadSettings(min_dbfs=-200, above_floor_db=-200, endpoint_ms=10**9)
+    for label, audio in (("continuous speech", speech), ("half-silent call", half_silent),
+                         ("caller listening (line hiss only)", quiet)):
+        seconds = len(audio) / 8000
+        _, gated = run(StreamingRecognizer(model, 8000), audio)
+        _, ungated = run(StreamingRecognizer(model, 8000, no_gate), audio)
+        print(f"{label} ({seconds:.0f} s audio): real-time factor {gated / seconds:.3f} gated, "
+              f"{ungated / seconds:.3f} ungated ({ungated / max(gated, 1e-9):.1f}x)")
+        if label == "half-silent call":
+            print(f"  -> about {int(os.cpu_count() / (gated / seconds))} concurrent real-time calls on "
+                  f"{os.cpu_count()} cores (recognition alone)")
+    before = rss_mb()
+    extra = [StreamingRecognizer(model, 8000) for _ in range(10)]
+    print(f"10 extra idle recognisers: +{(rss_mb() - before) / 10:.1f} MB each")
+    del extra
+
+    if args.no_quality:
+        return
+    from voicebot.nlu.rasa_backend import RasaInProcess
+
+    nlu = RasaInProcess(MODELS / "nlu")
+    errors = words = routed = total = 0
+    misses = []
+    for service, phrases in PHRASES["en-US"].items():
+        for phrase in phrases:
+            audio = np.concatenate([np.zeros(8000, np.int16), speak(phrase), np.zeros(12000, np.int16)])
+            finals, _ = run(StreamingRecognizer(model, 8000), audio)
+            text = " ".join(f.text for f in finals)
+            e, n = wer(phrase, text)
+            errors, words, total = errors + e, words + n, total + 1
+            parsed = nlu.parse(text, "en-US") if text else None
+            if parsed and parsed.service == service:
+                routed += 1
+            else:
+                misses.append((phrase, text, parsed.intent if parsed else None))
+    print(f"espeak-ng speech, 8 kHz, {total} phrasings of {len(PHRASES['en-US'])} services: "
+          f"WER {errors / words:.1%}, speech->service routing {routed / total:.1%}")
+    for phrase, text, intent in misses[:15]:
+        print(f"  miss: {phrase!r} heard as {text!r} -> {intent}")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; "
+          f"median word count {statistics.median(len(p.split()) for v in PHRASES['en-US'].values() for p in v)}")
+
+
+if __name__ == "__main__":
+    main()

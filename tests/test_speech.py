@@ -1,0 +1,171 @@
+"""Speech on the real en-US Vosk model: fetching, recognition, streaming, bad audio, synthesis."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.io import wavfile
+
+from voicebot.config import PROJECT_DIR
+from voicebot.speech import models as model_sources
+from voicebot.speech.asr import Final, Partial, SpeechStarted, StreamingRecognizer, VadSettings, load_model
+from voicebot.speech.audio import StreamUpsampler, read_wav, resample
+from voicebot.speech.models import ModelSource, ModelUnavailable, fetch
+from voicebot.speech.tts import PromptCache, Synthesizer
+
+MODELS = PROJECT_DIR / "models"
+
+
+def speak(text: str, rate: int = 8000, voice: str = "en-us+m3") -> np.ndarray:
+    """espeak-ng speech at ``rate`` Hz, as a caller's audio."""
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "speech.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-s", "140", "-w", str(wav), text], check=True)
+        samples, src = read_wav(wav)
+    return resample(samples, src, rate)
+
+
+def silence(seconds: float, rate: int = 8000) -> np.ndarray:
+    return np.zeros(int(seconds * rate), dtype=np.int16)
+
+
+def stream(rec: StreamingRecognizer, audio: np.ndarray, frame: int = 160) -> list[tuple[int, object]]:
+    """Feed 20 ms frames; (millisecond, event) pairs."""
+    out = []
+    for i in range(0, len(audio) - frame + 1, frame):
+        for event in rec.feed(audio[i:i + frame]):
+            out.append((i * 1000 // rec.rate, event))
+    return out
+
+
+@pytest.fixture(scope="module")
+def model() -> object:
+    fetch(MODELS, "en-US")  # set-up has fetched it; this only checks
+    return load_model(MODELS, "en-US")
+
+
+def test_fetched_model_is_recorded_with_its_source() -> None:
+    path, record = fetch(MODELS, "en-US")
+    assert (path / "am" / "final.mdl").exists() and record["name"]
+    if "Maven" in record["name"]:
+        assert record["sha256"] == model_sources.SOURCES["en-US"][1].sha256
+
+
+def test_unreachable_sources_name_the_folder_to_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(model_sources.SOURCES, "zh-CN",
+                        (ModelSource("test", "http://127.0.0.1:9/model.zip", "model"),))
+    with pytest.raises(ModelUnavailable) as err:
+        fetch(tmp_path, "zh-CN", timeout_s=2)
+    assert str(tmp_path / "vosk" / "zh-CN") in str(err.value)
+
+
+def test_a_corrupt_download_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = tmp_path / "m.zip"
+    import zipfile
+
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("model/README", "no model here")
+    monkeypatch.setitem(model_sources.SOURCES, "zh-CN", (ModelSource("test", archive.as_uri(), "model"),))
+    with pytest.raises(ModelUnavailable, match="no model under model/"):
+        fetch(tmp_path / "root", "zh-CN")
+    assert not (tmp_path / "root" / "vosk" / "zh-CN").exists()
+
+
+def test_transcribe_command_takes_any_rate_and_channel_count(model: object, tmp_path: Path) -> None:
+    voice = np.concatenate([silence(0.3, 22050), speak("i lost my card", 22050), silence(0.3, 22050)])
+    files = {"8k.wav": (8000, resample(voice, 22050, 8000)),
+             "44k-stereo.wav": (44100, np.stack([resample(voice, 22050, 44100)] * 2, axis=1)),
+             "16k-float.wav": (16000, resample(voice, 22050, 16000).astype(np.float32) / 32768)}
+    for name, (rate, data) in files.items():
+        wavfile.write(tmp_path / name, rate, data)
+    env = {**os.environ, "VOICEBOT_LOG_FILE": str(tmp_path / "log")}
+    result = subprocess.run([sys.executable, "-m", "voicebot", "transcribe", "--lang", "en-US",
+                             *(str(tmp_path / n) for n in files)], capture_output=True, text=True, env=env,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [Path(x["file"]).name for x in lines] == list(files)
+    for line in lines:
+        assert "card" in line["text"] and 0 < line["confidence"] <= 1, line
+
+
+def test_streaming_recognition_endpoints_after_trailing_silence(model: object) -> None:
+    audio = np.concatenate([silence(1.0), speak("i lost my card"), silence(1.5)])
+    events = stream(StreamingRecognizer(model, 8000, VadSettings(endpoint_ms=700)), audio)
+    kinds = [type(e) for _, e in events]
+    assert kinds[0] is SpeechStarted and kinds.count(Final) == 1 and Partial in kinds
+    [(at, final)] = [(t, e) for t, e in events if isinstance(e, Final)]
+    assert final.text == "i lost my card"  # the pre-roll kept the first word
+    loud = np.flatnonzero(np.abs(audio) > 300)  # espeak pads its own silence: find where speech really ends
+    speech_end_ms = loud[-1] * 1000 // 8000
+    assert 600 <= at - speech_end_ms <= 1000
+
+
+def test_barge_in_is_signalled_within_300_ms_of_speech_onset(model: object) -> None:
+    onset_ms = 2000
+    audio = np.concatenate([silence(onset_ms / 1000), speak("yes"), silence(1.0)])
+    events = stream(StreamingRecognizer(model, 8000), audio)
+    first = next(t for t, e in events if isinstance(e, SpeechStarted))
+    assert 0 <= first - onset_ms <= 300
+
+
+def test_silence_costs_nothing_and_quiet_noise_is_not_speech(model: object) -> None:
+    rec = StreamingRecognizer(model, 8000)
+    rng = np.random.default_rng(1)
+    hiss = (rng.normal(0, 20, 8000 * 5)).astype(np.int16)  # about -64 dBFS line noise
+    assert stream(rec, silence(5)) == [] and stream(rec, hiss) == []
+    assert rec.fed_ms == 0
+
+
+def test_clipped_noise_and_a_monologue_stay_bounded(model: object) -> None:
+    rec = StreamingRecognizer(model, 8000, VadSettings(max_turn_s=3))
+    rng = np.random.default_rng(2)
+    blast = np.clip(rng.normal(0, 30000, 8000 * 20), -32768, 32767).astype(np.int16)  # 20 s, clipped
+    events = stream(rec, blast)
+    finals = [e for _, e in events if isinstance(e, Final)]
+    assert len(finals) >= 6  # cut into turns of at most 3 s, so the recogniser never grows without end
+    after = stream(rec, np.concatenate([silence(1.0), speak("talk to an agent"), silence(1.5)]))
+    assert any(isinstance(e, Final) and "agent" in e.text for _, e in after)
+
+
+def test_sample_rates(model: object) -> None:
+    with pytest.raises(ValueError):
+        StreamUpsampler(11025, 16000)
+    mic = StreamingRecognizer(model, 16000)  # the microphone mode's rate
+    audio = np.concatenate([silence(1.0, 16000), speak("i lost my card", 16000), silence(1.5, 16000)])
+    finals = [e for _, e in stream(mic, audio, frame=320) if isinstance(e, Final)]
+    assert finals and "card" in finals[0].text
+
+
+def test_synthesis_in_both_languages_and_the_cache(tmp_path: Path) -> None:
+    cache = PromptCache(tmp_path, Synthesizer())
+    samples = {"en-US": "Your balance is 12,345.67 yuan.", "zh-CN": "您的余额为一万二千三百四十五元六角七分。"}
+    for lang, text in samples.items():
+        audio = cache.get(text, lang)
+        assert audio.dtype == np.int16 and len(audio) > 8000 and np.abs(audio).max() > 1000
+        assert cache.path(text, lang).exists()
+    assert cache.render_all(["Your balance is 12,345.67 yuan.", "Goodbye."], "en-US") == (1, 1)
+    assert cache.path("a", "en-US") != cache.path("b", "en-US") != PromptCache(tmp_path, Synthesizer(120)).path(
+        "b", "en-US")
+
+
+def test_a_silent_pyttsx3_render_falls_back_to_espeak(monkeypatch: pytest.MonkeyPatch) -> None:
+    synth = Synthesizer()
+    monkeypatch.setattr(synth, "_pyttsx3", lambda text, lang, wav: wav.write_bytes(b""))
+    assert len(synth.render("hello", "en-US")) > 1000
+
+
+def test_static_prompts_are_complete_sentences() -> None:
+    from voicebot.dialog.static_prompts import static_sentences
+
+    for lang in ("en-US", "zh-CN"):
+        texts = static_sentences(lang)
+        assert len(texts) > 60 and not any("{" in t for t in texts)
+        assert any("1" in t and ("press" in t or "请按" in t) for t in texts)

@@ -1,0 +1,82 @@
+"""Audio helpers on numpy arrays: WAV reading at any rate or width, resampling, levels."""
+
+from __future__ import annotations
+
+from math import gcd
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+
+def read_wav(source: str | Path | BinaryIO) -> tuple[np.ndarray, int]:
+    """Mono int16 samples and the file's rate, from 8/16/24/32-bit or float WAV, any channel count."""
+    from scipy.io import wavfile
+
+    rate, data = wavfile.read(source if hasattr(source, "read") else str(source))
+    if data.ndim == 2:  # average the channels without leaving the sample type's scale
+        data = data.mean(axis=1).astype(data.dtype)
+    if data.dtype == np.uint8:
+        data = (data.astype(np.float32) - 128) / 128
+    elif data.dtype == np.int16:
+        return data.astype(np.int16), rate
+    elif data.dtype == np.int32:
+        data = data.astype(np.float32) / 2**31
+    elif data.dtype.kind == "f":
+        data = data.astype(np.float32)
+    else:
+        raise ValueError(f"unsupported WAV sample type {data.dtype}")
+    return to_int16(data), rate
+
+
+def to_int16(samples: np.ndarray) -> np.ndarray:
+    """Float in [-1, 1] (or already int16) to int16, clipping instead of wrapping."""
+    if samples.dtype == np.int16:
+        return samples
+    return (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
+
+
+def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """Polyphase resampling to ``target`` Hz (exact ratio), int16 in and out."""
+    if rate == target:
+        return samples
+    from scipy.signal import resample_poly
+
+    g = gcd(rate, target)
+    out = resample_poly(samples.astype(np.float32), target // g, rate // g)
+    return np.clip(out, -32768, 32767).astype(np.int16)
+
+
+def dbfs(frame: np.ndarray) -> float:
+    """RMS level of a frame in dB relative to full scale (silence is -100)."""
+    if frame.size == 0:
+        return -100.0
+    rms = float(np.sqrt(np.mean(frame.astype(np.float64) ** 2)))
+    return 20 * np.log10(rms / 32768) if rms > 0 else -100.0
+
+
+class StreamUpsampler:
+    """Integer-ratio upsampling of a stream of frames (8 kHz phone audio -> 16 kHz for the models).
+
+    Zero-stuffing plus a low-pass FIR whose state carries across frames, so frame edges leave
+    no clicks; ``rate_out`` must be a multiple of ``rate_in``.
+    """
+
+    def __init__(self, rate_in: int, rate_out: int, taps: int = 63) -> None:
+        from scipy.signal import firwin
+
+        if rate_out % rate_in:
+            raise ValueError(f"{rate_out} Hz is not a multiple of {rate_in} Hz")
+        self.factor = rate_out // rate_in
+        self._taps = firwin(taps, 1.0 / self.factor) * self.factor if self.factor > 1 else None
+        self._state = np.zeros(taps - 1) if self.factor > 1 else None
+
+    def __call__(self, frame: np.ndarray) -> np.ndarray:
+        if self.factor == 1:
+            return frame
+        from scipy.signal import lfilter
+
+        stuffed = np.zeros(len(frame) * self.factor, dtype=np.float64)
+        stuffed[:: self.factor] = frame
+        out, self._state = lfilter(self._taps, 1.0, stuffed, zi=self._state)
+        return np.clip(out, -32768, 32767).astype(np.int16)
