@@ -239,6 +239,45 @@ def nlu_validate(cfg: Config, lang: str) -> None:
 
 
 @cli.command()
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None, help="Caller's language (default from config).")
+@click.pass_obj
+def mic(cfg: Config, lang: str | None) -> None:
+    """Talk to the bot with your microphone and speaker (16 kHz); type keys + Enter for DTMF, q to hang up."""
+    from voicebot.channels import mic as mic_channel
+    from voicebot.channels.text import as_transcript
+    from voicebot.channels.voice import VoiceSession
+    from voicebot.dialog.engine import DialogEngine
+    from voicebot.speech.asr import StreamingRecognizer, load_model
+    from voicebot.speech.models import ModelUnavailable
+    from voicebot.speech.tts import PromptCache, Synthesizer
+
+    lang = lang or cfg.language
+    try:
+        stream = mic_channel.open_default_stream()
+    except mic_channel.NoSoundDevice as exc:
+        raise UserError(str(exc)) from exc
+    bank = _bank(cfg)
+    try:
+        recognizer = StreamingRecognizer(load_model(cfg.path("models"), lang), mic_channel.MIC_RATE)
+    except ModelUnavailable as exc:
+        click.echo(f"warning: {exc}; keys only", err=True)
+        recognizer = None
+    engine = DialogEngine(bank, _ready_parser(cfg, lang), lang=lang, region=cfg.region, settings=cfg.dialog)
+    cache = PromptCache(cfg.path("audio_prompts"), Synthesizer(sample_rate=mic_channel.MIC_RATE))
+
+    def show(action) -> None:  # noqa: ANN001
+        line = as_transcript(action)
+        if line:
+            click.echo(line)
+
+    session = VoiceSession(engine, recognizer, cache.get, mic_channel.MIC_RATE, on_action=show)
+    click.echo("listening; type keys and Enter for DTMF, q to hang up", err=True)
+    with stream:
+        mic_channel.run(session, stream, mic_channel.keyboard_keys())
+    engine.close()
+
+
+@cli.command()
 @click.option("--lang", type=click.Choice(LANGUAGES), required=True)
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.pass_obj

@@ -1,0 +1,121 @@
+"""Audio dialog (what the microphone and SIP channels run): barge-in, keys, timeouts, speech end to end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.calls import DEMO_CARD
+from tests.test_speech import silence, speak
+from voicebot.bank.bank import Bank
+from voicebot.channels.voice import VoiceSession, VoiceSettings
+from voicebot.config import PROJECT_DIR
+from voicebot.dialog.actions import Action, Say, ServiceResult
+from voicebot.dialog.engine import DialogEngine
+from voicebot.nlu.keywords import KeywordParser
+from voicebot.nlu.rasa_backend import RasaInProcess
+from voicebot.speech.asr import StreamingRecognizer, load_model
+
+RATE, FRAME = 8000, 160
+
+
+def tone(text: str, lang: str) -> np.ndarray:
+    """A stand-in voice: 60 ms of tone per character, so long prompts take long to play."""
+    t = np.arange(int(0.06 * len(text) * RATE)) / RATE
+    return (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16)
+
+
+@pytest.fixture(scope="module")
+def model() -> object:
+    return load_model(PROJECT_DIR / "models", "en-US")
+
+
+def session(bank: Bank, model: object | None, nlu: object = None, **settings: float) -> tuple[VoiceSession, list]:
+    said: list[Action] = []
+    engine = DialogEngine(bank, nlu or KeywordParser())
+    rec = StreamingRecognizer(model, RATE) if model is not None else None
+    return VoiceSession(engine, rec, tone, RATE, VoiceSettings(**settings), on_action=said.append), said
+
+
+def play(s: VoiceSession, audio: np.ndarray) -> list[np.ndarray]:
+    return [s.step(audio[i:i + FRAME]) for i in range(0, len(audio) - FRAME + 1, FRAME)]
+
+
+def texts(actions: list[Action]) -> str:
+    return " ".join(a.text for a in actions if isinstance(a, Say))
+
+
+def test_speech_barges_in_on_the_greeting_within_300_ms(bank: Bank, model: object) -> None:
+    s, _ = session(bank, model)
+    assert s.speaking
+    before = play(s, silence(0.5))
+    assert all(np.abs(f).max() > 0 for f in before)  # the greeting is playing
+    out = play(s, speak("yes"))
+    quiet_from = next(i for i, f in enumerate(out) if not np.abs(f).any())
+    assert quiet_from * 20 <= 300
+
+
+def test_a_key_stops_the_prompt_and_menus_act_at_once(bank: Bank) -> None:
+    s, said = session(bank, None)
+    s.key("1")
+    assert "account enquiries" in texts(said) and s.engine.menu_path == "1"
+    s.key("1")
+    s.key("1")
+    assert s.engine.expecting == "card_number"
+    for d in DEMO_CARD:
+        s.key(d)
+    assert s.engine.expecting == "card_number"  # still gathering
+    s.key("#")
+    assert s.engine.expecting == "pin"
+
+
+def test_an_entry_without_hash_ends_after_the_interdigit_pause(bank: Bank) -> None:
+    s, _ = session(bank, None, interdigit_s=1.0)
+    for k in "111":
+        s.key(k)
+    for d in DEMO_CARD:
+        s.key(d)
+    play(s, silence(1.1))
+    assert s.engine.expecting == "pin"
+
+
+def test_silence_after_a_prompt_is_no_input(bank: Bank) -> None:
+    s, said = session(bank, None, no_input_s=2.0)
+    while s.speaking:
+        s.step(silence(0.02))
+    play(s, silence(1.9))
+    assert "didn't hear" not in texts(said)
+    play(s, silence(0.2))
+    assert "didn't hear" in texts(said)
+
+
+def test_noise_heard_as_nothing_gets_a_reprompt(bank: Bank, model: object) -> None:
+    s, said = session(bank, model)
+    while s.speaking:
+        s.step(silence(0.02))
+    rng = np.random.default_rng(3)
+    burst = np.clip(rng.normal(0, 12000, RATE), -32768, 32767).astype(np.int16)
+    play(s, np.concatenate([burst, silence(1.5)]))
+    assert "didn't catch" in texts(said) or "didn't hear" in texts(said)
+    assert not s.engine.ended
+
+
+def test_hang_up_mid_prompt(bank: Bank) -> None:
+    s, _ = session(bank, None)
+    s.step(silence(0.02))
+    s.hang_up()
+    assert s.finished and s.engine.close().outcome == "abandoned"
+
+
+def test_spoken_request_end_to_end_on_the_real_models(bank: Bank, model: object) -> None:
+    nlu = RasaInProcess(PROJECT_DIR / "models" / "nlu")
+    nlu.load("en-US")
+    for phrase, service in (("i lost my card", "card.report_loss"), ("talk to an agent", "agent"),
+                            ("pay my electricity bill", "bill.electricity")):
+        s, said = session(bank, model, nlu=nlu)
+        while s.speaking:
+            s.step(silence(0.02))
+        play(s, np.concatenate([silence(0.5), speak(phrase), silence(1.2)]))
+        started = s.engine.service.id if s.engine.service else None
+        done = [a.id for a in said if isinstance(a, ServiceResult)]
+        assert service in (started, *done), (phrase, texts(said))

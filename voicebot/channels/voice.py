@@ -1,0 +1,137 @@
+"""One call's dialog over audio, 20 ms at a time: caller frames and keys in, bot frames out.
+
+Shared by the microphone and SIP channels, which only move frames and key presses. The
+clock is the frame count, so behaviour (barge-in, no-input timeouts, digit gathering) is
+the same in tests as on a line.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from voicebot.dialog.actions import Action, Say, Transfer
+from voicebot.dialog.engine import DialogEngine
+from voicebot.dialog.events import Event, HangUp, Keys, NoInput, Speech
+from voicebot.speech.asr import Final, SpeechStarted, StreamingRecognizer
+
+log = logging.getLogger("voicebot.voice")
+
+SINGLE_KEY_STEPS = ("menu", "confirm")
+
+
+@dataclass
+class VoiceSettings:
+    frame_ms: int = 20
+    no_input_s: float = 6.0  # after a prompt ends, this long without speech or keys is "no input"
+    interdigit_s: float = 3.0  # a digit entry without '#' ends after this pause
+
+
+class VoiceSession:
+    """Drives a ``DialogEngine`` from audio; ``step(frame)`` returns the bot's next frame."""
+
+    def __init__(self, engine: DialogEngine, recognizer: StreamingRecognizer | None,
+                 voice: Callable[[str, str], np.ndarray], sample_rate: int,
+                 settings: VoiceSettings | None = None, on_action: Callable[[Action], None] | None = None) -> None:
+        self.engine = engine
+        self.recognizer = recognizer  # None: no speech model for this language, keys only
+        self.voice = voice
+        self.rate = sample_rate
+        self.settings = settings or VoiceSettings()
+        self.on_action = on_action
+        self.frame_len = sample_rate * self.settings.frame_ms // 1000
+        self._out: deque[np.ndarray] = deque()
+        self._silence = np.zeros(self.frame_len, dtype=np.int16)
+        self._digits = ""
+        self._idle_ms = 0
+        self._digit_idle_ms = 0
+        self.transfer: Transfer | None = None
+        self._apply(engine.start())
+
+    @property
+    def speaking(self) -> bool:
+        return bool(self._out)
+
+    @property
+    def finished(self) -> bool:
+        """The dialog has ended (hang-up or hand-over) and its last words have been played."""
+        return self.engine.ended and not self._out
+
+    def step(self, frame: np.ndarray) -> np.ndarray:
+        """Consume one caller frame; return one bot frame (silence when the bot is quiet)."""
+        if self.engine.ended:  # only the goodbye or hand-over message is left to play
+            return self._out.popleft() if self._out else self._silence
+        ms = self.settings.frame_ms
+        if self.recognizer is not None:
+            for event in self.recognizer.feed(frame):
+                if isinstance(event, SpeechStarted):
+                    self._barge_in()
+                elif isinstance(event, Final):
+                    # noise recognised as nothing still counts as a (failed) turn
+                    self._handle(Speech(event.text, event.confidence))
+        waiting = self.engine.expecting is not None and not self._out
+        if self._digits:
+            self._digit_idle_ms += ms
+            if self._digit_idle_ms >= self.settings.interdigit_s * 1000:
+                self._flush_digits()
+        elif waiting and not (self.recognizer and self.recognizer.in_speech):
+            self._idle_ms += ms
+            if self._idle_ms >= self.settings.no_input_s * 1000:
+                self._handle(NoInput())
+        return self._out.popleft() if self._out else self._silence
+
+    def key(self, digit: str) -> None:
+        """A DTMF key from the caller: stops the prompt; menus act at once, entries gather until '#'."""
+        if self.engine.ended:
+            return
+        self._barge_in()
+        if not self._digits and (self.engine.expecting in SINGLE_KEY_STEPS or digit in "*#"):
+            self._handle(Keys(digit))
+            return
+        self._digits += digit
+        self._digit_idle_ms = 0
+        if digit == "#":
+            self._flush_digits()
+
+    def end_entry(self) -> None:
+        """The caller finished an entry without '#' (e.g. Enter on a keyboard)."""
+        if self._digits:
+            self._flush_digits()
+
+    def hang_up(self) -> None:
+        """The caller hung up: whatever was said or keyed last is dropped, the dialog closes."""
+        self._out.clear()
+        if not self.engine.ended:
+            self.engine.handle(HangUp())
+
+    def _flush_digits(self) -> None:
+        digits, self._digits = self._digits, ""
+        self._handle(Keys(digits))
+
+    def _barge_in(self) -> None:
+        if self._out:
+            log.info("call=%s barge-in: prompt stopped", self.engine.ctx.call_id)
+        self._out.clear()
+        self._idle_ms = 0
+
+    def _handle(self, event: Event) -> None:
+        self._idle_ms = 0
+        self._apply(self.engine.handle(event))
+
+    def _apply(self, actions: list[Action]) -> None:
+        for action in actions:
+            if self.on_action:
+                self.on_action(action)
+            if isinstance(action, Say):
+                audio = self.voice(action.text, self.engine.ctx.lang)
+                for start in range(0, len(audio), self.frame_len):
+                    chunk = audio[start:start + self.frame_len]
+                    if len(chunk) < self.frame_len:
+                        chunk = np.pad(chunk, (0, self.frame_len - len(chunk)))
+                    self._out.append(chunk)
+            elif isinstance(action, Transfer):
+                self.transfer = action
