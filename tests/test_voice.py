@@ -119,3 +119,62 @@ def test_spoken_request_end_to_end_on_the_real_models(bank: Bank, model: object)
         started = s.engine.service.id if s.engine.service else None
         done = [a.id for a in said if isinstance(a, ServiceResult)]
         assert service in (started, *done), (phrase, texts(said))
+
+
+def test_sentences_render_off_the_media_loop(bank: Bank) -> None:
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    gate = threading.Event()
+    loop_thread = threading.get_ident()
+    rendered_on: list[int] = []
+
+    def slow_voice(text: str, lang: str) -> np.ndarray:
+        rendered_on.append(threading.get_ident())
+        gate.wait(5)
+        return tone(text, lang)
+
+    with ThreadPoolExecutor(1) as pool:
+        engine = DialogEngine(bank, KeywordParser())
+        s = VoiceSession(engine, None, slow_voice, RATE, renderer=pool)
+        first = s.step(silence(0.02))  # the greeting is still rendering: the loop is not blocked
+        assert not np.abs(first).any() and s.speaking
+        gate.set()
+        for _ in range(250):  # a media loop ticks every 20 ms
+            if np.abs(s.step(silence(0.02))).any():
+                break
+            time.sleep(0.02)
+        else:
+            raise AssertionError("the rendered greeting never played")
+    assert rendered_on and loop_thread not in rendered_on
+
+
+def test_confirmation_vocabulary_biases_recognition(bank: Bank, model: object) -> None:
+    """Free recognition hears espeak's "correct" as "your man"; the step grammar hears it right."""
+    s, said = session(bank, model)
+    for key in ("1", "2", "1"):
+        s.key(key)
+    for key in f"{DEMO_CARD}#":
+        s.key(key)
+    for key in "135790":
+        s.key(key)
+    s.end_entry()
+    s.key("1")  # payee: mother
+    for key in "500#":
+        s.key(key)
+    assert s.engine.expecting == "confirm"
+    while s.speaking:
+        s.step(silence(0.02))
+    play(s, np.concatenate([silence(0.3), speak("correct"), silence(1.2)]))
+    done = [a for a in said if isinstance(a, ServiceResult)]
+    assert done and done[0].id == "transfer.local" and done[0].status == "ok", texts(said)
+
+
+def test_grammars_come_from_the_catalogue(model: object) -> None:
+    from voicebot.speech.grammars import grammar_for, in_vocabulary
+
+    confirm = grammar_for("confirm", "en-US")
+    assert {"yes", "no", "cancel", "correct"} <= set(confirm)
+    assert grammar_for("menu", "en-US") is None  # menus take any request
+    assert in_vocabulary(model, ["yes", "zorglubbish"]) == ["yes"]

@@ -10,14 +10,16 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
 import numpy as np
 
-from voicebot.dialog.actions import Action, Say, Transfer
+from voicebot.dialog.actions import Action, Collect, Say, Transfer
 from voicebot.dialog.engine import DialogEngine
 from voicebot.dialog.events import Event, HangUp, Keys, NoInput, Speech
 from voicebot.speech.asr import Final, SpeechStarted, StreamingRecognizer
+from voicebot.speech.grammars import grammar_for
 
 log = logging.getLogger("voicebot.voice")
 
@@ -36,7 +38,8 @@ class VoiceSession:
 
     def __init__(self, engine: DialogEngine, recognizer: StreamingRecognizer | None,
                  voice: Callable[[str, str], np.ndarray], sample_rate: int,
-                 settings: VoiceSettings | None = None, on_action: Callable[[Action], None] | None = None) -> None:
+                 settings: VoiceSettings | None = None, on_action: Callable[[Action], None] | None = None,
+                 renderer: Executor | None = None) -> None:
         self.engine = engine
         self.recognizer = recognizer  # None: no speech model for this language, keys only
         self.voice = voice
@@ -45,6 +48,10 @@ class VoiceSession:
         self.on_action = on_action
         self.frame_len = sample_rate * self.settings.frame_ms // 1000
         self._out: deque[np.ndarray] = deque()
+        # Sentences waiting for audio, in order. With an executor they render off the media loop
+        # and play as soon as they are ready; cached prompts are ready at once.
+        self._pending: deque[Future | np.ndarray] = deque()
+        self._renderer = renderer
         self._silence = np.zeros(self.frame_len, dtype=np.int16)
         self._digits = ""
         self._idle_ms = 0
@@ -54,15 +61,16 @@ class VoiceSession:
 
     @property
     def speaking(self) -> bool:
-        return bool(self._out)
+        return bool(self._out or self._pending)
 
     @property
     def finished(self) -> bool:
         """The dialog has ended (hang-up or hand-over) and its last words have been played."""
-        return self.engine.ended and not self._out
+        return self.engine.ended and not self.speaking
 
     def step(self, frame: np.ndarray) -> np.ndarray:
         """Consume one caller frame; return one bot frame (silence when the bot is quiet)."""
+        self._collect_rendered()
         if self.engine.ended:  # only the goodbye or hand-over message is left to play
             return self._out.popleft() if self._out else self._silence
         ms = self.settings.frame_ms
@@ -73,7 +81,7 @@ class VoiceSession:
                 elif isinstance(event, Final):
                     # noise recognised as nothing still counts as a (failed) turn
                     self._handle(Speech(event.text, event.confidence))
-        waiting = self.engine.expecting is not None and not self._out
+        waiting = self.engine.expecting is not None and not self.speaking
         if self._digits:
             self._digit_idle_ms += ms
             if self._digit_idle_ms >= self.settings.interdigit_s * 1000:
@@ -104,7 +112,7 @@ class VoiceSession:
 
     def hang_up(self) -> None:
         """The caller hung up: whatever was said or keyed last is dropped, the dialog closes."""
-        self._out.clear()
+        self._barge_in()
         if not self.engine.ended:
             self.engine.handle(HangUp())
 
@@ -113,9 +121,13 @@ class VoiceSession:
         self._handle(Keys(digits))
 
     def _barge_in(self) -> None:
-        if self._out:
+        if self.speaking:
             log.info("call=%s barge-in: prompt stopped", self.engine.ctx.call_id)
         self._out.clear()
+        for item in self._pending:
+            if isinstance(item, Future):
+                item.cancel()
+        self._pending.clear()
         self._idle_ms = 0
 
     def _handle(self, event: Event) -> None:
@@ -127,11 +139,32 @@ class VoiceSession:
             if self.on_action:
                 self.on_action(action)
             if isinstance(action, Say):
-                audio = self.voice(action.text, self.engine.ctx.lang)
-                for start in range(0, len(audio), self.frame_len):
-                    chunk = audio[start:start + self.frame_len]
-                    if len(chunk) < self.frame_len:
-                        chunk = np.pad(chunk, (0, self.frame_len - len(chunk)))
-                    self._out.append(chunk)
+                lang = self.engine.ctx.lang
+                self._pending.append(self._renderer.submit(self.voice, action.text, lang) if self._renderer
+                                     else self.voice(action.text, lang))
             elif isinstance(action, Transfer):
                 self.transfer = action
+            elif isinstance(action, Collect) and self.recognizer is not None:
+                self.recognizer.set_grammar(grammar_for(action.expect, self.engine.ctx.lang))
+        self._collect_rendered()
+
+    def _collect_rendered(self) -> None:
+        """Move rendered sentences, in order, into the frame queue; stop at the first not yet ready."""
+        while self._pending:
+            item = self._pending[0]
+            if isinstance(item, Future):
+                if not item.done():
+                    return
+                try:
+                    audio = item.result()
+                except Exception:  # a failed render: skip the sentence rather than stall the call
+                    log.exception("call=%s speech synthesis failed", self.engine.ctx.call_id)
+                    audio = np.zeros(0, dtype=np.int16)
+            else:
+                audio = item
+            self._pending.popleft()
+            for start in range(0, len(audio), self.frame_len):
+                chunk = audio[start:start + self.frame_len]
+                if len(chunk) < self.frame_len:
+                    chunk = np.pad(chunk, (0, self.frame_len - len(chunk)))
+                self._out.append(chunk)

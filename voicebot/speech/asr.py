@@ -85,7 +85,9 @@ class StreamingRecognizer:
         self.vad = vad or VadSettings()
         self._vosk = vosk
         self._model = model
-        self._rec = self._new_recognizer(grammar)
+        self._rec = self._new_recognizer(None)
+        self._biased = None  # a cheap second recogniser with a step grammar, beside the free one
+        self.set_grammar(grammar)
         frame = sample_rate * self.vad.frame_ms // 1000
         self._pre_roll: deque[np.ndarray] = deque(maxlen=max(1, self.vad.pre_roll_ms // self.vad.frame_ms))
         self._frame_len = frame
@@ -106,8 +108,17 @@ class StreamingRecognizer:
         return rec
 
     def set_grammar(self, phrases: list[str] | None) -> None:
-        """Bias recognition to these phrases (yes/no, digits, menu words); None for free speech."""
-        self._rec = self._new_recognizer(phrases)
+        """Bias the next turns to these phrases (yes/no, digits); None for free speech only.
+
+        Free recognition keeps running: at the end of a turn the biased result is used only
+        when it is not empty and at least ``BIAS_MIN_CONFIDENCE`` sure.
+        """
+        from voicebot.speech.grammars import in_vocabulary
+
+        known = in_vocabulary(self._model, phrases) if phrases else []
+        self._biased = self._new_recognizer(known) if known else None
+
+    BIAS_MIN_CONFIDENCE = 0.7
 
     def feed(self, frame: np.ndarray) -> list[AsrEvent]:
         events: list[AsrEvent] = []
@@ -143,13 +154,20 @@ class StreamingRecognizer:
         return self._finish() if self.in_speech else None
 
     def _accept(self, frame: np.ndarray) -> None:
-        self._rec.AcceptWaveform(self._up(frame.astype(np.int16)).tobytes())
+        pcm = self._up(frame.astype(np.int16)).tobytes()
+        self._rec.AcceptWaveform(pcm)
+        if self._biased is not None:
+            self._biased.AcceptWaveform(pcm)
         self.fed_ms += len(frame) * 1000 // self.rate
 
     def _finish(self) -> Final:
-        result = json.loads(self._rec.FinalResult())
+        text, confidence = text_and_confidence(json.loads(self._rec.FinalResult()))
+        if self._biased is not None:
+            b_text, b_conf = text_and_confidence(json.loads(self._biased.FinalResult()))
+            if b_text and b_conf >= self.BIAS_MIN_CONFIDENCE:
+                text, confidence = b_text, b_conf
         self.in_speech, self._loud_run, self._last_partial = False, 0, ""
-        return Final(*text_and_confidence(result))
+        return Final(text, confidence)
 
 
 def text_and_confidence(result: dict) -> tuple[str, float]:
