@@ -16,8 +16,9 @@ test: setup                  ## lint, then the whole test suite
 	$(BIN)/ruff check voicebot tests bench
 	$(BIN)/pytest
 
-bench:                       ## print NLU figures (add ARGS=--train to time training from scratch)
+bench:                       ## print NLU and speech figures (ARGS=--train also times NLU training from scratch)
 	$(BIN)/python bench/nlu_bench.py $(ARGS)
+	$(BIN)/python bench/speech_bench.py
 
 lint:
 	$(BIN)/ruff check voicebot tests bench
