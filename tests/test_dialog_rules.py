@@ -332,3 +332,12 @@ def test_every_say_is_non_empty(call) -> None:
     c.path("111")
     c.login()
     assert all(a.text.strip() for a in c.actions if isinstance(a, Say))
+
+
+def test_a_pin_spoken_at_the_wrong_prompt_is_not_logged(call, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    c = call()
+    c.say("my pin is one three five seven nine zero")
+    c.say("my pin is 135790 and my card is 6222020000000001")
+    assert "135790" not in caplog.text and "one three five seven" not in caplog.text
+    assert "6222020000000001" not in caplog.text and "0001" in caplog.text

@@ -26,7 +26,7 @@ from voicebot.dialog.flows import Flow, handler
 from voicebot.dialog.flows.common import authenticate
 from voicebot.dialog.inputs import from_keys, from_speech
 from voicebot.nlu.parser import NluResult, Parser
-from voicebot.redact import mask_cards
+from voicebot.redact import mask_cards, mask_speech
 
 log = logging.getLogger("voicebot.dialog")
 
@@ -352,7 +352,7 @@ class DialogEngine:
             shown = f"<{len(event.digits)} keys withheld>" if step in _SECRET_STEPS else mask_cards(event.digits)
             log.info("call=%s step=%s keys=%s", self.ctx.call_id, step, shown)
         elif isinstance(event, Speech):
-            shown = "<withheld>" if step in _SECRET_STEPS else mask_cards(event.text)
+            shown = "<withheld>" if step in _SECRET_STEPS else mask_speech(event.text)
             log.info("call=%s step=%s speech=%r", self.ctx.call_id, step, shown)
         else:
             log.info("call=%s step=%s event=%s", self.ctx.call_id, step, type(event).__name__)
