@@ -28,6 +28,7 @@ from tests.phrases import PHRASES
 from voicebot.config import PROJECT_DIR
 from voicebot.speech.asr import Final, StreamingRecognizer, VadSettings, load_model
 from voicebot.speech.audio import read_wav, resample
+from voicebot.speech.grammars import grammar_for
 
 MODELS = PROJECT_DIR / "models"
 
@@ -99,24 +100,26 @@ def main() -> None:
     from voicebot.nlu.rasa_backend import RasaInProcess
 
     nlu = RasaInProcess(MODELS / "nlu")
-    errors = words = routed = total = 0
-    misses = []
-    for service, phrases in PHRASES["en-US"].items():
-        for phrase in phrases:
-            audio = np.concatenate([np.zeros(8000, np.int16), speak(phrase), np.zeros(12000, np.int16)])
-            finals, _ = run(StreamingRecognizer(model, 8000), audio)
-            text = " ".join(f.text for f in finals)
-            e, n = wer(phrase, text)
-            errors, words, total = errors + e, words + n, total + 1
-            parsed = nlu.parse(text, "en-US") if text else None
-            if parsed and parsed.service == service:
-                routed += 1
-            else:
-                misses.append((phrase, text, parsed.intent if parsed else None))
-    print(f"espeak-ng speech, 8 kHz, {total} phrasings of {len(PHRASES['en-US'])} services: "
-          f"WER {errors / words:.1%}, speech->service routing {routed / total:.1%}")
-    for phrase, text, intent in misses[:15]:
-        print(f"  miss: {phrase!r} heard as {text!r} -> {intent}")
+    modes = (("free recognition", None), ("menu-biased (free as fallback)", grammar_for("menu", "en-US")))
+    for label, grammar in modes:
+        errors = words = routed = total = 0
+        misses = []
+        for service, phrases in PHRASES["en-US"].items():
+            for phrase in phrases:
+                audio = np.concatenate([np.zeros(8000, np.int16), speak(phrase), np.zeros(12000, np.int16)])
+                finals, _ = run(StreamingRecognizer(model, 8000, grammar=grammar), audio)
+                text = " ".join(f.text for f in finals)
+                e, n = wer(phrase, text)
+                errors, words, total = errors + e, words + n, total + 1
+                parsed = nlu.parse(text, "en-US") if text else None
+                if parsed and parsed.service == service:
+                    routed += 1
+                else:
+                    misses.append((phrase, text, parsed.intent if parsed else None))
+        print(f"{label}: espeak-ng speech, 8 kHz, {total} phrasings of {len(PHRASES['en-US'])} services: "
+              f"WER {errors / words:.1%}, speech->service routing {routed / total:.1%}")
+        for phrase, text, intent in misses[:8]:
+            print(f"  miss: {phrase!r} heard as {text!r} -> {intent}")
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; "
           f"median word count {statistics.median(len(p.split()) for v in PHRASES['en-US'].values() for p in v)}")
 

@@ -176,5 +176,7 @@ def test_grammars_come_from_the_catalogue(model: object) -> None:
 
     confirm = grammar_for("confirm", "en-US")
     assert {"yes", "no", "cancel", "correct"} <= set(confirm)
-    assert grammar_for("menu", "en-US") is None  # menus take any request
-    assert in_vocabulary(model, ["yes", "zorglubbish"]) == ["yes"]
+    menu = grammar_for("menu", "en-US")  # how callers ask: the NLU training sentences
+    assert "i lost my card" in menu and "what's the weather tomorrow" not in menu
+    assert grammar_for("pin", "en-US") is None  # never spoken
+    assert in_vocabulary(model, ["yes", "zorglubbish"]) == ("yes",)

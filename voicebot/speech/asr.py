@@ -77,7 +77,7 @@ class StreamingRecognizer:
     MODEL_RATE = 16000  # the small Vosk models are 16 kHz and do not upsample by themselves
 
     def __init__(self, model: object, sample_rate: int, vad: VadSettings | None = None,
-                 grammar: list[str] | None = None) -> None:
+                 grammar: tuple[str, ...] | list[str] | None = None) -> None:
         import vosk
 
         self.rate = sample_rate
@@ -99,7 +99,7 @@ class StreamingRecognizer:
         self._last_partial = ""
         self.fed_ms = 0  # audio actually given to Vosk (what gating saves shows here)
 
-    def _new_recognizer(self, grammar: list[str] | None) -> object:
+    def _new_recognizer(self, grammar: tuple[str, ...] | list[str] | None) -> object:
         if grammar:
             rec = self._vosk.KaldiRecognizer(self._model, self.MODEL_RATE, json.dumps([*grammar, "[unk]"]))
         else:
@@ -107,7 +107,7 @@ class StreamingRecognizer:
         rec.SetWords(True)
         return rec
 
-    def set_grammar(self, phrases: list[str] | None) -> None:
+    def set_grammar(self, phrases: tuple[str, ...] | list[str] | None) -> None:
         """Bias the next turns to these phrases (yes/no, digits); None for free speech only.
 
         Free recognition keeps running: at the end of a turn the biased result is used only

@@ -1,12 +1,16 @@
-"""Per-step vocabularies that bias recognition (a Vosk runtime grammar), derived from the catalogue.
+"""Per-step vocabularies that bias recognition (a Vosk runtime grammar), from data we already keep.
 
-Confirmation steps listen for the catalogue's own affirm/deny words; digit entries for digit
-words. Menus take free speech (a caller may ask for any service), so they get no grammar.
+Confirmation steps listen for the catalogue's own affirm/deny words, digit entries for digit
+words, and menus for the way callers ask for services: the NLU training sentences. The biased
+result is used only when confident; free recognition stays the fallback (see asr.py).
 """
 
 from __future__ import annotations
 
+from functools import cache
+
 from voicebot.catalogue import catalogue
+from voicebot.config import PROJECT_DIR
 
 DIGIT_WORDS = {
     "en-US": "zero oh one two three four five six seven eight nine double triple",
@@ -20,18 +24,38 @@ AMOUNT_WORDS = {
 DIGIT_STEPS = ("card_number", "account_number", "area_code", "date")
 
 
-def grammar_for(expect: str, lang: str) -> list[str] | None:
-    """Phrases to bias towards at a step, or None for free recognition."""
+@cache
+def grammar_for(expect: str, lang: str) -> tuple[str, ...] | None:
+    """Phrases to bias towards at a step, or None for free recognition only."""
     if expect == "confirm":
         words = {i.id: i.keywords.get(lang, ()) for i in catalogue().intents}
-        return sorted({*words["affirm"], *words["deny"]})
+        return tuple(sorted({*words["affirm"], *words["deny"]}))
     if expect in DIGIT_STEPS:
-        return DIGIT_WORDS[lang].split()
+        return tuple(DIGIT_WORDS[lang].split())
     if expect == "amount":
-        return [*DIGIT_WORDS[lang].split(), *AMOUNT_WORDS[lang].split()]
+        return (*DIGIT_WORDS[lang].split(), *AMOUNT_WORDS[lang].split())
+    if expect in ("menu", "free"):
+        return caller_sentences(lang)
     return None
 
 
-def in_vocabulary(model: object, phrases: list[str]) -> list[str]:
-    """Phrases whose every word the model knows (Vosk drops unknown words silently)."""
-    return [p for p in phrases if all(model.vosk_model_find_word(w) != -1 for w in p.split())]
+@cache
+def caller_sentences(lang: str) -> tuple[str, ...]:
+    """How callers ask for things: the NLU training sentences (not out-of-scope ones)."""
+    from voicebot.nlu.data import load_examples
+
+    data = PROJECT_DIR / "nlu_data" / lang
+    if not data.is_dir():
+        return ()
+    return tuple(sorted({e.text for e in load_examples(data) if e.intent != "out_of_scope"}))
+
+
+_known: dict[tuple[int, tuple[str, ...]], tuple[str, ...]] = {}
+
+
+def in_vocabulary(model: object, phrases: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Phrases whose every word the model knows (Vosk drops unknown words silently); cached per model."""
+    key = (id(model), tuple(phrases))
+    if key not in _known:
+        _known[key] = tuple(p for p in phrases if all(model.vosk_model_find_word(w) != -1 for w in p.split()))
+    return _known[key]
