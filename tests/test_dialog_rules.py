@@ -341,3 +341,13 @@ def test_a_pin_spoken_at_the_wrong_prompt_is_not_logged(call, caplog: pytest.Log
     c.say("my pin is 135790 and my card is 6222020000000001")
     assert "135790" not in caplog.text and "one three five seven" not in caplog.text
     assert "6222020000000001" not in caplog.text and "0001" in caplog.text
+
+
+def test_doubtful_recognition_is_asked_again_not_acted_on(call) -> None:
+    from voicebot.dialog.events import Speech
+
+    c = call()
+    c._feed(Speech("i lost my card", confidence=0.2))
+    assert "didn't catch" in c.said and c.engine.service is None and c.engine.record.intents == []
+    c._feed(Speech("i lost my card", confidence=0.9))
+    assert c.engine.service.id == "card.report_loss"

@@ -261,6 +261,7 @@ def mic(cfg: Config, lang: str | None) -> None:
         recognizer = StreamingRecognizer(load_model(cfg.path("models"), lang), mic_channel.MIC_RATE)
     except ModelUnavailable as exc:
         click.echo(f"warning: {exc}; keys only", err=True)
+        log.warning("speech unavailable for %s, keypad only: %s", lang, exc)
         recognizer = None
     engine = DialogEngine(bank, _ready_parser(cfg, lang), lang=lang, region=cfg.region, settings=cfg.dialog)
     cache = PromptCache(cfg.path("audio_prompts"), Synthesizer(sample_rate=mic_channel.MIC_RATE))

@@ -75,6 +75,7 @@ def load_config(path: str | Path | None = None) -> Config:
             agent_uri=dialog.get("agent_uri", defaults.agent_uri),
             min_confidence=float(dialog.get("min_confidence", defaults.min_confidence)),
             min_confidence_money=float(dialog.get("min_confidence_money", defaults.min_confidence_money)),
+            min_asr_confidence=float(dialog.get("min_asr_confidence", defaults.min_asr_confidence)),
         ),
         nlu=NluConfig(backend=os.environ.get("VOICEBOT_NLU_BACKEND", nlu.get("backend", "rasa")),
                       models_dir=os.environ.get("VOICEBOT_NLU_MODELS", nlu.get("models_dir", "models/nlu")),

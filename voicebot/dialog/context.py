@@ -52,6 +52,7 @@ class DialogSettings:
     agent_uri: str = "sip:agents-{region}@127.0.0.1"
     min_confidence: float = 0.5
     min_confidence_money: float = 0.7
+    min_asr_confidence: float = 0.35  # a transcript the recogniser itself doubts is asked again
     max_failures: int = 3
 
 

@@ -108,7 +108,10 @@ class DialogEngine:
         elif isinstance(event, Keys):
             self._on_keys(re.sub(r"[^0-9*#]", "", event.digits))
         elif isinstance(event, Speech):
-            self._on_speech(event.text.strip())
+            if event.confidence < self.ctx.settings.min_asr_confidence:
+                self._fail("no_match")  # unsure recognition: ask again rather than act on a guess
+            else:
+                self._on_speech(event.text.strip())
 
     def _on_keys(self, digits: str) -> None:
         ask = self.ask
