@@ -340,20 +340,23 @@ def models() -> None:
 @click.pass_obj
 def models_fetch(cfg: Config, lang: str) -> None:
     """Put a Vosk model under models/vosk/<lang>/ (official site, else Maven Central for en-US)."""
+    from tqdm import tqdm
+
     from voicebot.speech.models import ModelUnavailable, fetch
 
     failed = []
     for code in _langs(lang):
-        with click.progressbar(length=0, label=f"{code}: fetching Vosk model", show_pos=False) as bar:
-            def progress(done: int, total: int, bar=bar) -> None:  # noqa: ANN001
-                bar.length = total or None
-                bar.update(done - bar.pos)
+        with tqdm(desc=f"{code}: fetching Vosk model", unit="B", unit_scale=True, leave=False) as bar:
+            def progress(done: int, total: int, bar: tqdm = bar) -> None:
+                bar.total = total or None
+                bar.update(done - bar.n)
 
             try:
                 path, record = fetch(cfg.path("models"), code, progress=progress)
             except ModelUnavailable as exc:
                 failed.append(code)
-                click.echo(f"\n{code}: {exc}", err=True)
+                bar.close()
+                click.echo(f"{code}: {exc}", err=True)
                 continue
         click.echo(f"{code}: {record['name']} in {path}" + (f" (sha256 {record['sha256'][:12]}...)"
                                                           if record.get("sha256") else ""))
