@@ -351,3 +351,11 @@ def test_doubtful_recognition_is_asked_again_not_acted_on(call) -> None:
     assert "didn't catch" in c.said and c.engine.service is None and c.engine.record.intents == []
     c._feed(Speech("i lost my card", confidence=0.9))
     assert c.engine.service.id == "card.report_loss"
+
+
+def test_a_pin_typed_at_the_card_prompt_is_not_logged(call, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    c = call()
+    c.path("111")
+    c.keys(DEMO_PIN)  # the caller types the PIN where the card number is asked
+    assert DEMO_PIN not in caplog.text

@@ -9,6 +9,7 @@ constraints back them, so no balance can go negative even under concurrency.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -47,6 +48,8 @@ from voicebot.bank.views import (
     RegionView,
     TxnView,
 )
+
+log = logging.getLogger("voicebot.bank")
 
 MAX_PIN_FAILURES = 3
 MAX_PHONE_TRANSFER_MINOR = 50_000_00  # per transaction, as phone banking limits are
@@ -370,11 +373,13 @@ class Bank:
                 s.add(Operation(key=key, kind=kind, customer_id=customer_id, created_at=self.clock(),
                                 result=json.dumps(result)))
         except IntegrityError:
-            # Another worker committed the same key first, or a CHECK refused an overdraft.
+            # Another worker committed the same key first (replay), or a constraint refused the
+            # movement (e.g. a CHECK against an overdraft in a race): either way nothing moved.
             with Session(self.engine) as s:
                 done = s.get(Operation, key)
                 if done is None:
-                    raise BankError("insufficient_funds") from None
+                    log.warning("operation %s refused by a database constraint", kind)
+                    raise BankError("not_completed") from None
                 return {**json.loads(done.result), "replayed": True}
         return {**result, "replayed": False}
 

@@ -26,7 +26,7 @@ from voicebot.dialog.flows import Flow, handler
 from voicebot.dialog.flows.common import authenticate
 from voicebot.dialog.inputs import from_keys, from_speech
 from voicebot.nlu.parser import NluResult, Parser
-from voicebot.redact import mask_cards, mask_speech
+from voicebot.redact import mask_speech
 
 log = logging.getLogger("voicebot.dialog")
 
@@ -352,7 +352,8 @@ class DialogEngine:
     def _log_event(self, event: Event) -> None:
         step = self.ask.step if self.ask else "-"
         if isinstance(event, Keys):
-            shown = f"<{len(event.digits)} keys withheld>" if step in _SECRET_STEPS else mask_cards(event.digits)
+            # a PIN typed at the wrong prompt is as secret as one typed at the right one
+            shown = f"<{len(event.digits)} keys withheld>" if step in _SECRET_STEPS else mask_speech(event.digits)
             log.info("call=%s step=%s keys=%s", self.ctx.call_id, step, shown)
         elif isinstance(event, Speech):
             shown = "<withheld>" if step in _SECRET_STEPS else mask_speech(event.text)

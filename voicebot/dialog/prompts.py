@@ -161,6 +161,7 @@ PROMPTS: dict[str, tuple[str, str]] = {
 
 BANK_ERRORS: dict[str, tuple[str, str]] = {
     "insufficient_funds": ("the balance is not enough", "余额不足"),
+    "not_completed": ("the bank could not complete it", "银行未能完成交易"),
     "amount_over_limit": ("the amount is over the phone banking limit", "金额超过电话银行限额"),
     "amount_not_positive": ("the amount must be above zero", "金额必须大于零"),
     "payee_unknown": ("the payee card cannot receive money", "收款卡无法入账"),

@@ -14,6 +14,7 @@ import logging
 import subprocess
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -80,20 +81,33 @@ class Synthesizer:
 class PromptCache:
     """Rendered prompts under ``root/<lang>/<key>.wav``; the key covers text, voice, rate and version."""
 
+    MEMORY_ENTRIES = 512  # decoded prompts kept in memory: no disk read each time one is said
+
     def __init__(self, root: Path, synth: Synthesizer) -> None:
         self.root = root
         self.synth = synth
+        self._memory: OrderedDict[Path, np.ndarray] = OrderedDict()
+        self._memory_lock = threading.Lock()
 
     def path(self, text: str, lang: str) -> Path:
         return self.root / lang / f"{self.synth.key(text, lang)}.wav"
 
     def get(self, text: str, lang: str) -> np.ndarray:
-        """Cached audio, rendered and stored on first use."""
+        """Cached audio: from memory, else from disk, else rendered and stored."""
         path = self.path(text, lang)
+        with self._memory_lock:
+            if path in self._memory:
+                self._memory.move_to_end(path)
+                return self._memory[path]
         if path.exists():
-            return read_wav(path)[0]
-        samples = self.synth.render(text, lang)
-        self._store(path, samples)
+            samples = read_wav(path)[0]
+        else:
+            samples = self.synth.render(text, lang)
+            self._store(path, samples)
+        with self._memory_lock:
+            self._memory[path] = samples
+            while len(self._memory) > self.MEMORY_ENTRIES:
+                self._memory.popitem(last=False)
         return samples
 
     def render_all(self, texts: Iterable[str], lang: str,
