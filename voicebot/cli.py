@@ -279,6 +279,119 @@ def mic(cfg: Config, lang: str | None) -> None:
 
 
 @cli.command()
+@click.option("--bind", default=None, help="Address to listen on (default from config [sip]).")
+@click.option("--sip-port", type=int, default=None, help="SIP port, UDP and TCP (default from config).")
+@click.option("--cdr", type=click.Path(dir_okay=False), default=None, help="CDR file, one JSON line per call.")
+@click.option("--metrics-port", type=int, default=None, help="Prometheus /metrics port (0: off).")
+@click.pass_obj
+def serve(cfg: Config, bind: str | None, sip_port: int | None, cdr: str | None, metrics_port: int | None) -> None:
+    """Answer phone calls over SIP (at most 4 at once per worker); Ctrl-C hangs up and stops."""
+    from voicebot.telephony.serve import ServeOptions, run_server
+
+    options = ServeOptions(bind=bind or cfg.sip.bind, port=cfg.sip.port if sip_port is None else sip_port,
+                           cdr=cfg.path(cdr or cfg.sip.cdr),
+                           metrics_port=cfg.sip.metrics_port if metrics_port is None else metrics_port)
+    try:
+        run_server(cfg, _bank(cfg), options, echo=lambda line: click.echo(line, err=True))
+    except RuntimeError as exc:
+        raise UserError(str(exc)) from exc
+
+
+@cli.command("call")
+@click.argument("uri")
+@click.option("--play", "plays", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Say this recording after the greeting (repeatable; each waits for the reply).")
+@click.option("--keys", default=None, help="Press these keys after the recordings, e.g. 1# (RFC 4733).")
+@click.option("--script", default=None, help="Steps: 'listen; play a.wav; keys 1#; info 2; wait 2; hangup'.")
+@click.option("--record", type=click.Path(dir_okay=False), default=None, help="Save what you heard to this WAV.")
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None, help="Ask for this language (Accept-Language).")
+@click.option("--caller-id", default="13800000000", show_default=True, help="Your number (From header).")
+@click.option("--header", "headers", multiple=True, help="Extra SIP header 'Name: value' (repeatable).")
+@click.option("--tcp", is_flag=True, help="Use SIP over TCP.")
+@click.option("--jsonl", is_flag=True, help="Print one JSON object per call event.")
+@click.option("--timeout", type=float, default=120.0, show_default=True, help="Give up after this many seconds.")
+@click.pass_obj
+def call_cmd(cfg: Config, uri: str, plays: tuple[str, ...], keys: str | None, script: str | None, record: str | None,
+             lang: str | None, caller_id: str, headers: tuple[str, ...], tcp: bool, jsonl: bool,
+             timeout: float) -> None:
+    """Phone a SIP address: scripted (--play/--keys/--script) or live on your microphone and speaker."""
+    from voicebot.telephony import softphone as sp
+
+    extra = {}
+    for h in headers:
+        name, sep, value = h.partition(":")
+        if not sep:
+            raise UserError(f"a header looks like 'Name: value', not {h!r}")
+        extra[name.strip()] = value.strip()
+    if not uri.startswith(("sip:", "sips:")):
+        raise UserError(f"not a SIP address: {uri!r} (e.g. sip:95588@127.0.0.1:5060)")
+    if script is None and (plays or keys):
+        script = "; ".join(["listen", *(f"play {p}; listen" for p in plays), *([f"keys {keys}", "listen"] if keys
+                                                                              else []), "hangup"])
+    try:
+        steps = sp.parse_script(script) if script is not None else None
+    except sp.ScriptError as exc:
+        raise UserError(str(exc)) from exc
+    phone = sp.Softphone(uri, caller=caller_id, lang=lang, tcp=tcp, headers=extra, emit=sp.print_event(jsonl))
+    try:
+        if steps is None:
+            from voicebot.channels.mic import NoSoundDevice
+            from voicebot.telephony.live import run_live
+
+            try:
+                run_live(phone, timeout)
+            except NoSoundDevice as exc:
+                raise UserError(f"{exc}; use --play/--keys/--script for a scripted call") from exc
+        else:
+            sp.run_script(phone, steps, timeout)
+    except Exception as exc:
+        import pjsua2 as pj
+
+        if isinstance(exc, pj.Error):
+            raise UserError(f"SIP error: {exc.info().strip()}") from exc
+        raise
+    finally:
+        if record:
+            sp.save_wav(Path(record), phone.recording())
+        phone.close()
+
+
+@cli.command()
+@click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--sip-port", type=int, default=5070, show_default=True, help="SIP port of the seat(s).")
+@click.option("--answer-after", type=int, default=1, show_default=True, help="Answer after this many rings.")
+@click.option("--never", is_flag=True, help="Ring and never answer (the bot's overflow rule takes over).")
+@click.option("--busy", is_flag=True, help="Reject every call with 486 Busy Here.")
+@click.option("--ring-s", type=float, default=5.0, show_default=True, help="Length of one ring.")
+@click.option("--say", default="Hello, this is the agent desk. How can I help you?", show_default=True,
+              help="What the agent says on answering ('' for nothing).")
+@click.option("--hangup-after", type=float, default=None, help="The agent hangs up this long after answering.")
+@click.option("--jsonl", is_flag=True, help="One JSON object per event (default: readable lines).")
+@click.pass_obj
+def agent(cfg: Config, bind: str, sip_port: int, answer_after: int, never: bool, busy: bool, ring_s: float, say: str,
+          hangup_after: float | None, jsonl: bool) -> None:
+    """A simulated agent softphone: rings, answers (or not), shows the bot's hand-over headers."""
+    import pjsua2 as pj
+
+    from voicebot.telephony.agent_seat import AgentSeat, SeatBehaviour
+    from voicebot.telephony.softphone import print_event
+
+    greeting = None
+    if say:
+        from voicebot.speech.tts import Synthesizer
+
+        greeting = Synthesizer(sample_rate=8000).render(say, "zh-CN" if any(ord(c) > 0x2E80 for c in say)
+                                                         else "en-US")
+    behaviour = SeatBehaviour(None if never else answer_after, busy, ring_s, greeting, hangup_after)
+    show = print_event(jsonl)
+    seat = AgentSeat(bind, sip_port, behaviour, emit=show)
+    try:
+        seat.run()
+    except pj.Error as exc:
+        raise UserError(f"cannot run the agent seat on {bind}:{sip_port}: {exc.info().strip()}") from exc
+
+
+@cli.command()
 @click.option("--lang", type=click.Choice(LANGUAGES), required=True)
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.pass_obj

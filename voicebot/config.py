@@ -10,6 +10,7 @@ from pathlib import Path
 from voicebot.dialog.context import DialogSettings
 from voicebot.nlu.parser import Parser
 from voicebot.nlu.training import NluPaths
+from voicebot.telephony.agents import AgentConfigError, AgentDirectory
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_DIR / "config" / "voicebot.toml"
@@ -28,6 +29,16 @@ class NluConfig:
 
 
 @dataclass
+class SipConfig:
+    bind: str = "127.0.0.1"
+    port: int = 5060
+    cdr: str = "var/cdr.jsonl"
+    metrics_port: int = 0  # 0: no Prometheus endpoint
+    no_input_s: float = 6.0
+    endpoint_ms: int = 700
+
+
+@dataclass
 class Config:
     db_url: str = "sqlite:///var/voicebot.db"
     language: str = "en-US"
@@ -36,6 +47,8 @@ class Config:
     log_level: str = "INFO"
     dialog: DialogSettings = field(default_factory=DialogSettings)
     nlu: NluConfig = field(default_factory=NluConfig)
+    sip: SipConfig = field(default_factory=SipConfig)
+    agents: AgentDirectory | None = None
     base_dir: Path = PROJECT_DIR
 
     def path(self, value: str) -> Path:
@@ -80,8 +93,18 @@ def load_config(path: str | Path | None = None) -> Config:
         nlu=NluConfig(backend=os.environ.get("VOICEBOT_NLU_BACKEND", nlu.get("backend", "rasa")),
                       models_dir=os.environ.get("VOICEBOT_NLU_MODELS", nlu.get("models_dir", "models/nlu")),
                       timeout_s=float(nlu.get("timeout_s", 2.0)), http_urls=dict(nlu.get("http_urls", {}))),
-        base_dir=path.parent.parent if path.exists() else PROJECT_DIR,
+        base_dir=Path(data["base_dir"]) if "base_dir" in data else path.parent.parent if path.exists() else PROJECT_DIR,
     )
+    sip = data.get("sip", {})
+    cfg.sip = SipConfig(bind=sip.get("bind", SipConfig.bind), port=int(sip.get("port", SipConfig.port)),
+                        cdr=sip.get("cdr", SipConfig.cdr), metrics_port=int(sip.get("metrics_port", 0)),
+                        no_input_s=float(sip.get("no_input_s", SipConfig.no_input_s)),
+                        endpoint_ms=int(sip.get("endpoint_ms", SipConfig.endpoint_ms)))
+    try:
+        cfg.agents = AgentDirectory.from_config(data.get("agents", {}), cfg.dialog.agent_uri)
+    except AgentConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    cfg.dialog.agent_target = cfg.agents.first_target
     if cfg.nlu.backend not in ("rasa", "http", "keywords"):
         raise ConfigError(f"nlu.backend must be rasa, http or keywords, not {cfg.nlu.backend!r}")
     if cfg.language not in ("en-US", "zh-CN"):

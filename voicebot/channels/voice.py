@@ -57,6 +57,7 @@ class VoiceSession:
         self._idle_ms = 0
         self._digit_idle_ms = 0
         self.transfer: Transfer | None = None
+        self.turns_heard = 0  # caller turns the recogniser has finished (channels time replies from them)
         self._apply(engine.start())
 
     @property
@@ -79,6 +80,7 @@ class VoiceSession:
                 if isinstance(event, SpeechStarted):
                     self._barge_in()
                 elif isinstance(event, Final):
+                    self.turns_heard += 1
                     # noise recognised as nothing still counts as a (failed) turn
                     self._handle(Speech(event.text, event.confidence))
         waiting = self.engine.expecting is not None and not self.speaking
@@ -104,6 +106,11 @@ class VoiceSession:
         self._digit_idle_ms = 0
         if digit == "#":
             self._flush_digits()
+
+    def resume(self, actions: list[Action]) -> None:
+        """The channel could not complete a hand-over; the engine's follow-up actions play now."""
+        self.transfer = None
+        self._apply(actions)
 
     def end_entry(self) -> None:
         """The caller finished an entry without '#' (e.g. Enter on a keyboard)."""

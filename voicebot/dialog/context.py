@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,8 @@ class CallRecord:
     transfer_target: str | None = None
     transfer_reason: str | None = None
     agent_answer_s: float | None = None
+    agent_attempts: list[dict[str, Any]] = field(default_factory=list)  # pools rung: pool, uri, result, ring_s
+    callback_requested: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -42,6 +45,7 @@ class CallRecord:
             "language": self.language, "region": self.region, "services": self.services,
             "intents": self.intents, "outcome": self.outcome, "transfer_target": self.transfer_target,
             "transfer_reason": self.transfer_reason, "agent_answer_s": self.agent_answer_s,
+            "agent_attempts": self.agent_attempts, "callback_requested": self.callback_requested,
         }
 
 
@@ -54,6 +58,7 @@ class DialogSettings:
     min_confidence_money: float = 0.7
     min_asr_confidence: float = 0.35  # a transcript the recogniser itself doubts is asked again
     max_failures: int = 3
+    agent_target: Callable[[str], str] | None = None  # region -> the pool to ring first (telephony config)
 
 
 class CallContext:
@@ -94,7 +99,8 @@ class CallContext:
         log.info("call=%s service=%s status=%s", self.call_id, service_id, status)
 
     def transfer(self, reason: str) -> None:
-        target = self.settings.agent_uri.format(region=self.region, reason=reason)
+        route = self.settings.agent_target
+        target = route(self.region) if route else self.settings.agent_uri.format(region=self.region, reason=reason)
         self.out.append(Transfer(target, reason))
         self.record.outcome = "transferred"
         self.record.transfer_target = target

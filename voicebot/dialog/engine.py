@@ -18,7 +18,7 @@ from voicebot.bank.bank import Bank
 from voicebot.catalogue import BACK_KEY, CORPORATE, LANGUAGE_KEY, PERSONAL, REPEAT_KEY, Catalogue, Service
 from voicebot.catalogue import catalogue as default_catalogue
 from voicebot.dialog import prompts
-from voicebot.dialog.actions import Action, Collect, Say
+from voicebot.dialog.actions import Action, Collect, Hangup, Say
 from voicebot.dialog.ask import Ask
 from voicebot.dialog.context import CallContext, CallRecord, DialogSettings
 from voicebot.dialog.events import Event, HangUp, Keys, NoInput, Speech
@@ -53,6 +53,7 @@ class DialogEngine:
         self.keypad_only = False
         self.last_turn: list[Action] = []
         self.failed = False
+        self.callback_offered = False
 
     # -- public --------------------------------------------------------------------------
     @property
@@ -83,6 +84,28 @@ class DialogEngine:
         except Exception:  # a bug or a database outage must not drop the caller
             log.exception("call=%s error while handling %s", self.ctx.call_id, type(event).__name__)
             self._system_error()
+        return self._finish()
+
+    def agents_unavailable(self) -> list[Action]:
+        """No agent answered the hand-over: apologise, offer a call-back, then say goodbye.
+
+        Called by a telephony channel after the overflow rule has run out of pools; the call
+        is open again until the caller answers the offer or hangs up.
+        """
+        if not self.ended or self.ctx.record.outcome != "transferred":
+            return []
+        rec = self.ctx.record
+        rec.outcome, rec.transfer_target = "failed", None
+        self.ctx.say("agents_busy")
+        if rec.callback_requested is not None or self.callback_offered:  # asked once already
+            self.ctx.say("callback_declined")
+            self.ctx.say("goodbye")
+            self.ctx.out.append(Hangup())
+            return self._finish()
+        self.callback_offered = True
+        self.ctx.ended = False
+        self.mode, self.service, self.flow = "flow", None, _callback_offer(self.ctx)
+        self._advance(None, first=True)
         return self._finish()
 
     def close(self) -> CallRecord:
@@ -360,6 +383,15 @@ class DialogEngine:
             log.info("call=%s step=%s speech=%r", self.ctx.call_id, step, shown)
         else:
             log.info("call=%s step=%s event=%s", self.ctx.call_id, step, type(event).__name__)
+
+
+def _callback_offer(ctx: CallContext) -> Flow:
+    """The caller chooses a call-back (recorded in the CDR with their number) or to call again."""
+    wanted = yield Ask("confirm", ctx.t("offer_callback"), options={"1": True, "2": False}, step="callback")
+    ctx.record.callback_requested = bool(wanted)
+    ctx.say("callback_booked" if wanted else "callback_declined")
+    ctx.say("goodbye")
+    ctx.hangup()
 
 
 def menu_ask(cat: Catalogue, lang: str, path: str) -> Ask:

@@ -157,6 +157,11 @@ PROMPTS: dict[str, tuple[str, str]] = {
     "no_branches": ("I have no branch list for this region; an agent can help.", "暂无该地区网点信息，人工客服可以为您解答。"),
     "agent_item": ("For {label}, press {key}.", "{label}请按{key}。"),
     "agent_connect": ("Connecting you to an agent for {label}. Please hold.", "正在为您转接人工服务：{label}，请稍候。"),
+    "agents_busy": ("We are sorry: all our agents are busy.", "非常抱歉，人工坐席全忙。"),
+    "offer_callback": ("Shall an agent call you back at this number? Press 1 for yes, or 2 for no.",
+                       "需要人工客服稍后回电到本号码吗？需要请按1，不需要请按2。"),
+    "callback_booked": ("An agent will call you back as soon as one is free.", "我们将尽快安排人工客服给您回电。"),
+    "callback_declined": ("Please call again later.", "请您稍后再拨。"),
 }
 
 BANK_ERRORS: dict[str, tuple[str, str]] = {

@@ -1,0 +1,157 @@
+"""`voicebot agent`: a simulated agent softphone for demos and tests.
+
+It rings for a number of rings and answers (or never answers, or is busy), greets the caller,
+listens, and reports each call as events: what the bot's hand-over headers said, when it
+answered, how much voice it heard.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pjsua2 as pj
+
+from voicebot.telephony.media import FRAME_LEN, RATE, FramePort, audio_media
+from voicebot.telephony.sipstack import SipSettings, SipStack, header, uri_user
+
+VOICE_RMS = 300.0
+
+
+@dataclass
+class SeatBehaviour:
+    answer_after_rings: int | None = 1  # None: never answer
+    busy: bool = False
+    ring_s: float = 5.0
+    greeting: np.ndarray | None = None  # what the agent says on answering
+    hangup_after_s: float | None = None  # the agent ends the call after this long
+
+
+class SeatCall(pj.Call):
+    def __init__(self, seat: AgentSeat, acc: pj.Account, call_id: int, info: dict[str, Any]) -> None:
+        super().__init__(acc, call_id)
+        self.seat = seat
+        self.info = info
+        self.port: FramePort | None = None
+        self.answered_at: float | None = None
+        self.voice_s = 0.0
+        self.disconnected = False
+
+    def onCallState(self, prm: pj.OnCallStateParam) -> None:
+        try:
+            ci = self.getInfo()
+            if ci.state == pj.PJSIP_INV_STATE_CONFIRMED:
+                self.answered_at = time.monotonic()
+                self.seat.emit("answered", call=self.info["call_id"])
+            elif ci.state == pj.PJSIP_INV_STATE_DISCONNECTED and not self.disconnected:
+                self.disconnected = True
+                self.seat.emit("ended", call=self.info["call_id"], status=ci.lastStatusCode,
+                               answered=self.answered_at is not None, voice_heard_s=round(self.voice_s, 2))
+        except Exception as exc:
+            self.seat.emit("error", error=str(exc))
+
+    def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
+        try:
+            media = audio_media(self)
+            if media is not None and self.port is None:
+                self.port = FramePort("agent")
+                media.startTransmit(self.port)
+                self.port.startTransmit(media)
+                if self.seat.behaviour.greeting is not None:
+                    self.port.play(self.seat.behaviour.greeting)
+        except Exception as exc:
+            self.seat.emit("error", error=str(exc))
+
+    def listen(self) -> None:
+        if self.port is None:
+            return
+        for frame in self.port.take():
+            if np.sqrt(np.mean(frame.astype(np.float64) ** 2)) >= VOICE_RMS:
+                self.voice_s += FRAME_LEN / RATE
+
+
+class SeatAccount(pj.Account):
+    def __init__(self, seat: AgentSeat) -> None:
+        super().__init__()
+        self.seat = seat
+
+    def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:
+        try:
+            self.seat.incoming(self, prm)
+        except Exception as exc:
+            self.seat.emit("error", error=str(exc))
+
+
+class AgentSeat:
+    """Answers every call to its address according to ``behaviour``."""
+
+    def __init__(self, bind: str, port: int, behaviour: SeatBehaviour, emit: Callable[..., None]) -> None:
+        self.behaviour = behaviour
+        self._emit = emit
+        self.stack = SipStack(SipSettings(bind=bind, port=port, user_agent="voicebot-agent", user="agent"))
+        self.calls: list[SeatCall] = []
+        self.stopping = threading.Event()
+        self.started = time.monotonic()
+
+    def emit(self, event: str, **data: Any) -> None:
+        self._emit({"event": event, "t": round(time.monotonic() - self.started, 3), **data})
+
+    def incoming(self, acc: pj.Account, prm: pj.OnIncomingCallParam) -> None:
+        msg = prm.rdata.wholeMsg
+        request_uri = msg.split("\r\n", 1)[0].split(" ")[1] if " " in msg else ""
+        headers = {name: header(msg, name) for name in ("X-Voicebot-Reason", "X-Voicebot-Service",
+                                                         "X-Voicebot-Language", "X-Voicebot-Region",
+                                                         "X-Voicebot-Customer", "X-Voicebot-Call-Id", "Referred-By")}
+        info = {"call_id": header(msg, "Call-ID"), "to": uri_user(request_uri), "from": uri_user(header(msg, "From")
+                                                                                               or ""),
+                "headers": {k: v for k, v in headers.items() if v}}
+        call = SeatCall(self, acc, prm.callId, info)
+        self.calls.append(call)
+        self.emit("incoming", **info)
+        b = self.behaviour
+        op = pj.CallOpParam()
+        if b.busy:
+            op.statusCode = 486
+            call.answer(op)
+            return
+        op.statusCode = 180
+        call.answer(op)
+        if b.answer_after_rings is not None:
+            self.stack.call_later(b.answer_after_rings * b.ring_s, lambda: self._answer(call))
+
+    def _answer(self, call: SeatCall) -> None:
+        if call.disconnected:
+            return
+        op = pj.CallOpParam()
+        op.statusCode = 200
+        call.answer(op)
+        if self.behaviour.hangup_after_s is not None:
+            self.stack.call_later(self.behaviour.hangup_after_s, lambda: _hang(call))
+
+    def run(self, until: Callable[[], bool] | None = None) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self.stopping.set())
+        self.stack.start(SeatAccount(self))
+        self.emit("ready", uri=f"sip:agent@{self.stack.settings.bind}:{self.stack.settings.port}")
+        while not self.stopping.is_set() and not (until and until()):
+            self.stack.poll(10)
+            for call in self.calls:
+                call.listen()
+            self.calls = [c for c in self.calls if not c.disconnected]
+        for call in self.calls:
+            _hang(call)
+        self.calls.clear()
+        self.stack.shutdown()
+
+
+def _hang(call: SeatCall) -> None:
+    if not call.disconnected:
+        try:
+            call.hangup(pj.CallOpParam(True))
+        except pj.Error:
+            pass

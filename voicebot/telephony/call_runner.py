@@ -1,0 +1,141 @@
+"""One call's dialog on its own thread: caller frames through a ``VoiceSession``, bot frames back.
+
+The SIP thread never waits on recognition, NLU, the bank or TTS: it hands keys and call events
+to the runner (``key``, ``hung_up``, ...) and receives requests back through ``notify`` (which
+posts to the SIP thread): ``transfer`` when the dialog hands over to an agent, ``hangup`` when
+it ends, ``ended`` with the finished call record.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from voicebot.channels.voice import VoiceSession
+from voicebot.dialog.context import CallRecord
+from voicebot.telephony.media import FRAME_LEN, FramePort, ringback
+
+log = logging.getLogger("voicebot.sip")
+
+_RINGBACK = ringback(5.0)
+POLL_S = 0.01
+
+
+class CallRunner:
+    """States: dialog -> (ringing -> bridged | dialog) -> closed."""
+
+    def __init__(self, session: VoiceSession, port: FramePort, notify: Callable[[str, Any], None],
+                 on_latency: Callable[[float], None] | None = None) -> None:
+        self.session = session
+        self.port = port
+        self.notify = notify
+        self.on_latency = on_latency
+        self.state = "dialog"
+        self.record: CallRecord | None = None
+        self._controls: deque[tuple[str, Any]] = deque()
+        self._ring_pos = 0
+        self._heard = 0
+        self._turn_end: float | None = None
+        self._asked_hangup = False
+        call_id = session.engine.ctx.call_id
+        self._thread = threading.Thread(target=self._run, name=f"call-{call_id[:8]}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    # -- from the SIP thread --------------------------------------------------------------
+    def key(self, digit: str) -> None:
+        self._controls.append(("key", digit))
+
+    def hung_up(self) -> None:
+        """The call is over (caller hung up, or the bot's hang-up completed)."""
+        self._controls.append(("closed", None))
+
+    def agent_ringing(self) -> None:
+        self._controls.append(("ringing", None))
+
+    def bridged(self) -> None:
+        self._controls.append(("bridged", None))
+
+    def agents_unavailable(self) -> None:
+        self._controls.append(("unavailable", None))
+
+    # -- the call's thread ----------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            while self.state != "closed":
+                time.sleep(POLL_S)
+                while self._controls and self.state != "closed":
+                    self._control(*self._controls.popleft())
+                if self.state != "closed":
+                    self._frames()
+        except Exception:  # a bug here must still end the call and write its record
+            log.exception("call=%s runner failed", self.session.engine.ctx.call_id)
+            self.session.engine.failed = True
+            self._close()
+            self.notify("hangup", None)
+        self.notify("ended", self.record)
+
+    def _control(self, kind: str, value: Any) -> None:
+        if kind == "key" and self.state == "dialog":
+            self.session.key(value)
+        elif kind == "closed":
+            self._close()
+        elif kind == "ringing" and self.state != "bridged":
+            self.state = "ringing"
+        elif kind == "bridged":
+            self.state = "bridged"
+            self.port.outgoing.clear()
+        elif kind == "unavailable":
+            self.state = "dialog"
+            self.port.outgoing.clear()
+            self.session.resume(self.session.engine.agents_unavailable())
+
+    def _frames(self) -> None:
+        frames = self.port.take()
+        session = self.session
+        for frame in frames:
+            if self.state == "dialog":
+                out = session.step(frame)
+                self._time_reply(out)
+                self.port.outgoing.append(out.tobytes())
+            elif self.state == "ringing":
+                start = self._ring_pos % (len(_RINGBACK) - FRAME_LEN)
+                self.port.outgoing.append(_RINGBACK[start:start + FRAME_LEN].tobytes())
+                self._ring_pos += FRAME_LEN
+        if self.state != "dialog" or not session.finished:
+            return
+        if session.transfer is not None:
+            self.state = "transferring"  # the SIP thread dials; ringing/bridged/unavailable follow
+            self.notify("transfer", session.transfer)
+        elif not self._asked_hangup and not self.port.outgoing:
+            self._asked_hangup = True  # goodbye played to the end: the bot hangs up
+            self.notify("hangup", None)
+
+    def _time_reply(self, out: np.ndarray) -> None:
+        """Latency from the end of a caller turn (the endpoint) to the first reply audio leaving us."""
+        if self.session.turns_heard != self._heard:
+            self._heard = self.session.turns_heard
+            self._turn_end = time.monotonic()
+        if self._turn_end is not None and out.any():
+            if self.on_latency:
+                queued = len(self.port.outgoing) * FRAME_LEN / 8000
+                self.on_latency(time.monotonic() - self._turn_end + queued)
+            self._turn_end = None
+
+    def _close(self) -> None:
+        if self.state == "closed":
+            return
+        if not self.session.engine.ended:
+            self.session.hang_up()
+        self.record = self.session.engine.close()
+        self.state = "closed"

@@ -1,0 +1,68 @@
+"""Wiring for `voicebot serve`: load the models once, start the worker, report where it listens."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pjsua2 as pj
+
+from voicebot import LANGUAGES
+from voicebot.channels.voice import VoiceSettings
+from voicebot.config import Config, make_parser
+from voicebot.nlu.parser import NluUnavailable
+from voicebot.telephony.metrics import serve_metrics
+from voicebot.telephony.server import BotServer, Services
+from voicebot.telephony.sipstack import SipSettings
+
+log = logging.getLogger("voicebot.sip")
+
+
+@dataclass
+class ServeOptions:
+    bind: str
+    port: int
+    cdr: Path
+    metrics_port: int = 0
+
+
+def run_server(cfg: Config, bank: object, options: ServeOptions, echo: Callable[[str], None]) -> None:
+    """Load NLU and speech for both languages, listen, serve until a signal; RuntimeError if it cannot."""
+    parser = make_parser(cfg)
+    for lang in LANGUAGES:
+        if hasattr(parser, "load"):
+            echo(f"loading the {lang} NLU model ...")
+            try:
+                parser.load(lang)
+            except NluUnavailable as exc:
+                echo(f"warning: {exc}; {lang} speech falls back to the keypad")
+                log.warning("nlu unavailable for %s: %s", lang, exc)
+    services = Services(bank, parser, cfg.path("models"), cfg.path("audio_prompts"), cfg.dialog,
+                        VoiceSettings(no_input_s=cfg.sip.no_input_s), endpoint_ms=cfg.sip.endpoint_ms)
+    for lang in LANGUAGES:
+        if services.recognizer(lang) is None:
+            echo(f"warning: no speech model for {lang}: its callers use the keypad "
+                 f"(run 'voicebot models fetch --lang {lang}')")
+    server = BotServer(services, SipSettings(bind=options.bind, port=options.port), cfg.agents, options.cdr,
+                       default_lang=cfg.language, default_region=cfg.region, known_regions=set(bank.regions()))
+    try:
+        server.start()
+    except pj.Error as exc:
+        raise RuntimeError(f"cannot listen for SIP on {options.bind}:{options.port}: {exc.info().strip()}") from exc
+    metrics_server = None
+    if options.metrics_port:
+        try:
+            metrics_server = serve_metrics(server.metrics, options.bind, options.metrics_port)
+        except OSError as exc:
+            echo(f"warning: no metrics endpoint on port {options.metrics_port}: {exc}")
+    echo(f"voicebot serving sip:{options.bind}:{options.port} (UDP and TCP), CDRs to {options.cdr}"
+         + (f", metrics on http://{options.bind}:{options.metrics_port}/metrics" if metrics_server else ""))
+    print(f"ready sip:95588@{options.bind}:{options.port}", flush=True)  # what scripts and tests wait for
+    sys.stdout.flush()
+    server.run()
+    if metrics_server is not None:
+        metrics_server.shutdown()
+    echo("stopped: calls hung up, CDRs written")
