@@ -20,6 +20,7 @@ import numpy as np
 from voicebot.channels.voice import VoiceSession
 from voicebot.dialog.context import CallRecord
 from voicebot.telephony.media import FRAME_LEN, FramePort, ringback
+from voicebot.telephony.sipstack import register_thread
 
 log = logging.getLogger("voicebot.sip")
 
@@ -71,6 +72,7 @@ class CallRunner:
 
     # -- the call's thread ----------------------------------------------------------------
     def _run(self) -> None:
+        register_thread(self._thread.name)
         try:
             while self.state != "closed":
                 time.sleep(POLL_S)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +33,8 @@ class ServeOptions:
 
 def run_server(cfg: Config, bank: object, options: ServeOptions, echo: Callable[[str], None]) -> None:
     """Load NLU and speech for both languages, listen, serve until a signal; RuntimeError if it cannot."""
+    faulthandler.enable()  # a crash in native code still leaves every thread's Python stack on stderr
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 PID`: every thread's stack on stderr
     parser = make_parser(cfg)
     for lang in LANGUAGES:
         if hasattr(parser, "load"):

@@ -29,7 +29,7 @@ from voicebot.telephony.agents import AgentDirectory, Pool
 from voicebot.telephony.call_runner import CallRunner
 from voicebot.telephony.media import FramePort, audio_media
 from voicebot.telephony.metrics import Metrics
-from voicebot.telephony.sipstack import SipSettings, SipStack, header, uri_user
+from voicebot.telephony.sipstack import CollectOnLoop, SipSettings, SipStack, header, register_thread, uri_user
 
 log = logging.getLogger("voicebot.sip")
 
@@ -60,7 +60,8 @@ class Services:
         self.voice = voice
         self.endpoint_ms = endpoint_ms
         self.cache = PromptCache(prompts_root, Synthesizer(sample_rate=8000))
-        self.renderer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tts")
+        self.renderer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tts",
+                                           initializer=lambda: register_thread("tts"))
         self._no_model: set[str] = set()
 
     def recognizer(self, lang: str) -> Any:
@@ -142,6 +143,12 @@ class BotCall(pj.Call):
             self.port = FramePort(f"bot-{self.id_text[:8]}")
             media.startTransmit(self.port)
             self.port.startTransmit(media)
+            ci = self.getInfo()
+            for mi in ci.media:
+                if mi.type == pj.PJMEDIA_TYPE_AUDIO:
+                    rtp = self.getMedTransportInfo(mi.index).localRtpName
+                    log.info("call=%s media up rtp=%s", self.id_text, rtp)
+                    break
             self.server.start_dialog(self)
         except Exception:
             log.exception("call=%s media callback failed", self.id_text)
@@ -435,8 +442,10 @@ class BotServer:
         """Serve until SIGINT/SIGTERM (or ``stopping`` is set), then hang up and flush."""
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.stopping.set())
+        collector = CollectOnLoop()
         while not self.stopping.is_set():
             self.stack.poll(10)
+            collector.tick()
             try:
                 self._sweep()
             except Exception:  # a bug in bookkeeping must not take the other calls down
@@ -552,6 +561,9 @@ class BotServer:
                     del self.calls[key]
                     if call.runner is None and call.counted:  # gone before its media started
                         self.metrics.call_ended("abandoned")
+                    if call.handover is not None:  # no cycles: the call dies here, on the SIP thread
+                        call.handover.call = call.handover.leg = None
+                    call.runner = call.handover = None
 
     def retire(self, leg: AgentLeg) -> None:
         """Keep an agent leg alive until pjsua2 is done with it (it is freed at the next sweep)."""

@@ -135,11 +135,9 @@ class SipStack:
         self._jobs.clear()
         self._timers.clear()
         gc.collect()  # calls held only in reference cycles must die before the library does
-        alive = [o for o in gc.get_objects() if isinstance(o, pj.Call)]
-        if alive:
-            log.warning("%d call object(s) still referenced at shutdown: %s", len(alive),
-                        [(type(o).__name__, [type(r).__name__ for r in gc.get_referrers(o)]) for o in alive])
-        del alive
+        alive = sum(1 for o in gc.get_objects() if type(o).__name__.endswith("Call") and _is_call(o))
+        if alive:  # pjsua2 would abort in libDestroy: say why in the log first
+            log.warning("%d call object(s) still referenced at shutdown", alive)
         self.ep.libDestroy()
 
 
@@ -165,6 +163,49 @@ def _quiet_stdout() -> Iterator[None]:
         os.dup2(saved, 1)
         os.close(saved)
         os.close(devnull)
+
+
+def register_thread(name: str) -> None:
+    """Let this thread touch pjsua2 objects (even just by freeing one): pjlib asserts on unknown threads."""
+    try:
+        ep = pj.Endpoint.instance()
+        if not ep.libIsThreadRegistered():
+            ep.libRegisterThread(name)
+    except pj.Error as exc:
+        log.warning("cannot register thread %s with pjlib: %s", name, exc.info())
+
+
+class CollectOnLoop:
+    """Cyclic garbage is freed on the SIP thread only.
+
+    Python's collector runs on whichever thread happens to allocate; a pjsua2 object freed
+    there (a port, a call in a reference cycle) calls pjlib from a thread it does not know,
+    and pjlib aborts. So automatic collection is off and the SIP loop collects, young
+    generations often, everything now and then; start-up objects are frozen out of the way.
+    """
+
+    def __init__(self, young_s: float = 0.5, full_s: float = 30.0) -> None:
+        self.young_s, self.full_s = young_s, full_s
+        self._young = self._full = time.monotonic()
+        gc.collect()
+        gc.freeze()
+        gc.disable()
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if now - self._full >= self.full_s:
+            gc.collect()
+            self._full = self._young = now
+        elif now - self._young >= self.young_s:
+            gc.collect(1)
+            self._young = now
+
+
+def _is_call(obj: object) -> bool:
+    try:
+        return isinstance(obj, pj.Call)
+    except ReferenceError:  # a dead weak proxy
+        return False
 
 
 def _run(job: Callable[[], None]) -> None:

@@ -32,6 +32,7 @@ from voicebot.telephony.sipstack import SipSettings, SipStack
 VOICE_RMS = 300.0  # about -40 dBFS: quieter frames count as silence
 QUIET_S = 1.2  # a prompt is over after this much quiet
 LISTEN_MAX_S = 30.0
+KEY_S = 0.25  # time pjsua2 takes to send one RFC 4733 key
 
 
 class ScriptError(ValueError):
@@ -280,7 +281,9 @@ def _do(phone: Softphone, step: Step, deadline: float) -> None:
         phone.log.add("played", file=step.arg, seconds=round(len(samples) / rate, 2))
     elif step.verb in ("keys", "info"):
         phone.send_keys(step.arg, info=step.verb == "info")
-        pump_until(lambda: False, 0.1 * len(step.arg) + 0.2)
+        # pjsua2 queues RFC 4733 digits and sends them ~235 ms apart: wait until they are out
+        per_key = 0.05 if step.verb == "info" else KEY_S
+        pump_until(lambda: False, per_key * len(step.arg) + 0.3)
     elif step.verb == "hangup":
         phone.hangup()
         pump_until(phone.ended.is_set, 3)

@@ -1,0 +1,216 @@
+"""Real processes on loopback for the SIP tests: a `voicebot serve` worker, agent seats, callers, sipp."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+VOICEBOT = [sys.executable, "-m", "voicebot"]
+SIPP_DIR = Path(__file__).parent / "sipp"
+
+
+def free_port() -> int:
+    """A port free for both UDP and TCP on 127.0.0.1."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            u.bind(("127.0.0.1", 0))
+            port = u.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+                try:
+                    t.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+    raise RuntimeError("no free port")
+
+
+def write_config(folder: Path, db_url: str, agent_ports: tuple[int, int], *, mode: str = "bridge",
+                 nlu: str = "rasa", ring_s: float = 0.3) -> Path:
+    path = folder / "voicebot.toml"
+    path.write_text(f"""
+base_dir = "{PROJECT}"
+[database]
+url = "{db_url}"
+[dialog]
+default_region = "010"
+[nlu]
+backend = "{nlu}"
+[sip]
+no_input_s = 5.0
+[agents]
+mode = "{mode}"
+ring_s = {ring_s}
+rings = 3
+central = "sip:agents-central@127.0.0.1:{agent_ports[1]}"
+[agents.regions.010]
+uri = "sip:agents-010@127.0.0.1:{agent_ports[0]}"
+[agents.regions.852]
+hosted_centrally = true
+[logging]
+file = "{folder / 'voicebot.log'}"
+level = "INFO"
+""")
+    return path
+
+
+def env_for(config: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOT_")}
+    env["VOICEBOT_CONFIG"] = str(config)
+    return env
+
+
+@dataclass
+class Worker:
+    """A running `voicebot serve`."""
+
+    proc: subprocess.Popen
+    port: int
+    cdr: Path
+    log: Path
+    metrics_port: int
+    folder: Path
+
+    @property
+    def uri(self) -> str:
+        return f"sip:95588@127.0.0.1:{self.port}"
+
+    def cdrs(self) -> list[dict]:
+        if not self.cdr.exists():
+            return []
+        return [json.loads(line) for line in self.cdr.read_text().splitlines() if line.strip()]
+
+    def cdr_of(self, caller: str, timeout: float = 15.0) -> dict:
+        """The CDR line of the latest call from ``caller`` (waits for it to be written)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            lines = [c for c in self.cdrs() if c["caller"] == caller]
+            if lines:
+                return lines[-1]
+            time.sleep(0.2)
+        raise AssertionError(f"no CDR for caller {caller}; log tail:\n{self.log_tail()}")
+
+    def log_tail(self, n: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:]) if self.log.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def start_worker(folder: Path, config: Path, timeout: float = 180.0) -> Worker:
+    port, metrics_port = free_port(), free_port()
+    cdr = folder / "cdr.jsonl"
+    proc = subprocess.Popen([*VOICEBOT, "serve", "--sip-port", str(port), "--cdr", str(cdr),
+                             "--metrics-port", str(metrics_port)], cwd=PROJECT, env=env_for(config),
+                            stdout=subprocess.PIPE, stderr=open(folder / "serve.err", "w"), text=True)
+    worker = Worker(proc, port, cdr, folder / "voicebot.log", metrics_port, folder)
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"voicebot serve exited {proc.returncode}: {(folder / 'serve.err').read_text()}")
+        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+        if ready and proc.stdout.readline().startswith("ready "):
+            return worker
+    worker.stop(signal.SIGKILL)
+    raise RuntimeError("voicebot serve did not become ready")
+
+
+@dataclass
+class Seat:
+    """A running `voicebot agent` and the events it printed."""
+
+    proc: subprocess.Popen
+    port: int
+    out: Path
+    events: list[dict] = field(default_factory=list)
+
+    def read(self) -> list[dict]:
+        self.events = [json.loads(line) for line in self.out.read_text().splitlines() if line.startswith("{")]
+        return self.events
+
+    def wait_for(self, event: str, timeout: float = 15.0) -> dict:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            found = [e for e in self.read() if e["event"] == event]
+            if found:
+                return found[-1]
+            time.sleep(0.1)
+        raise AssertionError(f"agent seat never reported {event!r}: {self.read()}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def start_seat(folder: Path, config: Path, port: int, *args: str) -> Seat:
+    out = folder / f"seat-{port}-{time.monotonic_ns()}.jsonl"
+    proc = subprocess.Popen([*VOICEBOT, "agent", "--sip-port", str(port), "--jsonl", *args], cwd=PROJECT,
+                            env=env_for(config), stdout=open(out, "w"), stderr=subprocess.STDOUT)
+    seat = Seat(proc, port, out)
+    seat.wait_for("ready", timeout=30)
+    return seat
+
+
+@dataclass
+class CallResult:
+    returncode: int
+    events: list[dict]
+    stderr: str
+
+    def first(self, event: str) -> dict | None:
+        return next((e for e in self.events if e["event"] == event), None)
+
+    @property
+    def heard_voice_s(self) -> float:
+        heard = self.first("heard")
+        return heard["voice_s"] if heard else 0.0
+
+
+def place_call(config: Path, uri: str, script: str, *, caller: str, extra: list[str] | None = None,
+               timeout: float = 90.0) -> CallResult:
+    proc = start_call(config, uri, script, caller=caller, extra=extra, timeout=timeout)
+    return finish_call(proc, timeout)
+
+
+def start_call(config: Path, uri: str, script: str, *, caller: str, extra: list[str] | None = None,
+               timeout: float = 90.0) -> subprocess.Popen:
+    return subprocess.Popen([*VOICEBOT, "call", uri, "--script", script, "--caller-id", caller, "--jsonl",
+                             "--timeout", str(timeout), *(extra or [])], cwd=PROJECT, env=env_for(config),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish_call(proc: subprocess.Popen, timeout: float = 90.0) -> CallResult:
+    out, err = proc.communicate(timeout=timeout + 30)
+    events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    return CallResult(proc.returncode, events, err)
+
+
+def sipp(scenario: str, target: str, *, service: str = "95588", timeout_s: int = 60,
+         extra: list[str] | None = None) -> subprocess.CompletedProcess:
+    if shutil.which("sipp") is None:
+        raise RuntimeError("sipp is not installed (Debian package sip-tester; scripts/setup.sh installs it)")
+    return subprocess.run(["sipp", target, "-sf", str(SIPP_DIR / scenario), "-s", service, "-m", "1",
+                           "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
+                           "-timeout", f"{timeout_s}s", "-timeout_error", "-nostdin", "-trace_err",
+                           *(extra or [])], capture_output=True, text=True, timeout=timeout_s + 30,
+                          cwd=SIPP_DIR.parent)

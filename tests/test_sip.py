@@ -1,0 +1,250 @@
+"""Real SIP on loopback: `voicebot serve` answering our pjsua2 softphone and sipp, agents via `voicebot agent`.
+
+One worker serves the module (loading Rasa and Vosk takes a while); every test is a real call.
+Card and PIN entry are DTMF as on a phone; requests are spoken (espeak-ng audio at 8 kHz).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import socket
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.calls import DEMO_CARD, DEMO_PIN
+from tests.sip import (
+    finish_call,
+    free_port,
+    place_call,
+    sipp,
+    start_call,
+    start_seat,
+    start_worker,
+    write_config,
+)
+from voicebot.speech.audio import read_wav
+from voicebot.speech.tts import Synthesizer
+from voicebot.telephony.softphone import save_wav
+
+pytestmark = pytest.mark.sip
+
+CARD, PIN = DEMO_CARD, DEMO_PIN
+BALANCE_BY_KEYS = f"keys 1; wait 1; keys 1; wait 1; keys 1; wait 1; keys {CARD}#; wait 1; keys {PIN}#"  # 1 1 1: balance
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory, demo_db_template: Path):
+    folder = tmp_path_factory.mktemp("sip")
+    shutil.copy(demo_db_template, folder / "bank.db")
+    agent_ports = (free_port(), free_port())
+    config = write_config(folder, f"sqlite:///{folder / 'bank.db'}", agent_ports)
+    worker = start_worker(folder, config)
+    synth = Synthesizer(sample_rate=8000)
+    wavs = {}
+    for name, text in {"balance": "what is my account balance", "hello": "hello I need some help with my card"}.items():
+        wavs[name] = folder / f"{name}.wav"
+        save_wav(wavs[name], synth.render(text, "en-US"))
+    yield {"folder": folder, "config": config, "worker": worker, "agents": agent_ports, "wavs": wavs}
+    worker.stop()
+
+
+def test_keys_over_rfc4733_serve_a_balance_and_the_greeting_is_heard(lab) -> None:
+    worker = lab["worker"]
+    record = lab["folder"] / "heard.wav"
+    result = place_call(lab["config"], worker.uri, f"wait 5; {BALANCE_BY_KEYS}; listen; hangup", caller="13800000001",
+                        extra=["--record", str(record)])
+    assert result.returncode == 0, result.stderr
+    cdr = worker.cdr_of("13800000001")
+    assert cdr["services"] == ["account.balance"]
+    assert cdr["outcome"] == "self_service"
+    assert PIN not in json.dumps(cdr) and CARD not in worker.log.read_text()
+    # what the caller heard is the bot's speech: the real recogniser finds the greeting in it
+    from voicebot.speech.asr import load_model, transcribe
+
+    samples, rate = read_wav(record)
+    text, _ = transcribe(load_model(Path(__file__).parent.parent / "models", "en-US"), samples[: rate * 5], rate)
+    assert "welcome" in text
+
+
+def test_a_spoken_request_is_served(lab) -> None:
+    worker = lab["worker"]
+    result = place_call(lab["config"], worker.uri, f"wait 1.5; play {lab['wavs']['balance']}; wait 2; keys {CARD}#;"
+                        f" wait 1; keys {PIN}#; listen; hangup", caller="13800000002")
+    assert result.returncode == 0, result.stderr
+    cdr = worker.cdr_of("13800000002")
+    assert cdr["intents"] and cdr["intents"][0]["service"] == "account.balance"
+    assert cdr["services"] == ["account.balance"]
+
+
+def test_agent_answers_a_bridged_transfer_and_both_sides_hear_each_other(lab) -> None:
+    seat = start_seat(lab["folder"], lab["config"], lab["agents"][0], "--answer-after", "1", "--ring-s", "0.3")
+    try:
+        result = place_call(lab["config"], lab["worker"].uri, f"wait 1; keys 0; wait 0.5; keys 1; wait 4; "
+                            f"play {lab['wavs']['hello']}; wait 1; hangup", caller="13800000003")
+        ended = seat.wait_for("ended")
+    finally:
+        seat.stop()
+    assert result.returncode == 0, result.stderr
+    incoming = seat.wait_for("incoming")
+    assert incoming["headers"]["X-Voicebot-Reason"] == "emergency_loss"
+    assert incoming["headers"]["X-Voicebot-Language"] == "en-US"
+    assert ended["answered"] and ended["voice_heard_s"] > 0.5  # the caller's words reached the agent
+    cdr = lab["worker"].cdr_of("13800000003")
+    assert cdr["outcome"] == "transferred"
+    assert cdr["transfer_target"].startswith("sip:agents-010@")
+    assert [a["result"] for a in cdr["agent_attempts"]] == ["answered"]
+    assert cdr["agent_answer_s"] is not None and cdr["agent_answer_s"] < 3
+
+
+def test_a_seat_that_rings_three_times_overflows_to_the_central_pool(lab) -> None:
+    region = start_seat(lab["folder"], lab["config"], lab["agents"][0], "--never", "--ring-s", "0.3")
+    central = start_seat(lab["folder"], lab["config"], lab["agents"][1], "--answer-after", "1", "--ring-s", "0.3",
+                         "--hangup-after", "1")
+    try:
+        result = place_call(lab["config"], lab["worker"].uri, "wait 1; keys 0; wait 0.5; keys 1; await-hangup",
+                            caller="13800000004")
+        central.wait_for("ended")
+        region_end = region.wait_for("ended")
+    finally:
+        region.stop()
+        central.stop()
+    assert result.returncode == 0, result.stderr
+    assert not region_end["answered"] and region_end["status"] == 487  # the bot cancelled the ringing seat
+    cdr = lab["worker"].cdr_of("13800000004")
+    attempts = cdr["agent_attempts"]
+    assert [(a["pool"], a["result"]) for a in attempts] == [("010", "no_answer"), ("central", "answered")]
+    assert 0.85 <= attempts[0]["ring_s"] <= 2.0  # 3 rings of 0.3 s, counted from the seat's 180
+    assert cdr["outcome"] == "transferred" and cdr["transfer_target"].startswith("sip:agents-central@")
+
+
+def test_sipp_info_keys_and_no_agent_gives_an_apology_and_a_call_back(lab) -> None:
+    """An independent client: sipp sends keys as SIP INFO; both pools are busy; the caller accepts a call-back."""
+    region = start_seat(lab["folder"], lab["config"], lab["agents"][0], "--busy")
+    central = start_seat(lab["folder"], lab["config"], lab["agents"][1], "--busy")
+    try:
+        run = sipp("info_dtmf_callback.xml", f"127.0.0.1:{lab['worker'].port}")
+    finally:
+        region.stop()
+        central.stop()
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    cdr = lab["worker"].cdr_of("13911112222")
+    assert [(a["pool"], a["result"]) for a in cdr["agent_attempts"]] == [("010", "busy"), ("central", "busy")]
+    assert cdr["callback_requested"] is True
+    assert cdr["outcome"] == "failed" and cdr["transfer_reason"] == "emergency_loss"
+
+
+def test_caller_hangs_up_mid_prompt_and_mid_transfer(lab) -> None:
+    worker = lab["worker"]
+    early = place_call(lab["config"], worker.uri, "wait 1; hangup", caller="13800000005")
+    assert early.returncode == 0
+    assert worker.cdr_of("13800000005")["outcome"] == "abandoned"
+
+    seat = start_seat(lab["folder"], lab["config"], lab["agents"][0], "--never", "--ring-s", "5")
+    try:
+        ringing = place_call(lab["config"], worker.uri, "wait 1; keys 0; wait 0.5; keys 1; wait 8; hangup",
+                             caller="13800000006")
+        seat_end = seat.wait_for("ended")
+    finally:
+        seat.stop()
+    assert ringing.returncode == 0
+    cdr = worker.cdr_of("13800000006")
+    assert cdr["outcome"] == "abandoned"
+    assert cdr["agent_attempts"][-1]["result"] == "caller_hung_up"
+    assert not seat_end["answered"]  # the seat stopped ringing (CANCEL)
+
+
+def test_four_concurrent_speech_calls_and_a_fifth_is_busy(lab) -> None:
+    worker = lab["worker"]
+    script = (f"wait 1.5; play {lab['wavs']['balance']}; wait 2; keys {CARD}#; wait 1; keys {PIN}#; wait 6; "
+              "hangup")
+    callers = [f"1380000010{i}" for i in range(4)]
+    procs = [start_call(lab["config"], worker.uri, script, caller=c) for c in callers]
+    time.sleep(4)  # all four are up
+    fifth = sipp("expect_busy.xml", f"127.0.0.1:{worker.port}", timeout_s=20)
+    results = [finish_call(p) for p in procs]
+    assert fifth.returncode == 0, fifth.stdout[-2000:]
+    for caller, result in zip(callers, results, strict=True):
+        assert result.returncode == 0, result.stderr
+        cdr = worker.cdr_of(caller)
+        assert cdr["services"] == ["account.balance"], cdr
+    metrics = urllib.request.urlopen(f"http://127.0.0.1:{worker.metrics_port}/metrics", timeout=5).read().decode()
+    assert 'voicebot_calls_rejected_total{status="486"}' in metrics
+    assert "voicebot_turn_latency_seconds_count" in metrics
+
+
+def test_malformed_sip_and_rtp_garbage_are_ignored(lab) -> None:
+    worker = lab["worker"]
+    proc = start_call(lab["config"], worker.uri, f"wait 3; {BALANCE_BY_KEYS}; wait 3; hangup", caller="13800000007")
+    time.sleep(1.5)
+    rng = random.Random(7)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for size in (1, 12, 200, 1400):  # garbage datagrams at the SIP port
+            s.sendto(bytes(rng.getrandbits(8) for _ in range(size)), ("127.0.0.1", worker.port))
+        s.sendto(b"INVITE sip:95588@127.0.0.1 SIP/2.0\r\nVia: broken\r\nContent-Length: 99999\r\n\r\nv=0",
+                 ("127.0.0.1", worker.port))
+        s.sendto(b"NOTASIPMETHOD / HTTP/1.1\r\n\r\n", ("127.0.0.1", worker.port))
+        rtp = _rtp_address(worker.log, "13800000007")
+        for _ in range(50):  # RTP garbage at the call's media port
+            s.sendto(bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 300))), rtp)
+    with socket.create_connection(("127.0.0.1", worker.port), timeout=5) as t:  # garbage over TCP too
+        t.sendall(b"\x00\xff" * 500 + b"\r\n\r\n")
+    result = finish_call(proc)
+    assert result.returncode == 0, result.stderr
+    assert worker.cdr_of("13800000007")["services"] == ["account.balance"]
+    # and the worker still answers new calls
+    again = place_call(lab["config"], worker.uri, "wait 1; hangup", caller="13800000008")
+    assert again.first("connected") is not None
+    assert worker.proc.poll() is None
+
+
+def _rtp_address(log: Path, caller: str, timeout: float = 10.0) -> tuple[str, int]:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        lines = log.read_text().splitlines()
+        ids = [line.split("call=")[1].split()[0] for line in lines if f"from={caller} " in line]
+        for line in lines:
+            if ids and f"call={ids[-1]} media up rtp=" in line:
+                host, port = line.rsplit("rtp=", 1)[1].strip().rsplit(":", 1)
+                return host, int(port)
+        time.sleep(0.2)
+    raise AssertionError("no media line in the worker log")
+
+
+def test_sigterm_hangs_up_calls_writes_their_cdrs_and_exits_0(lab) -> None:
+    """Last: stops the module's worker."""
+    worker = lab["worker"]
+    proc = start_call(lab["config"], worker.uri, "wait 30", caller="13800000009", timeout=40)
+    time.sleep(3)
+    assert worker.stop() == 0
+    result = finish_call(proc, 40)
+    assert result.first("disconnected") is not None
+    assert worker.cdr_of("13800000009", timeout=2)["outcome"] == "abandoned"
+    err = (worker.folder / "serve.err").read_text()
+    assert "Traceback" not in err and "Assertion" not in err
+
+
+def test_refer_mode_hands_the_caller_to_the_seat(tmp_path: Path, demo_db_template: Path) -> None:
+    """Blind transfer: the bot REFERs, our softphone follows, the seat sees the caller and Referred-By."""
+    shutil.copy(demo_db_template, tmp_path / "bank.db")
+    ports = (free_port(), free_port())
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'bank.db'}", ports, mode="refer", nlu="keywords")
+    worker = start_worker(tmp_path, config)
+    seat = start_seat(tmp_path, config, ports[0], "--answer-after", "1", "--ring-s", "0.3", "--hangup-after", "2")
+    try:
+        result = place_call(config, worker.uri, "wait 1; keys 0; wait 0.5; keys 1; await-hangup; wait 1",
+                            caller="13800000010")
+        incoming = seat.wait_for("incoming")
+    finally:
+        seat.stop()
+        code = worker.stop()
+    assert result.first("transfer_request") is not None
+    assert incoming["from"] == "13800000010" and "Referred-By" in incoming["headers"]
+    cdr = worker.cdr_of("13800000010")
+    assert cdr["outcome"] == "transferred" and cdr["agent_attempts"][-1]["result"] == "answered"
+    assert code == 0
+
