@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -213,4 +214,4 @@ def sipp(scenario: str, target: str, *, service: str = "95588", timeout_s: int =
                            "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
                            "-timeout", f"{timeout_s}s", "-timeout_error", "-nostdin", "-trace_err",
                            *(extra or [])], capture_output=True, text=True, timeout=timeout_s + 30,
-                          cwd=SIPP_DIR.parent)
+                          cwd=tempfile.gettempdir())  # sipp writes its error log into the working folder
