@@ -392,6 +392,17 @@ def agent(cfg: Config, bind: str, sip_port: int, answer_after: int, never: bool,
 
 
 @cli.command()
+@click.pass_obj
+def demo(cfg: Config) -> None:
+    """Watch a whole call over real SIP on loopback: bot, scripted caller and agent seat in one command."""
+    from voicebot.telephony.demo import run_demo
+
+    _bank(cfg)  # a readable error now if the database is not set up
+    if run_demo(cfg, echo=click.echo) != 0:
+        raise UserError("the demo could not run; the message above says where to look")
+
+
+@cli.command()
 @click.option("--lang", type=click.Choice(LANGUAGES), required=True)
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.pass_obj

@@ -26,6 +26,7 @@ log = logging.getLogger("voicebot.sip")
 
 _RINGBACK = ringback(5.0)
 POLL_S = 0.01
+MAX_QUEUED_SILENCE = 2  # frames
 
 
 class CallRunner:
@@ -109,7 +110,10 @@ class CallRunner:
             if self.state == "dialog":
                 out = session.step(frame)
                 self._time_reply(out)
-                self.port.outgoing.append(out.tobytes())
+                # Silence is only queued to keep the line fed: after a stall (a final result,
+                # an NLU call) a backlog of silent frames would delay every later reply.
+                if len(self.port.outgoing) < MAX_QUEUED_SILENCE or out.any():
+                    self.port.outgoing.append(out.tobytes())
             elif self.state == "ringing":
                 start = self._ring_pos % (len(_RINGBACK) - FRAME_LEN)
                 self.port.outgoing.append(_RINGBACK[start:start + FRAME_LEN].tobytes())

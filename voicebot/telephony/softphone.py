@@ -142,6 +142,7 @@ class Softphone:
         self.connected = threading.Event()
         self.ended = threading.Event()
         self.sink: Callable[[np.ndarray], None] | None = None  # live mode: frames to the speaker
+        self.spoke_until: float | None = None  # when our last words ended: the next voice heard is the reply
 
     # -- pjsua2 side (SIP thread) ------------------------------------------------------------
     def start(self) -> None:
@@ -192,6 +193,9 @@ class Softphone:
                 if self.voice_started is None:
                     self.voice_started = now
                 self.last_voice = now
+                if self.spoke_until is not None and now > self.spoke_until:
+                    self.log.add("reply", latency_s=round(now - self.spoke_until, 3))
+                    self.spoke_until = None
 
     def active(self) -> PhoneCall | None:
         live = [c for c in self.calls if not c.disconnected]
@@ -276,8 +280,13 @@ def _do(phone: Softphone, step: Step, deadline: float) -> None:
         phone.log.add("listened", heard=heard)
     elif step.verb == "play":
         samples, rate = read_wav(step.arg)
-        phone.play(resample(samples, rate, RATE))
+        audio = resample(samples, rate, RATE)
+        phone.play(audio)
         pump_until(lambda: not phone.sending(), len(samples) / rate + 5)
+        # the reply is timed from the end of the words, not of the recording's trailing silence
+        voiced = np.flatnonzero(np.abs(audio.astype(np.int32)) > 500)
+        tail_s = (len(audio) - (voiced[-1] + 1 if len(voiced) else len(audio))) / RATE
+        phone.spoke_until = time.monotonic() - tail_s
         phone.log.add("played", file=step.arg, seconds=round(len(samples) / rate, 2))
     elif step.verb in ("keys", "info"):
         phone.send_keys(step.arg, info=step.verb == "info")
