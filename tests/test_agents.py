@@ -1,0 +1,81 @@
+"""Agent pools and the hand-over rules that do not need a phone line: routing by region and hours,
+the apology and call-back after nobody answered, and where a dialled number lands."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from voicebot.dialog.actions import Collect, Hangup
+from voicebot.telephony.agents import AgentConfigError, AgentDirectory, Hours
+
+CONFIG = {
+    "central": "sip:central@10.0.0.1", "ring_s": 5, "rings": 3,
+    "regions": {"010": {"uri": "sip:bj@10.0.0.2", "hours": ["Mon-Fri 08:00-20:00"]},
+                "852": {"hosted_centrally": True}},
+}
+MONDAY_NOON, MONDAY_NIGHT = datetime(2026, 11, 30, 12), datetime(2026, 11, 30, 23)
+SUNDAY_NOON = datetime(2026, 11, 29, 12)
+
+
+def test_a_regional_seat_is_rung_first_in_its_hours_then_the_central_pool() -> None:
+    d = AgentDirectory.from_config(CONFIG, "sip:agents-{region}@127.0.0.1")
+    assert [p.name for p in d.route("010", MONDAY_NOON)] == ["010", "central"]
+    assert [p.name for p in d.route("010", MONDAY_NIGHT)] == ["central"]  # nights hosted centrally
+    assert [p.name for p in d.route("010", SUNDAY_NOON)] == ["central"]
+    assert [p.name for p in d.route("852", MONDAY_NOON)] == ["central"]  # hosted at head office
+    # a region the table does not list keeps its own seats, named by the template
+    assert [p.uri for p in d.route("020", MONDAY_NOON)] == ["sip:agents-020@127.0.0.1", "sip:central@10.0.0.1"]
+    assert d.ring_timeout_s == 15
+
+
+@pytest.mark.parametrize("text", ["Mon-Fri 8-20", "Fri-Mon 20:00-08:00", "Xyz 08:00-09:00", "Mon 10:00-09:00"])
+def test_bad_hours_are_a_readable_error(text: str) -> None:
+    with pytest.raises(AgentConfigError, match="hours"):
+        Hours.parse(text)
+
+
+def test_hours_may_wrap_the_week_and_end_at_midnight() -> None:
+    h = Hours.parse("Sat-Mon 00:00-24:00")
+    assert h.open_at(SUNDAY_NOON) and h.open_at(MONDAY_NIGHT)
+    assert not h.open_at(datetime(2026, 12, 1, 12))  # Tuesday
+
+
+def test_nobody_answering_brings_an_apology_and_a_call_back_offer(call) -> None:
+    c = call()
+    c.path("01")  # agent, urgent loss report
+    assert c.transfers() and c.engine.ended
+    actions = c.engine.agents_unavailable()
+    assert "busy" in " ".join(a.text for a in actions if hasattr(a, "text"))
+    assert isinstance(actions[-1], Collect) and actions[-1].expect == "confirm"
+    last = c.keys("1")
+    assert c.engine.record.callback_requested is True
+    assert isinstance(last[-1], Hangup)
+    assert c.engine.close().outcome == "failed"
+    assert c.engine.agents_unavailable() == []  # only once, only after a hand-over
+
+
+def test_a_second_failed_hand_over_does_not_offer_again(call) -> None:
+    c = call()
+    c.path("01")
+    c.engine.agents_unavailable()
+    for _ in range(3):  # silence at the offer: the third failure hands over again
+        c.silence()
+    assert c.engine.ended and len(c.transfers()) == 2
+    actions = c.engine.agents_unavailable()
+    assert isinstance(actions[-1], Hangup) and not any(isinstance(a, Collect) for a in actions)
+
+
+def test_the_dialled_number_selects_the_region() -> None:
+    from voicebot.telephony.server import BotServer
+
+    server = BotServer.__new__(BotServer)  # only the number logic; no SIP stack is created
+    server.known_regions, server.default_region, server.default_lang = {"010", "021", "852"}, "010", "en-US"
+    msg = ("INVITE sip:02195588@10.0.0.1 SIP/2.0\r\nFrom: \"x\" <sip:13912345678@10.0.0.9>;tag=1\r\n"
+           "Call-ID: abc\r\nAccept-Language: zh-CN, en;q=0.5\r\n\r\n")
+    setup = server._setup(msg)
+    assert (setup.region, setup.lang, setup.caller, setup.sip_call_id) == ("021", "zh-CN", "13912345678", "abc")
+    assert server._setup(msg.replace("02195588", "95588")).region == "010"
+    assert server._setup(msg.replace("02195588", "99995588")).region == "010"  # unknown area code
+    assert server._setup(msg.replace("Call-ID: abc", "X-Voicebot-Region: 852\r\nCall-ID: abc")).region == "852"
