@@ -48,6 +48,7 @@ default_region = "010"
 backend = "{nlu}"
 [sip]
 no_input_s = 5.0
+inband_dtmf = true
 [agents]
 mode = "{mode}"
 ring_s = {ring_s}

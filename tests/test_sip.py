@@ -215,6 +215,17 @@ def _rtp_address(log: Path, caller: str, timeout: float = 10.0) -> tuple[str, in
     raise AssertionError("no media line in the worker log")
 
 
+def test_keys_as_in_band_tones_are_heard(lab) -> None:
+    """Keys sent as audio tones (G.711 through the RTP stream), as an old gateway would."""
+    worker = lab["worker"]
+    result = place_call(lab["config"], worker.uri, f"wait 1; tones 111; wait 1.5; tones {CARD}#; wait 1;"
+                        f" tones {PIN}#; listen; hangup", caller="13800000011")
+    assert result.returncode == 0, result.stderr
+    cdr = worker.cdr_of("13800000011")
+    assert cdr["services"] == ["account.balance"], worker.log_tail()
+    assert cdr["intents"] == []  # the tones never reached the recogniser as speech
+
+
 def test_sigterm_hangs_up_calls_writes_their_cdrs_and_exits_0(lab) -> None:
     """Last: stops the module's worker."""
     worker = lab["worker"]

@@ -36,6 +36,7 @@ class SipConfig:
     metrics_port: int = 0  # 0: no Prometheus endpoint
     no_input_s: float = 6.0
     endpoint_ms: int = 700
+    inband_dtmf: bool = False  # also hear keys as tones in the audio (for gateways without RFC 4733/INFO)
 
 
 @dataclass
@@ -99,7 +100,8 @@ def load_config(path: str | Path | None = None) -> Config:
     cfg.sip = SipConfig(bind=sip.get("bind", SipConfig.bind), port=int(sip.get("port", SipConfig.port)),
                         cdr=sip.get("cdr", SipConfig.cdr), metrics_port=int(sip.get("metrics_port", 0)),
                         no_input_s=float(sip.get("no_input_s", SipConfig.no_input_s)),
-                        endpoint_ms=int(sip.get("endpoint_ms", SipConfig.endpoint_ms)))
+                        endpoint_ms=int(sip.get("endpoint_ms", SipConfig.endpoint_ms)),
+                        inband_dtmf=bool(sip.get("inband_dtmf", False)))
     try:
         cfg.agents = AgentDirectory.from_config(data.get("agents", {}), cfg.dialog.agent_uri)
     except AgentConfigError as exc:

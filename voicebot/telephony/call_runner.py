@@ -19,6 +19,7 @@ import numpy as np
 
 from voicebot.channels.voice import VoiceSession
 from voicebot.dialog.context import CallRecord
+from voicebot.telephony.inband_dtmf import DtmfDetector
 from voicebot.telephony.media import FRAME_LEN, FramePort, ringback
 from voicebot.telephony.sipstack import register_thread
 
@@ -33,11 +34,12 @@ class CallRunner:
     """States: dialog -> (ringing -> bridged | dialog) -> closed."""
 
     def __init__(self, session: VoiceSession, port: FramePort, notify: Callable[[str, Any], None],
-                 on_latency: Callable[[float], None] | None = None) -> None:
+                 on_latency: Callable[[float], None] | None = None, inband_dtmf: bool = False) -> None:
         self.session = session
         self.port = port
         self.notify = notify
         self.on_latency = on_latency
+        self.dtmf = DtmfDetector() if inband_dtmf else None
         self.state = "dialog"
         self.record: CallRecord | None = None
         self._controls: deque[tuple[str, Any]] = deque()
@@ -108,6 +110,12 @@ class CallRunner:
         session = self.session
         for frame in frames:
             if self.state == "dialog":
+                if self.dtmf is not None:
+                    key = self.dtmf.feed(frame)
+                    if self.dtmf.tone_now:  # a key tone is not speech: the recogniser hears silence
+                        frame = np.zeros_like(frame)
+                    if key:
+                        session.key(key)
                 out = session.step(frame)
                 self._time_reply(out)
                 # Silence is only queued to keep the line fed: after a stall (a final result,

@@ -45,7 +45,8 @@ def run_server(cfg: Config, bank: object, options: ServeOptions, echo: Callable[
                 echo(f"warning: {exc}; {lang} speech falls back to the keypad")
                 log.warning("nlu unavailable for %s: %s", lang, exc)
     services = Services(bank, parser, cfg.path("models"), cfg.path("audio_prompts"), cfg.dialog,
-                        VoiceSettings(no_input_s=cfg.sip.no_input_s), endpoint_ms=cfg.sip.endpoint_ms)
+                        VoiceSettings(no_input_s=cfg.sip.no_input_s), endpoint_ms=cfg.sip.endpoint_ms,
+                        inband_dtmf=cfg.sip.inband_dtmf)
     for lang in LANGUAGES:
         if services.recognizer(lang) is None:
             echo(f"warning: no speech model for {lang}: its callers use the keypad "

@@ -50,7 +50,7 @@ class Services:
     """What every call of the worker shares: bank, NLU, speech models, prompt cache, TTS pool."""
 
     def __init__(self, bank: Any, parser: Any, models_root: Path, prompts_root: Path, settings: DialogSettings,
-                 voice: VoiceSettings, endpoint_ms: int = 700) -> None:
+                 voice: VoiceSettings, endpoint_ms: int = 700, inband_dtmf: bool = False) -> None:
         from voicebot.speech.tts import PromptCache, Synthesizer
 
         self.bank = bank
@@ -59,6 +59,7 @@ class Services:
         self.settings = settings
         self.voice = voice
         self.endpoint_ms = endpoint_ms
+        self.inband_dtmf = inband_dtmf
         self.cache = PromptCache(prompts_root, Synthesizer(sample_rate=8000))
         self.renderer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tts",
                                            initializer=lambda: register_thread("tts"))
@@ -524,7 +525,8 @@ class BotServer:
         def notify(kind: str, value: Any) -> None:
             self.stack.post(lambda: self._from_runner(call, kind, value))
 
-        call.runner = CallRunner(session, call.port, notify, on_latency=self.metrics.turn_latency)
+        call.runner = CallRunner(session, call.port, notify, on_latency=self.metrics.turn_latency,
+                                 inband_dtmf=self.services.inband_dtmf)
         call.runner.start()
 
     def _from_runner(self, call: BotCall, kind: str, value: Any) -> None:

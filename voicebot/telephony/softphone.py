@@ -4,7 +4,8 @@ Scripts are steps separated by ';':
   ``listen``         wait until the far end has spoken and then been quiet for a moment
   ``wait 1.5``       pause
   ``play FILE.wav``  send a recording (any rate; resampled to 8 kHz) and wait until it is sent
-  ``keys 12#``       press keys (RFC 4733); ``info 12#`` sends them as SIP INFO instead
+  ``keys 12#``       press keys (RFC 4733); ``info 12#`` sends them as SIP INFO, ``tones 12#`` as
+                     in-band tones in the audio
   ``hangup``         hang up; ``await-hangup`` waits for the far end to hang up
 The call follows a REFER (blind transfer) like a desk phone would. Events are printed as they
 happen, one JSON object per line with ``--jsonl``.
@@ -52,15 +53,15 @@ def parse_script(text: str) -> list[Step]:
             continue
         verb, _, arg = part.partition(" ")
         verb, arg = verb.lower(), arg.strip()
-        if verb not in ("listen", "wait", "play", "keys", "info", "hangup", "await-hangup"):
-            raise ScriptError(f"unknown script step {part!r} (listen, wait S, play FILE, keys D, info D, hangup, "
-                              "await-hangup)")
+        if verb not in ("listen", "wait", "play", "keys", "info", "tones", "hangup", "await-hangup"):
+            raise ScriptError(f"unknown script step {part!r} (listen, wait S, play FILE, keys D, info D, tones D, "
+                              "hangup, await-hangup)")
         if verb in ("wait",):
             try:
                 float(arg)
             except ValueError:
                 raise ScriptError(f"'wait' needs seconds, not {arg!r}") from None
-        if verb in ("play", "keys", "info") and not arg:
+        if verb in ("play", "keys", "info", "tones") and not arg:
             raise ScriptError(f"'{verb}' needs an argument")
         if verb == "play" and not Path(shlex.split(arg)[0]).is_file():
             raise ScriptError(f"no such WAV file: {arg}")
@@ -288,6 +289,12 @@ def _do(phone: Softphone, step: Step, deadline: float) -> None:
         tail_s = (len(audio) - (voiced[-1] + 1 if len(voiced) else len(audio))) / RATE
         phone.spoke_until = time.monotonic() - tail_s
         phone.log.add("played", file=step.arg, seconds=round(len(samples) / rate, 2))
+    elif step.verb == "tones":
+        from voicebot.telephony.inband_dtmf import tone
+
+        gap = np.zeros(int(0.08 * RATE), dtype=np.int16)
+        phone.play(np.concatenate([np.concatenate([tone(d, 0.08), gap]) for d in step.arg]))
+        pump_until(lambda: not phone.sending(), 0.2 * len(step.arg) + 2)
     elif step.verb in ("keys", "info"):
         phone.send_keys(step.arg, info=step.verb == "info")
         # pjsua2 queues RFC 4733 digits and sends them ~235 ms apart: wait until they are out
