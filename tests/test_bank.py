@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -184,3 +185,22 @@ def test_migrations_match_the_models(bank: Bank) -> None:
         version = conn.execute(text("select version_num from alembic_version")).scalar()
     assert diff == []
     assert version == "0001"
+
+
+def test_two_worker_processes_replaying_one_confirmation_move_money_once(bank: Bank, db_url: str) -> None:
+    """As two SIP workers would: separate processes, separate connections, the same idempotency key."""
+    import subprocess
+    import sys
+
+    alice = login(bank)
+    code = ("import sys, json; from voicebot.bank.bank import Bank; from voicebot.bank.db import make_engine; "
+            "b = Bank(make_engine(sys.argv[1])); "
+            f"print(json.dumps([b.transfer('call-9:1', {alice}, '{MOTHER_CARD}', 2_500, 'local')['replayed'] "
+            "for _ in range(20)]))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, db_url], stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=60)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    replayed = [flag for out in outs for flag in json.loads(out)]
+    assert replayed.count(False) == 1 and len(replayed) == 40
+    assert balances(bank, alice)["CNY"] == 1_234_567 - 2_500
