@@ -36,7 +36,7 @@ def free_port() -> int:
 
 
 def write_config(folder: Path, db_url: str, agent_ports: tuple[int, int], *, mode: str = "bridge",
-                 nlu: str = "rasa", ring_s: float = 0.3) -> Path:
+                 nlu: str = "rasa", ring_s: float = 1.0) -> Path:
     path = folder / "voicebot.toml"
     path.write_text(f"""
 base_dir = "{PROJECT}"

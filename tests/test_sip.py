@@ -67,8 +67,8 @@ def test_keys_over_rfc4733_serve_a_balance_and_the_greeting_is_heard(lab) -> Non
     from voicebot.speech.asr import load_model, transcribe
 
     samples, rate = read_wav(record)
-    text, _ = transcribe(load_model(Path(__file__).parent.parent / "models", "en-US"), samples[: rate * 5], rate)
-    assert "welcome" in text
+    text, _ = transcribe(load_model(Path(__file__).parent.parent / "models", "en-US"), samples[: rate * 6], rate)
+    assert "welcome" in text or "banking" in text, text  # "Welcome to 95588 phone banking, ..."
 
 
 def test_a_spoken_request_is_served(lab) -> None:
@@ -118,7 +118,7 @@ def test_a_seat_that_rings_three_times_overflows_to_the_central_pool(lab) -> Non
     cdr = lab["worker"].cdr_of("13800000004")
     attempts = cdr["agent_attempts"]
     assert [(a["pool"], a["result"]) for a in attempts] == [("010", "no_answer"), ("central", "answered")]
-    assert 0.85 <= attempts[0]["ring_s"] <= 2.0  # 3 rings of 0.3 s, counted from the seat's 180
+    assert 2.9 <= attempts[0]["ring_s"] <= 4.0  # 3 rings of 1 s, counted from the seat's 180
     assert cdr["outcome"] == "transferred" and cdr["transfer_target"].startswith("sip:agents-central@")
 
 
@@ -144,13 +144,15 @@ def test_caller_hangs_up_mid_prompt_and_mid_transfer(lab) -> None:
     assert early.returncode == 0
     assert worker.cdr_of("13800000005")["outcome"] == "abandoned"
 
-    seat = start_seat(lab["folder"], lab["config"], lab["agents"][0], "--never", "--ring-s", "5")
+    # the seats ring and never answer; the caller gives up while the regional seat rings (3 s)
+    seats = [start_seat(lab["folder"], lab["config"], port, "--never") for port in lab["agents"]]
     try:
-        ringing = place_call(lab["config"], worker.uri, "wait 1; keys 0; wait 0.5; keys 1; wait 8; hangup",
+        ringing = place_call(lab["config"], worker.uri, "wait 1; keys 0; wait 0.5; keys 1; wait 6; hangup",
                              caller="13800000006")
-        seat_end = seat.wait_for("ended")
+        seat_end = seats[0].wait_for("ended")
     finally:
-        seat.stop()
+        for seat in seats:
+            seat.stop()
     assert ringing.returncode == 0
     cdr = worker.cdr_of("13800000006")
     assert cdr["outcome"] == "abandoned"
@@ -164,7 +166,7 @@ def test_four_concurrent_speech_calls_and_a_fifth_is_busy(lab) -> None:
               "hangup")
     callers = [f"1380000010{i}" for i in range(4)]
     procs = [start_call(lab["config"], worker.uri, script, caller=c) for c in callers]
-    time.sleep(4)  # all four are up
+    _wait_active(worker, 4)  # all four are up
     fifth = sipp("expect_busy.xml", f"127.0.0.1:{worker.port}", timeout_s=20)
     results = [finish_call(p) for p in procs]
     assert fifth.returncode == 0, fifth.stdout[-2000:]
@@ -200,6 +202,17 @@ def test_malformed_sip_and_rtp_garbage_are_ignored(lab) -> None:
     again = place_call(lab["config"], worker.uri, "wait 1; hangup", caller="13800000008")
     assert again.first("connected") is not None
     assert worker.proc.poll() is None
+
+
+def _wait_active(worker, calls: int, timeout: float = 30.0) -> None:
+    url = f"http://127.0.0.1:{worker.metrics_port}/metrics"
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        text = urllib.request.urlopen(url, timeout=5).read().decode()
+        if f"voicebot_calls_active {calls}\n" in text:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the worker never had {calls} active calls:\n{worker.log_tail()}")
 
 
 def _rtp_address(log: Path, caller: str, timeout: float = 10.0) -> tuple[str, int]:

@@ -392,6 +392,58 @@ def agent(cfg: Config, bind: str, sip_port: int, answer_after: int, never: bool,
 
 
 @cli.command()
+@click.option("--workers", type=click.IntRange(1, 64), required=True, help="SIP workers (4 calls each).")
+@click.option("--bind", default=None, help="Address of the front door and workers (default from config).")
+@click.option("--sip-port", type=int, default=None, help="The front door's SIP port; workers use the next ones.")
+@click.option("--cdr", type=click.Path(dir_okay=False), default=None, help="CDR file all workers append to.")
+@click.option("--nlu-url", "nlu_urls", multiple=True, metavar="LANG=URL",
+              help="Use a Rasa server that already runs for LANG (repeatable) instead of starting one.")
+@click.option("--lang", "langs", multiple=True, type=click.Choice(LANGUAGES),
+              help="Start shared NLU servers only for these languages (default: both).")
+@click.option("--status-every", type=float, default=30.0, show_default=True, help="Seconds between status lines.")
+@click.pass_obj
+def cluster(cfg: Config, workers: int, bind: str | None, sip_port: int | None, cdr: str | None,
+            nlu_urls: tuple[str, ...], langs: tuple[str, ...], status_every: float) -> None:
+    """Kamailio in front of N `voicebot serve` workers sharing Rasa NLU servers; restarts workers that die."""
+    from voicebot.cluster.processes import ClusterError
+    from voicebot.cluster.supervisor import Cluster, ClusterOptions
+    from voicebot.config import nlu_paths
+
+    _bank(cfg)  # migrate once here, before the workers start
+    urls = {}
+    for item in nlu_urls:
+        lang, sep, url = item.partition("=")
+        if not sep or lang not in LANGUAGES:
+            raise UserError(f"--nlu-url looks like en-US=http://127.0.0.1:5005, not {item!r}")
+        urls[lang] = url
+    models = {}
+    if cfg.nlu.backend == "rasa":
+        paths = nlu_paths(cfg)
+        for lang in langs or LANGUAGES:
+            if lang not in urls:
+                model = paths.model(lang)
+                if not model.exists():
+                    raise UserError(f"no NLU model for {lang} in {model}: run 'voicebot nlu train --lang {lang}'")
+                models[lang] = model
+    port = cfg.sip.port if sip_port is None else sip_port
+    options = ClusterOptions(workers, bind or cfg.sip.bind, port, cfg.path(cdr or cfg.sip.cdr),
+                             cfg.path(f"var/cluster-{port}"), config=cfg.source, nlu_models=models, nlu_urls=urls,
+                             status_every_s=status_every)
+    echo = lambda line: click.echo(line, err=True)  # noqa: E731
+    supervisor = Cluster(options, echo)
+    try:
+        supervisor.start()
+        print(f"ready sip:95588@{options.bind}:{options.port} workers={workers}", flush=True)
+        echo(f"cluster serving sip:{options.bind}:{options.port} with {workers} workers; logs in {options.folder}")
+        supervisor.run()
+    except ClusterError as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        supervisor.stop()
+    echo("cluster stopped")
+
+
+@cli.command()
 @click.pass_obj
 def demo(cfg: Config) -> None:
     """Watch a whole call over real SIP on loopback: bot, scripted caller and agent seat in one command."""

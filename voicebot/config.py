@@ -50,6 +50,7 @@ class Config:
     nlu: NluConfig = field(default_factory=NluConfig)
     sip: SipConfig = field(default_factory=SipConfig)
     agents: AgentDirectory | None = None
+    source: Path | None = None  # the file this came from (child processes get the same)
     base_dir: Path = PROJECT_DIR
 
     def path(self, value: str) -> Path:
@@ -93,9 +94,11 @@ def load_config(path: str | Path | None = None) -> Config:
         ),
         nlu=NluConfig(backend=os.environ.get("VOICEBOT_NLU_BACKEND", nlu.get("backend", "rasa")),
                       models_dir=os.environ.get("VOICEBOT_NLU_MODELS", nlu.get("models_dir", "models/nlu")),
-                      timeout_s=float(nlu.get("timeout_s", 2.0)), http_urls=dict(nlu.get("http_urls", {}))),
+                      timeout_s=float(nlu.get("timeout_s", 2.0)),
+                      http_urls=_urls(os.environ.get("VOICEBOT_NLU_URLS")) or dict(nlu.get("http_urls", {}))),
         base_dir=Path(data["base_dir"]) if "base_dir" in data else path.parent.parent if path.exists() else PROJECT_DIR,
     )
+    cfg.source = path if path.exists() else None
     sip = data.get("sip", {})
     cfg.sip = SipConfig(bind=sip.get("bind", SipConfig.bind), port=int(sip.get("port", SipConfig.port)),
                         cdr=sip.get("cdr", SipConfig.cdr), metrics_port=int(sip.get("metrics_port", 0)),
@@ -112,6 +115,14 @@ def load_config(path: str | Path | None = None) -> Config:
     if cfg.language not in ("en-US", "zh-CN"):
         raise ConfigError(f"default_language must be en-US or zh-CN, not {cfg.language!r}")
     return cfg
+
+
+def _urls(text: str | None) -> dict[str, str]:
+    """'en-US=http://127.0.0.1:5005,zh-CN=http://...' (VOICEBOT_NLU_URLS) as a dict."""
+    if not text:
+        return {}
+    pairs = [item.split("=", 1) for item in text.split(",") if "=" in item]
+    return {lang.strip(): url.strip() for lang, url in pairs}
 
 
 def make_parser(cfg: Config) -> Parser:

@@ -37,6 +37,7 @@ class CallRecord:
     agent_answer_s: float | None = None
     agent_attempts: list[dict[str, Any]] = field(default_factory=list)  # pools rung: pool, uri, result, ring_s
     callback_requested: bool | None = None
+    worker: str | None = None  # the SIP worker that served the call (cluster CDRs share one file)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,6 +47,7 @@ class CallRecord:
             "intents": self.intents, "outcome": self.outcome, "transfer_target": self.transfer_target,
             "transfer_reason": self.transfer_reason, "agent_answer_s": self.agent_answer_s,
             "agent_attempts": self.agent_attempts, "callback_requested": self.callback_requested,
+            **({"worker": self.worker} if self.worker else {}),
         }
 
 

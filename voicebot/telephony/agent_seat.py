@@ -143,10 +143,16 @@ class AgentSeat:
             for call in self.calls:
                 call.listen()
             self.calls = [c for c in self.calls if not c.disconnected]
+        self._hang_all()
+        self.calls.clear()
+        self.stack.shutdown()  # no SeatCall may be referenced past this point
+
+    def _hang_all(self) -> None:
         for call in self.calls:
             _hang(call)
-        self.calls.clear()
-        self.stack.shutdown()
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end and any(not c.disconnected for c in self.calls):
+            self.stack.poll(10)
 
 
 def _hang(call: SeatCall) -> None:

@@ -548,6 +548,7 @@ class BotServer:
     def _write(self, record: CallRecord | None) -> None:
         if record is None:
             return
+        record.worker = f"{self.stack.settings.bind}:{self.stack.settings.port}"
         try:
             append_cdr(self.cdr_path, record)
         except OSError:

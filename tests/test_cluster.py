@@ -1,0 +1,163 @@
+"""`voicebot cluster` on loopback: Kamailio in front of 3 workers sharing one Rasa server.
+
+12 concurrent sipp calls through the front door, a worker killed mid-run (its calls end, new
+calls still answered, the worker restarted), a spoken request and a key path end to end, and
+a transfer through the proxy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.calls import DEMO_CARD, DEMO_PIN
+from tests.sip import PROJECT, env_for, free_port, place_call, sipp, start_seat, write_config
+from voicebot.speech.tts import Synthesizer
+from voicebot.telephony.softphone import save_wav
+
+pytestmark = pytest.mark.sip
+
+if shutil.which("kamailio") is None:
+    pytest.fail("kamailio is not installed (scripts/setup.sh installs the Debian package)", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, demo_db_template: Path):
+    folder = tmp_path_factory.mktemp("cluster")
+    shutil.copy(demo_db_template, folder / "bank.db")
+    agents = (free_port(), free_port())
+    config = write_config(folder, f"sqlite:///{folder / 'bank.db'}", agents)
+    port = _free_block(4)
+    cdr = folder / "cdr.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "voicebot", "cluster", "--workers", "3", "--sip-port", str(port),
+                             "--cdr", str(cdr), "--lang", "en-US", "--status-every", "2"], cwd=PROJECT,
+                            env=env_for(config), stdout=subprocess.PIPE, stderr=open(folder / "cluster.err", "w"),
+                            text=True, start_new_session=True)
+    end = time.monotonic() + 420
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            pytest.fail(f"voicebot cluster exited: {(folder / 'cluster.err').read_text()[-3000:]}")
+        ready, _, _ = select.select([proc.stdout], [], [], 1)
+        if ready and proc.stdout.readline().startswith("ready "):
+            break
+    else:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("the cluster did not come up")
+    wav = folder / "balance.wav"
+    save_wav(wav, Synthesizer(sample_rate=8000).render("what is my account balance", "en-US"))
+    yield {"proc": proc, "port": port, "cdr": cdr, "config": config, "folder": folder, "agents": agents, "wav": wav,
+           "uri": f"sip:95588@127.0.0.1:{port}"}
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(60)
+
+
+def _free_block(n: int) -> int:
+    """A base port with the next n-1 ports free too (front door + workers)."""
+    import socket
+
+    for _ in range(100):
+        base = free_port()
+        if base + n > 65535:
+            continue
+        try:
+            socks = []
+            for p in range(base, base + n):
+                for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                    s = socket.socket(socket.AF_INET, kind)
+                    socks.append(s)
+                    s.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free port block")
+
+
+def cdrs(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def worker_pids(cdr: Path) -> dict[str, int]:
+    """The cluster's workers (they share its CDR file), by SIP port."""
+    out = subprocess.run(["pgrep", "-af", "voicebot serve"], capture_output=True, text=True).stdout
+    pids = {}
+    for line in out.splitlines():
+        pid, cmd = line.split(" ", 1)
+        if f"--cdr {cdr}" in cmd:
+            port = cmd.split("--sip-port ")[1].split()[0]
+            pids[port] = int(pid)
+    return pids
+
+
+def test_twelve_concurrent_calls_through_the_front_door(cluster) -> None:
+    run = sipp("hold_and_hang_up.xml", f"127.0.0.1:{cluster['port']}", timeout_s=90,
+               extra=["-m", "12", "-l", "12", "-r", "12", "-rp", "1000"])
+    assert run.returncode == 0, run.stdout[-3000:]
+    time.sleep(1)
+    ended = [c for c in cdrs(cluster["cdr"]) if c["caller"] == "13955556666"]
+    assert len(ended) == 12
+    assert len({c["call_id"] for c in ended}) == 12
+    assert len({c["worker"] for c in ended}) == 3  # spread over all three workers
+
+
+def test_a_spoken_request_and_keys_through_the_front_door(cluster) -> None:
+    result = place_call(cluster["config"], cluster["uri"], f"wait 1.5; play {cluster['wav']}; wait 2.5; "
+                        f"keys {DEMO_CARD}#; wait 1; keys {DEMO_PIN}#; listen; hangup", caller="13800000020")
+    assert result.returncode == 0, result.stderr
+    mine = [c for c in cdrs(cluster["cdr"]) if c["caller"] == "13800000020"]
+    assert mine and mine[-1]["services"] == ["account.balance"]
+    assert mine[-1]["intents"][0]["service"] == "account.balance"  # through the shared Rasa server
+
+
+def test_a_transfer_through_the_proxy(cluster) -> None:
+    seat = start_seat(cluster["folder"], cluster["config"], cluster["agents"][0], "--answer-after", "1",
+                      "--ring-s", "0.3", "--hangup-after", "1")
+    try:
+        result = place_call(cluster["config"], cluster["uri"], "wait 1; keys 0; wait 0.5; keys 1; await-hangup",
+                            caller="13800000021")
+        seat.wait_for("ended")
+    finally:
+        seat.stop()
+    assert result.returncode == 0, result.stderr
+    mine = [c for c in cdrs(cluster["cdr"]) if c["caller"] == "13800000021"]
+    assert mine and mine[-1]["outcome"] == "transferred"
+
+
+def test_a_killed_worker_is_routed_around_and_restarted(cluster) -> None:
+    before = worker_pids(cluster["cdr"])
+    assert len(before) == 3
+    victim_port, victim = sorted(before.items())[0]
+    os.kill(victim, signal.SIGKILL)
+    time.sleep(0.5)
+    # new calls are still answered (by the other two) while the worker is down
+    run = sipp("hold_and_hang_up.xml", f"127.0.0.1:{cluster['port']}", timeout_s=60,
+               extra=["-m", "4", "-l", "4", "-r", "4", "-rp", "1000"])
+    assert run.returncode == 0, run.stdout[-3000:]
+    end = time.monotonic() + 120
+    while time.monotonic() < end:
+        after = worker_pids(cluster["cdr"])
+        if victim_port in after and after[victim_port] != victim:
+            break
+        time.sleep(1)
+    else:
+        pytest.fail(f"worker on {victim_port} was not restarted: {worker_pids(cluster['folder'])}")
+
+
+def test_sigterm_stops_everything(cluster) -> None:
+    proc = cluster["proc"]
+    os.killpg(proc.pid, signal.SIGTERM)
+    assert proc.wait(90) == 0
+    time.sleep(1)
+    assert worker_pids(cluster["cdr"]) == {}

@@ -1,0 +1,133 @@
+"""Child processes of the cluster: Kamailio, Rasa NLU servers, SIP workers; start, check, stop."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
+
+from voicebot.config import PROJECT_DIR
+
+KAMAILIO_TEMPLATE = PROJECT_DIR / "deploy" / "kamailio" / "kamailio.cfg.tmpl"
+
+
+class ClusterError(RuntimeError):
+    """A part of the cluster cannot start; the message says which and why."""
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    log: Path
+    env: dict[str, str] | None = None
+    proc: subprocess.Popen | None = None
+    restarts: int = 0
+    started_at: float = field(default=0.0)
+
+    def start(self) -> None:
+        out = open(self.log, "ab")  # the child keeps its own copy of the descriptor
+        self.proc = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT, env=self.env,
+                                     start_new_session=True, cwd=PROJECT_DIR)
+        out.close()
+        self.started_at = time.monotonic()
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def free_port(bind: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((bind, 0))
+        return s.getsockname()[1]
+
+
+def kamailio_modules() -> str:
+    for candidate in ("/usr/lib/x86_64-linux-gnu/kamailio/modules", "/usr/lib/kamailio/modules",
+                      "/usr/local/lib64/kamailio/modules"):
+        if Path(candidate, "dispatcher.so").exists():
+            return candidate
+    raise ClusterError("Kamailio is not installed (Debian: apt-get install kamailio)")
+
+
+def render_kamailio(folder: Path, bind: str, port: int, workers: list[tuple[str, int]]) -> Path:
+    """Write kamailio.cfg and dispatcher.list (set 1 = the workers) into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    dispatcher = folder / "dispatcher.list"
+    dispatcher.write_text("# setid destination flags priority attributes\n" + "".join(
+        f"1 sip:{host}:{wport} 0 0 name=worker{i}\n" for i, (host, wport) in enumerate(workers, 1)))
+    cfg = folder / "kamailio.cfg"
+    cfg.write_text(Template(KAMAILIO_TEMPLATE.read_text()).safe_substitute(
+        bind=bind, port=port, modules=kamailio_modules(), dispatcher_list=dispatcher))
+    check = subprocess.run(["kamailio", "-c", "-f", str(cfg)], capture_output=True, text=True)
+    if check.returncode:
+        raise ClusterError(f"Kamailio rejects {cfg}: {check.stderr.strip()[-1500:]}")
+    return cfg
+
+
+def kamailio_child(folder: Path, cfg: Path) -> Child:
+    binary = shutil.which("kamailio") or "/usr/sbin/kamailio"
+    return Child("kamailio", [binary, "-DD", "-E", "-f", str(cfg), "-P", str(folder / "kamailio.pid"), "-Y",
+                              str(folder)], folder / "kamailio.log")
+
+
+def rasa_child(folder: Path, lang: str, model: Path, port: int) -> Child:
+    rasa = Path(sys.executable).with_name("rasa")
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    return Child(f"nlu-{lang}", [str(rasa), "run", "--enable-api", "-m", str(model), "-i", "127.0.0.1", "-p",
+                                 str(port)], folder / f"nlu-{lang}.log", env=env)
+
+
+def wait_http(url: str, child: Child, timeout: float) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            if not child.alive:
+                raise ClusterError(f"{child.name} exited; see {child.log}") from None
+            time.sleep(0.5)
+    raise ClusterError(f"{child.name} did not answer {url} within {timeout:.0f} s; see {child.log}")
+
+
+def sip_options(host: str, port: int, timeout: float = 1.0) -> bool:
+    """Whether a SIP endpoint answers an OPTIONS over UDP (any response counts)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(timeout)
+        s.bind((host, 0))
+        lport = s.getsockname()[1]
+        branch = f"z9hG4bK{time.time_ns()}"
+        msg = (f"OPTIONS sip:{host}:{port} SIP/2.0\r\nVia: SIP/2.0/UDP {host}:{lport};branch={branch}\r\n"
+               f"Max-Forwards: 70\r\nFrom: <sip:check@{host}>;tag=1\r\nTo: <sip:{host}:{port}>\r\n"
+               f"Call-ID: {time.time_ns()}@{host}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
+        try:
+            s.sendto(msg.encode(), (host, port))
+            data, _ = s.recvfrom(4096)
+            return data.startswith(b"SIP/2.0")
+        except OSError:
+            return False

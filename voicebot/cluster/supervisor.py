@@ -1,0 +1,156 @@
+"""`voicebot cluster`: Kamailio on the public SIP port, N workers behind it, shared NLU; supervised.
+
+Workers listen on consecutive ports after the front door's and all append to one CDR file
+(each line is one atomic write). A worker that dies is started again; its calls are lost,
+new calls go to the others meanwhile (Kamailio's probes take it out and bring it back).
+SIGINT/SIGTERM stop Kamailio first (no new calls), then the workers (they hang up their
+calls and write their CDRs), then the NLU servers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import signal
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from voicebot.cluster.processes import (
+    Child,
+    ClusterError,
+    free_port,
+    kamailio_child,
+    rasa_child,
+    render_kamailio,
+    sip_options,
+    wait_http,
+)
+
+log = logging.getLogger("voicebot.cluster")
+
+
+@dataclass
+class ClusterOptions:
+    workers: int
+    bind: str
+    port: int
+    cdr: Path
+    folder: Path  # rendered configuration and the children's logs
+    config: Path | None = None  # the voicebot configuration the workers use
+    nlu_models: dict[str, Path] = field(default_factory=dict)  # language -> model; empty: workers use their config
+    nlu_urls: dict[str, str] = field(default_factory=dict)  # shared NLU servers that already run
+    status_every_s: float = 30.0
+
+
+class Cluster:
+    def __init__(self, options: ClusterOptions, echo: Callable[[str], None]) -> None:
+        self.o = options
+        self.echo = echo
+        self.stopping = threading.Event()
+        self.nlu: list[Child] = []
+        self.workers: list[Child] = []
+        self.metrics_ports: list[int] = []
+        self.kamailio: Child | None = None
+
+    def worker_port(self, i: int) -> int:
+        return self.o.port + 1 + i
+
+    # -- start -----------------------------------------------------------------------------
+    def start(self) -> None:
+        self.o.folder.mkdir(parents=True, exist_ok=True)
+        urls = dict(self.o.nlu_urls)
+        for lang, model in self.o.nlu_models.items():
+            port = free_port()
+            child = rasa_child(self.o.folder, lang, model, port)
+            self.echo(f"starting the shared {lang} NLU server on port {port} ...")
+            child.start()
+            self.nlu.append(child)
+            urls[lang] = f"http://127.0.0.1:{port}"
+        for child, url in zip(self.nlu, [u for lang, u in urls.items() if lang in self.o.nlu_models], strict=True):
+            wait_http(f"{url}/status", child, timeout=300)
+        env = {k: v for k, v in os.environ.items() if k != "VOICEBOT_NLU_BACKEND"}
+        if self.o.config:
+            env["VOICEBOT_CONFIG"] = str(self.o.config)
+        if urls:
+            env["VOICEBOT_NLU_BACKEND"] = "http"
+            env["VOICEBOT_NLU_URLS"] = ",".join(f"{lang}={url}" for lang, url in urls.items())
+        for i in range(self.o.workers):
+            metrics = free_port()
+            self.metrics_ports.append(metrics)
+            argv = [sys.executable, "-m", "voicebot", "serve", "--bind", self.o.bind, "--sip-port",
+                    str(self.worker_port(i)), "--cdr", str(self.o.cdr), "--metrics-port", str(metrics)]
+            child = Child(f"worker{i + 1}", argv, self.o.folder / f"worker{i + 1}.log", env=env)
+            child.start()
+            self.workers.append(child)
+        self.echo(f"starting {self.o.workers} workers on ports {self.worker_port(0)}-"
+                  f"{self.worker_port(self.o.workers - 1)} ...")
+        for i, child in enumerate(self.workers):
+            self._wait_worker(i, child, timeout=240)
+        cfg = render_kamailio(self.o.folder / "kamailio", self.o.bind, self.o.port,
+                              [(self.o.bind, self.worker_port(i)) for i in range(self.o.workers)])
+        self.kamailio = kamailio_child(self.o.folder, cfg)
+        self.kamailio.start()
+        end = time.monotonic() + 20
+        while not sip_options(self.o.bind, self.o.port):
+            if not self.kamailio.alive or time.monotonic() > end:
+                raise ClusterError(f"Kamailio did not start; see {self.kamailio.log}")
+            time.sleep(0.2)
+
+    def _wait_worker(self, i: int, child: Child, timeout: float) -> None:
+        end = time.monotonic() + timeout
+        while not sip_options(self.o.bind, self.worker_port(i)):
+            if not child.alive:
+                raise ClusterError(f"{child.name} exited; see {child.log}")
+            if time.monotonic() > end:
+                raise ClusterError(f"{child.name} did not answer SIP within {timeout:.0f} s; see {child.log}")
+            time.sleep(0.5)
+
+    # -- run -------------------------------------------------------------------------------
+    def run(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self.stopping.set())
+        last_status = time.monotonic()
+        while not self.stopping.wait(0.5):
+            for child in self.workers:
+                if not child.alive and not self.stopping.is_set():
+                    child.restarts += 1
+                    self.echo(f"{child.name} exited ({child.proc.returncode}); restarting (restart {child.restarts})")
+                    log.warning("%s exited with %s; restarting", child.name, child.proc.returncode)
+                    child.start()
+            if self.kamailio is not None and not self.kamailio.alive and not self.stopping.is_set():
+                self.echo("Kamailio exited; restarting it")
+                self.kamailio.start()
+            if time.monotonic() - last_status >= self.o.status_every_s:
+                last_status = time.monotonic()
+                self.echo(self.status())
+
+    def status(self) -> str:
+        """One line: each worker's active calls (from its metrics) and restarts."""
+        parts = []
+        for child, port in zip(self.workers, self.metrics_ports, strict=True):
+            active = "down"
+            if child.alive:
+                try:
+                    text = urllib.request.urlopen(f"http://{self.o.bind}:{port}/metrics", timeout=1).read().decode()
+                    m = re.search(r"^voicebot_calls_active (\d+)", text, re.M)
+                    active = f"{m.group(1) if m else '?'} calls"
+                except OSError:
+                    active = "starting"
+            parts.append(f"{child.name}: {active}, {child.restarts} restarts")
+        return "cluster status: " + "; ".join(parts)
+
+    def stop(self) -> None:
+        if self.kamailio is not None:
+            self.kamailio.stop(5)
+        codes = [w.stop(20) for w in self.workers]
+        for child in self.nlu:
+            child.stop(20)
+        bad = [w.name for w, code in zip(self.workers, codes, strict=True) if code not in (0, None)]
+        if bad:
+            log.warning("workers that did not stop cleanly: %s", bad)
