@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(espeak-ng libportaudio2 sox sip-tester gcc postgresql)  # postgresql: the bank tests run on it too
+APT_PACKAGES=(espeak-ng libportaudio2 sox sip-tester gcc postgresql kamailio)  # postgresql, kamailio: scale-out tests
 PYTHON=${PYTHON:-python3.11}
 VENV=.venv
 STAMP=$VENV/.voicebot-installed
