@@ -1,0 +1,157 @@
+"""Cluster capacity: how many concurrent speaking callers get every reply within 1 s on this machine.
+
+Usage: .venv/bin/python bench/cluster_bench.py [--workers 8] [--steps 8,12,16,20,24] [--rounds 3]
+Starts `voicebot cluster` (Kamailio + workers + one shared en-US Rasa server) on loopback and
+loads it with bench/loadgen.py callers that alternate two spoken requests. For each step:
+turn latency median / p95 / max, share of turns under 1 s, CPU of the whole cluster (share of
+the machine's cores) and memory per worker; then the shared Rasa server's parse latency under
+that load against the in-process figure (bench/nlu_bench.py); then the time a call takes to be
+answered right after a worker is killed. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import select
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.loadgen import LoadCall
+from tests.sip import PROJECT, env_for, free_port, write_config
+from voicebot.bank.db import make_engine, migrate
+from voicebot.bank.demo import seed_demo
+from voicebot.speech.tts import Synthesizer
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_and_rss(root: int) -> tuple[float, dict[int, float]]:
+    """CPU seconds of ``root`` and all its descendants; RSS (MB) of each 'voicebot serve' among them."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, IndexError):
+            pass
+    total, rss, todo = 0.0, {}, [root]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / TICK
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            if " serve " in cmd:
+                rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        except OSError:
+            pass
+    return total, rss
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def rasa_parse_ms(url: str, n: int = 30) -> float:
+    times = []
+    for i in range(n):
+        body = json.dumps({"text": f"what is my account balance {i}"}).encode()
+        t = time.perf_counter()
+        urllib.request.urlopen(urllib.request.Request(f"{url}/model/parse", body), timeout=10).read()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workers", type=int, default=8)
+    ap.add_argument("--steps", default="4,8,12,16,20,24")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--endpoint-ms", type=int, default=500, help="trailing silence that ends a caller's turn")
+    args = ap.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="cluster-bench-"))
+    engine = make_engine(f"sqlite:///{folder / 'bank.db'}")
+    migrate(engine)
+    seed_demo(engine)
+    engine.dispose()
+    config = write_config(folder, f"sqlite:///{folder / 'bank.db'}", (free_port(), free_port()))
+    config.write_text(config.read_text().replace("[sip]\n", f"[sip]\nendpoint_ms = {args.endpoint_ms}\n"))
+    synth = Synthesizer(sample_rate=8000)
+    phrases = [synth.render("what is my account balance", "en-US"), synth.render("go back to the main menu", "en-US")]
+    port = 27000 + os.getpid() % 1000 * 20
+    cdr = folder / "cdr.jsonl"
+    print(f"starting a cluster of {args.workers} workers in {folder} ...", flush=True)
+    proc = subprocess.Popen([sys.executable, "-m", "voicebot", "cluster", "--workers", str(args.workers),
+                             "--sip-port", str(port), "--cdr", str(cdr), "--lang", "en-US", "--status-every",
+                             "3600"], cwd=PROJECT, env=env_for(config), stdout=subprocess.PIPE,
+                            stderr=open(folder / "cluster.err", "w"), text=True, start_new_session=True)
+    try:
+        while True:
+            if proc.poll() is not None:
+                sys.exit(f"cluster exited: {(folder / 'cluster.err').read_text()[-2000:]}")
+            if select.select([proc.stdout], [], [], 1)[0] and proc.stdout.readline().startswith("ready"):
+                break
+        nlu_log = (folder / "cluster.err").read_text()
+        rasa_port = int(nlu_log.split("NLU server on port ")[1].split()[0])
+        rasa_url = f"http://127.0.0.1:{rasa_port}"
+        idle_ms = rasa_parse_ms(rasa_url)
+        _, rss = tree_cpu_and_rss(proc.pid)
+        print(f"endpoint silence {args.endpoint_ms} ms (part of every reply latency)")
+        print(f"machine: {os.cpu_count()} cores; {args.workers} workers idle: {statistics.mean(rss.values()):.0f} MB "
+              f"each; shared Rasa parse idle median {idle_ms:.1f} ms over HTTP")
+        for n in [int(s) for s in args.steps.split(",")]:
+            cpu0, t0 = tree_cpu_and_rss(proc.pid)[0], time.monotonic()
+            calls = [LoadCall(("127.0.0.1", port), f"1390000{n:02d}{i:02d}", phrases, args.rounds) for i in range(n)]
+            for c in calls:
+                c.start()
+                time.sleep(0.05)
+            time.sleep(3)
+            loaded_ms = rasa_parse_ms(rasa_url, 10)
+            peak_rss = tree_cpu_and_rss(proc.pid)[1]
+            for c in calls:
+                c.join()
+            cpu = (tree_cpu_and_rss(proc.pid)[0] - cpu0) / (time.monotonic() - t0)
+            lat = [x for c in calls for x in c.stats.latencies]
+            failed = [c.stats.error for c in calls if c.stats.error]
+            expected = n * args.rounds * len(phrases)
+            if not lat:
+                print(f"{n:3d} calls: no replies measured; errors: {failed[:3]}")
+                continue
+            under = sum(x < 1.0 for x in lat) / expected
+            print(f"{n:3d} calls: {len(lat)}/{expected} replies, median {statistics.median(lat) * 1000:.0f} ms, "
+                  f"p95 {pct(lat, 0.95) * 1000:.0f} ms, max {max(lat) * 1000:.0f} ms, {under:.0%} of turns under 1 s; "
+                  f"cluster CPU {cpu * 100 / os.cpu_count():.0f}% of the machine ({cpu * 100 / n:.0f}% of a core "
+                  f"per call); worker RSS max {max(peak_rss.values()):.0f} MB; Rasa parse under load "
+                  f"{loaded_ms:.1f} ms; failed calls {len(failed)}")
+        # fail-over: kill a worker, time the next call's answer through the front door
+        victim = next(iter(tree_cpu_and_rss(proc.pid)[1]))
+        os.kill(victim, signal.SIGKILL)
+        times = []
+        for i in range(args.workers):
+            call = LoadCall(("127.0.0.1", port), f"13988800{i:02d}", [], 0)
+            call.start()
+            call.join()
+            times.append(call.stats.answer_s if call.stats.answer_s is not None else float("inf"))
+        print(f"after a worker is killed: calls answered in median {statistics.median(times) * 1000:.0f} ms, "
+              f"max {max(times) * 1000:.0f} ms (one call per worker slot in the rotation)")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(120)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
