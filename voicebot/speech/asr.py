@@ -86,7 +86,8 @@ class StreamingRecognizer:
         self._vosk = vosk
         self._model = model
         self._rec = self._new_recognizer(None)
-        self._biased = None  # a cheap second recogniser with a step grammar, beside the free one
+        self._biased = None  # a cheap recogniser with the step's grammar, tried first
+        self._turn: list[bytes] = []  # the turn's audio, for free recognition when the biased one is unsure
         self.set_grammar(grammar)
         frame = sample_rate * self.vad.frame_ms // 1000
         self._pre_roll: deque[np.ndarray] = deque(maxlen=max(1, self.vad.pre_roll_ms // self.vad.frame_ms))
@@ -110,12 +111,16 @@ class StreamingRecognizer:
     def set_grammar(self, phrases: tuple[str, ...] | list[str] | None) -> None:
         """Bias the next turns to these phrases (yes/no, digits); None for free speech only.
 
-        Free recognition keeps running: at the end of a turn the biased result is used only
-        when it is not empty and at least ``BIAS_MIN_CONFIDENCE`` sure.
+        Only the biased recogniser decodes while the caller speaks (half the CPU of running
+        both); the turn's audio is kept, and when the biased result is empty or less than
+        ``BIAS_MIN_CONFIDENCE`` sure the free recogniser decodes it at the end of the turn.
         """
         from voicebot.speech.grammars import in_vocabulary
 
         known = in_vocabulary(self._model, phrases) if phrases else []
+        if getattr(self, "_turn", None):  # changed mid-turn: the free recogniser keeps what was said so far
+            self._rec.AcceptWaveform(b"".join(self._turn))
+            self._turn = []
         self._biased = self._new_recognizer(known) if known else None
 
     BIAS_MIN_CONFIDENCE = 0.7
@@ -143,7 +148,7 @@ class StreamingRecognizer:
         if self._silent_ms >= self.vad.endpoint_ms or self._speech_ms >= self.vad.max_turn_s * 1000:
             events.append(self._finish())
         elif self._speech_ms % self.vad.partial_every_ms < ms:
-            partial = json.loads(self._rec.PartialResult()).get("partial", "")
+            partial = json.loads((self._biased or self._rec).PartialResult()).get("partial", "")
             if partial and partial != self._last_partial:
                 self._last_partial = partial
                 events.append(Partial(partial))
@@ -155,17 +160,22 @@ class StreamingRecognizer:
 
     def _accept(self, frame: np.ndarray) -> None:
         pcm = self._up(frame.astype(np.int16)).tobytes()
-        self._rec.AcceptWaveform(pcm)
-        if self._biased is not None:
+        if self._biased is not None:  # decode once; free recognition only if this one is unsure
             self._biased.AcceptWaveform(pcm)
+            self._turn.append(pcm)
+        else:
+            self._rec.AcceptWaveform(pcm)
         self.fed_ms += len(frame) * 1000 // self.rate
 
     def _finish(self) -> Final:
-        text, confidence = text_and_confidence(json.loads(self._rec.FinalResult()))
         if self._biased is not None:
-            b_text, b_conf = text_and_confidence(json.loads(self._biased.FinalResult()))
-            if b_text and b_conf >= self.BIAS_MIN_CONFIDENCE:
-                text, confidence = b_text, b_conf
+            text, confidence = text_and_confidence(json.loads(self._biased.FinalResult()))
+            if not text or confidence < self.BIAS_MIN_CONFIDENCE:  # fall back: the free model hears the turn
+                self._rec.AcceptWaveform(b"".join(self._turn))
+                text, confidence = text_and_confidence(json.loads(self._rec.FinalResult()))
+            self._turn = []
+        else:
+            text, confidence = text_and_confidence(json.loads(self._rec.FinalResult()))
         self.in_speech, self._loud_run, self._last_partial = False, 0, ""
         return Final(text, confidence)
 
