@@ -28,9 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.loadgen import LoadCall
-from tests.sip import PROJECT, env_for, free_port, write_config
-from voicebot.bank.db import make_engine, migrate
-from voicebot.bank.demo import seed_demo
+from tests.sip import PROJECT, env_for, free_port, seeded_bank, write_config
 from voicebot.speech.tts import Synthesizer
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -83,12 +81,7 @@ def main() -> None:
     ap.add_argument("--endpoint-ms", type=int, default=500, help="trailing silence that ends a caller's turn")
     args = ap.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="cluster-bench-"))
-    engine = make_engine(f"sqlite:///{folder / 'bank.db'}")
-    migrate(engine)
-    seed_demo(engine)
-    engine.dispose()
-    config = write_config(folder, f"sqlite:///{folder / 'bank.db'}", (free_port(), free_port()))
-    config.write_text(config.read_text().replace("[sip]\n", f"[sip]\nendpoint_ms = {args.endpoint_ms}\n"))
+    config = write_config(folder, seeded_bank(folder), (free_port(), free_port()), endpoint_ms=args.endpoint_ms)
     synth = Synthesizer(sample_rate=8000)
     phrases = [synth.render("what is my account balance", "en-US"), synth.render("go back to the main menu", "en-US")]
     port = 27000 + os.getpid() % 1000 * 20

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from voicebot.speech.audio import is_voiced
+
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import audioop
 
 FRAME = 160  # 20 ms at 8 kHz
-VOICE_RMS = 300.0
 
 
 @dataclass
@@ -153,8 +154,8 @@ class LoadCall(threading.Thread):
                 except BlockingIOError:
                     pkt = b""
                 if pkt and len(pkt) > 12:
-                    pcm = np.frombuffer(audioop.ulaw2lin(pkt[12:], 2), dtype=np.int16).astype(np.float64)
-                    if spoke_until is not None and np.sqrt(np.mean(pcm * pcm)) >= VOICE_RMS:
+                    pcm = np.frombuffer(audioop.ulaw2lin(pkt[12:], 2), dtype=np.int16)
+                    if spoke_until is not None and is_voiced(pcm):
                         self.stats.latencies.append(time.monotonic() - spoke_until)
                         spoke_until = None
                     continue
@@ -162,7 +163,7 @@ class LoadCall(threading.Thread):
                 if wait <= 0:
                     break
                 time.sleep(min(wait, 0.005))
-            if is_speech and np.sqrt(np.mean(frame.astype(np.float64) ** 2)) >= VOICE_RMS:
+            if is_speech and is_voiced(frame):
                 last_voiced = time.monotonic() + 0.02
             elif not is_speech and in_phrase:
                 spoke_until = last_voiced  # the words ended with the last voiced packet of the phrase

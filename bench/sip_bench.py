@@ -21,9 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.sip import Worker, finish_call, free_port, start_call, start_worker, write_config
-from voicebot.bank.db import make_engine, migrate
-from voicebot.bank.demo import seed_demo
+from tests.sip import Worker, finish_call, free_port, seeded_bank, start_call, start_worker, write_config
 from voicebot.speech.tts import Synthesizer
 from voicebot.telephony.softphone import save_wav
 
@@ -68,12 +66,7 @@ def main() -> None:
     ap.add_argument("--endpoint-ms", type=int, default=700, help="trailing silence that ends a turn")
     args = ap.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="sip-bench-"))
-    engine = make_engine(f"sqlite:///{folder / 'bank.db'}")
-    migrate(engine)
-    seed_demo(engine)
-    engine.dispose()
-    config = write_config(folder, f"sqlite:///{folder / 'bank.db'}", (free_port(), free_port()))
-    config.write_text(config.read_text().replace("[sip]\n", f"[sip]\nendpoint_ms = {args.endpoint_ms}\n"))
+    config = write_config(folder, seeded_bank(folder), (free_port(), free_port()), endpoint_ms=args.endpoint_ms)
     synth = Synthesizer(sample_rate=8000)
     wavs = {}
     for name, text in {"balance": "what is my account balance", "menu": "go back to the main menu"}.items():

@@ -7,7 +7,6 @@ import os
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -15,28 +14,28 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from voicebot.cluster.processes import free_port
+
 PROJECT = Path(__file__).resolve().parent.parent
 VOICEBOT = [sys.executable, "-m", "voicebot"]
 SIPP_DIR = Path(__file__).parent / "sipp"
 
 
-def free_port() -> int:
-    """A port free for both UDP and TCP on 127.0.0.1."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            u.bind(("127.0.0.1", 0))
-            port = u.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-                try:
-                    t.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-    raise RuntimeError("no free port")
+def seeded_bank(folder: Path) -> str:
+    """A new SQLite demo bank in ``folder``; its URL."""
+    from voicebot.bank.db import make_engine, migrate
+    from voicebot.bank.demo import seed_demo
+
+    url = f"sqlite:///{folder / 'bank.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    seed_demo(engine)
+    engine.dispose()
+    return url
 
 
 def write_config(folder: Path, db_url: str, agent_ports: tuple[int, int], *, mode: str = "bridge",
-                 nlu: str = "rasa", ring_s: float = 1.0) -> Path:
+                 nlu: str = "rasa", ring_s: float = 1.0, endpoint_ms: int = 700) -> Path:
     path = folder / "voicebot.toml"
     path.write_text(f"""
 base_dir = "{PROJECT}"
@@ -48,6 +47,7 @@ default_region = "010"
 backend = "{nlu}"
 [sip]
 no_input_s = 5.0
+endpoint_ms = {endpoint_ms}
 inband_dtmf = true
 [agents]
 mode = "{mode}"

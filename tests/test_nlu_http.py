@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,18 +13,13 @@ from pathlib import Path
 import pytest
 
 from tests.calls import Call
+from tests.sip import free_port
 from voicebot.bank.bank import Bank
 from voicebot.config import PROJECT_DIR
 from voicebot.nlu.rasa_backend import RasaHttp
 from voicebot.nlu.training import NluPaths, train
 
 PATHS = NluPaths(PROJECT_DIR, PROJECT_DIR / "models" / "nlu")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

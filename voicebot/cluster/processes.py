@@ -61,9 +61,18 @@ class Child:
 
 
 def free_port(bind: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((bind, 0))
-        return s.getsockname()[1]
+    """A port free for both UDP and TCP (SIP listens on both)."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            u.bind((bind, 0))
+            port = u.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+                try:
+                    t.bind((bind, port))
+                except OSError:
+                    continue
+                return port
+    raise ClusterError("no free port")
 
 
 def kamailio_modules() -> str:

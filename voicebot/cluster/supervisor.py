@@ -65,15 +65,15 @@ class Cluster:
     def start(self) -> None:
         self.o.folder.mkdir(parents=True, exist_ok=True)
         urls = dict(self.o.nlu_urls)
-        for lang, model in self.o.nlu_models.items():
+        for lang, model in self.o.nlu_models.items():  # started together: they load in parallel
             port = free_port()
             child = rasa_child(self.o.folder, lang, model, port)
             self.echo(f"starting the shared {lang} NLU server on port {port} ...")
             child.start()
             self.nlu.append(child)
             urls[lang] = f"http://127.0.0.1:{port}"
-        for child, url in zip(self.nlu, [u for lang, u in urls.items() if lang in self.o.nlu_models], strict=True):
-            wait_http(f"{url}/status", child, timeout=300)
+        for child, lang in zip(self.nlu, self.o.nlu_models, strict=True):
+            wait_http(f"{urls[lang]}/status", child, timeout=300)
         env = {k: v for k, v in os.environ.items() if k != "VOICEBOT_NLU_BACKEND"}
         if self.o.config:
             env["VOICEBOT_CONFIG"] = str(self.o.config)

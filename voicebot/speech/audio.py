@@ -47,6 +47,13 @@ def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
     return np.clip(out, -32768, 32767).astype(np.int16)
 
 
+VOICE_DBFS = -41.0  # a frame this loud or louder carries voice (or a tone), not line silence
+
+
+def is_voiced(frame: np.ndarray) -> bool:
+    return dbfs(frame) >= VOICE_DBFS
+
+
 def dbfs(frame: np.ndarray) -> float:
     """RMS level of a frame in dB relative to full scale (silence is -100)."""
     if frame.size == 0:

@@ -17,10 +17,9 @@ from typing import Any
 import numpy as np
 import pjsua2 as pj
 
+from voicebot.speech.audio import is_voiced
 from voicebot.telephony.media import FRAME_LEN, RATE, FramePort, audio_media
 from voicebot.telephony.sipstack import SipSettings, SipStack, header, uri_user
-
-VOICE_RMS = 300.0
 
 
 @dataclass
@@ -71,7 +70,7 @@ class SeatCall(pj.Call):
         if self.port is None:
             return
         for frame in self.port.take():
-            if np.sqrt(np.mean(frame.astype(np.float64) ** 2)) >= VOICE_RMS:
+            if is_voiced(frame):
                 self.voice_s += FRAME_LEN / RATE
 
 

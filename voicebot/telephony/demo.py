@@ -19,17 +19,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from voicebot.cluster.processes import free_port
 from voicebot.config import Config
 
 DEMO_CARD, DEMO_PIN = "6222020000000001", "135790"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _config(folder: Path, cfg: Config, seat_port: int) -> Path:
@@ -81,7 +74,7 @@ def run_demo(cfg: Config, echo: Callable[[str], None]) -> int:
     from voicebot.telephony.softphone import Softphone, Step, run_script, save_wav
 
     folder = Path(tempfile.mkdtemp(prefix="voicebot-demo-"))
-    seat_port, bot_port = _free_port(), _free_port()
+    seat_port, bot_port = free_port(), free_port()
     config = _config(folder, cfg, seat_port)
     env = {**os.environ, "VOICEBOT_CONFIG": str(config)}
     for key in ("VOICEBOT_DB_URL", "VOICEBOT_LOG_FILE", "VOICEBOT_NLU_BACKEND"):
@@ -104,8 +97,7 @@ def run_demo(cfg: Config, echo: Callable[[str], None]) -> int:
 
         def show(event: dict) -> None:
             if event["event"] == "step" and event["verb"] in ("play", "keys"):
-                keys = "******#" if event["arg"].startswith(DEMO_PIN) else event["arg"]  # a PIN is never shown
-                said = "(says) what is my account balance" if event["verb"] == "play" else f"(keys) {keys}"
+                said = "(says) what is my account balance" if event["verb"] == "play" else f"(keys) {event['arg']}"
                 echo(f"caller > {said}")
             elif event["event"] in ("connected", "disconnected"):
                 echo(f"line   > {event['event']}")

@@ -22,7 +22,6 @@ class Metrics:
         self.active = 0
         self._latency = [0] * (len(LATENCY_BUCKETS) + 1)
         self._latency_sum = 0.0
-        self._latencies: list[float] = []  # the last few thousand, for medians in `voicebot serve` stats
 
     def inc(self, name: str, value: float = 1.0, **labels: str) -> None:
         with self._lock:
@@ -53,11 +52,6 @@ class Metrics:
                     break
             else:
                 self._latency[-1] += 1
-            self._latencies = [*self._latencies[-4999:], seconds]
-
-    def latencies(self) -> list[float]:
-        with self._lock:
-            return list(self._latencies)
 
     def value(self, name: str, **labels: str) -> float:
         with self._lock:

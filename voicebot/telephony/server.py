@@ -24,7 +24,7 @@ from voicebot.channels.voice import VoiceSession, VoiceSettings
 from voicebot.dialog.actions import Transfer
 from voicebot.dialog.context import CallRecord, DialogSettings
 from voicebot.dialog.engine import DialogEngine
-from voicebot.redact import mask_card
+from voicebot.redact import mask_card, mask_cards
 from voicebot.telephony.agents import AgentDirectory, Pool
 from voicebot.telephony.call_runner import CallRunner
 from voicebot.telephony.media import FramePort, audio_media
@@ -88,8 +88,6 @@ class Services:
 
 
 def _action_line(action: Any) -> str:
-    from voicebot.redact import mask_cards
-
     return mask_cards(json.dumps(action.to_json(), ensure_ascii=False))
 
 

@@ -26,14 +26,15 @@ from typing import Any
 import numpy as np
 import pjsua2 as pj
 
-from voicebot.speech.audio import read_wav, resample
+from voicebot.redact import mask_speech
+from voicebot.speech.audio import is_voiced, read_wav, resample
 from voicebot.telephony.media import FRAME_LEN, RATE, FramePort, audio_media
 from voicebot.telephony.sipstack import SipSettings, SipStack
 
-VOICE_RMS = 300.0  # about -40 dBFS: quieter frames count as silence
 QUIET_S = 1.2  # a prompt is over after this much quiet
 LISTEN_MAX_S = 30.0
 KEY_S = 0.25  # time pjsua2 takes to send one RFC 4733 key
+KEY_STEPS = ("keys", "info", "tones")
 
 
 class ScriptError(ValueError):
@@ -139,7 +140,6 @@ class Softphone:
         self.received: list[np.ndarray] = []
         self.heard_voice_s = 0.0
         self.last_voice = 0.0
-        self.voice_started: float | None = None
         self.connected = threading.Event()
         self.ended = threading.Event()
         self.sink: Callable[[np.ndarray], None] | None = None  # live mode: frames to the speaker
@@ -189,10 +189,8 @@ class Softphone:
             if self.sink:
                 self.sink(frame)
             now = time.monotonic()
-            if np.sqrt(np.mean(frame.astype(np.float64) ** 2)) >= VOICE_RMS:
+            if is_voiced(frame):
                 self.heard_voice_s += FRAME_LEN / RATE
-                if self.voice_started is None:
-                    self.voice_started = now
                 self.last_voice = now
                 if self.spoke_until is not None and now > self.spoke_until:
                     self.log.add("reply", latency_s=round(now - self.spoke_until, 3))
@@ -256,7 +254,8 @@ def run_script(phone: Softphone, steps: list[Step], timeout_s: float = 120.0) ->
     for step in steps:
         if phone.ended.is_set():
             break
-        phone.log.add("step", verb=step.verb, arg=step.arg)
+        # a card number or PIN in a script is shown as stars, menu keys as they are
+        phone.log.add("step", verb=step.verb, arg=mask_speech(step.arg) if step.verb in KEY_STEPS else step.arg)
         _do(phone, step, deadline)
     phone.log.add("heard", voice_s=round(phone.heard_voice_s, 2))
 
