@@ -104,6 +104,11 @@ class Worker:
     def log_tail(self, n: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:]) if self.log.exists() else ""
 
+    def stderr_tail(self, n: int = 60) -> str:
+        """What the worker printed on stderr (a native crash leaves every thread's stack there)."""
+        err = self.folder / "serve.err"
+        return "\n".join(err.read_text(errors="replace").splitlines()[-n:]) if err.exists() else ""
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
@@ -155,13 +160,15 @@ class Seat:
             time.sleep(0.1)
         raise AssertionError(f"agent seat never reported {event!r}: {self.read()}")
 
-    def stop(self) -> None:
+    def stop(self) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
 
 
 def start_seat(folder: Path, config: Path, port: int, *args: str) -> Seat:

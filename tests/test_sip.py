@@ -88,8 +88,9 @@ def test_agent_answers_a_bridged_transfer_and_both_sides_hear_each_other(lab) ->
                             f"play {lab['wavs']['hello']}; wait 1; hangup", caller="13800000003")
         ended = seat.wait_for("ended")
     finally:
-        seat.stop()
+        seat_code = seat.stop()
     assert result.returncode == 0, result.stderr
+    assert seat_code == 0, seat.out.read_text()[-3000:]
     incoming = seat.wait_for("incoming")
     assert incoming["headers"]["X-Voicebot-Reason"] == "emergency_loss"
     assert incoming["headers"]["X-Voicebot-Language"] == "en-US"
@@ -244,7 +245,7 @@ def test_sigterm_hangs_up_calls_writes_their_cdrs_and_exits_0(lab) -> None:
     worker = lab["worker"]
     proc = start_call(lab["config"], worker.uri, "wait 30", caller="13800000009", timeout=40)
     time.sleep(3)
-    assert worker.stop() == 0
+    assert worker.stop() == 0, worker.stderr_tail()
     result = finish_call(proc, 40)
     assert result.first("disconnected") is not None
     assert worker.cdr_of("13800000009", timeout=2)["outcome"] == "abandoned"
@@ -264,11 +265,13 @@ def test_refer_mode_hands_the_caller_to_the_seat(tmp_path: Path, demo_db_templat
                             caller="13800000010")
         incoming = seat.wait_for("incoming")
     finally:
-        seat.stop()
+        seat_code = seat.stop()
         code = worker.stop()
+    assert result.returncode == 0, result.stderr  # the softphone followed the REFER and exited cleanly
     assert result.first("transfer_request") is not None
     assert incoming["from"] == "13800000010" and "Referred-By" in incoming["headers"]
     cdr = worker.cdr_of("13800000010")
     assert cdr["outcome"] == "transferred" and cdr["agent_attempts"][-1]["result"] == "answered"
-    assert code == 0
+    assert code == 0, worker.stderr_tail()
+    assert seat_code == 0, seat.out.read_text()[-3000:]
 

@@ -58,7 +58,7 @@ class SeatCall(pj.Call):
         try:
             media = audio_media(self)
             if media is not None and self.port is None:
-                self.port = FramePort("agent")
+                self.port = self.seat.stack.ports.acquire("agent")
                 media.startTransmit(self.port)
                 self.port.startTransmit(media)
                 if self.seat.behaviour.greeting is not None:
@@ -139,12 +139,19 @@ class AgentSeat:
         self.emit("ready", uri=f"sip:agent@{self.stack.settings.bind}:{self.stack.settings.port}")
         while not self.stopping.is_set() and not (until and until()):
             self.stack.poll(10)
-            for call in self.calls:
-                call.listen()
-            self.calls = [c for c in self.calls if not c.disconnected]
+            self._listen_all()
         self._hang_all()
         self.calls.clear()
         self.stack.shutdown()  # no SeatCall may be referenced past this point
+
+    def _listen_all(self) -> None:
+        # its own function: a loop variable left bound to a call in run() would outlive libDestroy
+        for call in self.calls:
+            call.listen()
+            if call.disconnected and call.port is not None:
+                self.stack.ports.release(call.port)
+                call.port = None
+        self.calls = [c for c in self.calls if not c.disconnected]
 
     def _hang_all(self) -> None:
         for call in self.calls:

@@ -50,6 +50,11 @@ class FramePort(pj.AudioMediaPort):
         except Exception:
             pass
 
+    def reset(self) -> None:
+        """Forget queued audio both ways (the port is passing to another call)."""
+        self.received.clear()
+        self.outgoing.clear()
+
     def take(self) -> list[np.ndarray]:
         """Received frames as int16 arrays (a missing frame reads as silence)."""
         out = []
@@ -65,6 +70,38 @@ class FramePort(pj.AudioMediaPort):
         """Queue audio (any length) for the call, cut into frames."""
         for start in range(0, len(pcm), FRAME_LEN):
             self.outgoing.append(_fit(pcm[start:start + FRAME_LEN]).tobytes())
+
+
+class PortPool:
+    """Conference ports that live as long as the library: reused call after call, never freed.
+
+    pjmedia removes a conference port asynchronously (on the media clock's next tick), but
+    pjsua2 frees an ``AudioMediaPort`` as soon as its destructor has queued that removal; the
+    clock thread may then call the freed port (seen as rare crashes at a call's end under
+    load). So each port is handed to C++ once made (``__disown__``: no destructor ever runs)
+    and goes back to the pool when its call is over. A worker makes at most one per call slot.
+    """
+
+    def __init__(self) -> None:
+        self._idle: list[FramePort] = []
+        self.made = 0
+
+    def acquire(self, name: str) -> FramePort:
+        """An idle port (queues emptied) or a new one; call on the SIP thread."""
+        if self._idle:
+            port = self._idle.pop()
+        else:
+            port = FramePort(name)
+            port.__disown__()  # owned by C++ from now on: never destroyed under the media clock
+            self.made += 1
+        port.reset()
+        return port
+
+    def release(self, port: FramePort) -> None:
+        """Take back a port whose call is over (pjsua has disconnected the call's stream from it)."""
+        port.reset()
+        if all(port is not idle for idle in self._idle):
+            self._idle.append(port)
 
 
 def _fit(pcm: np.ndarray) -> np.ndarray:

@@ -139,7 +139,7 @@ class BotCall(pj.Call):
             media = audio_media(self)
             if media is None or self.port is not None or self.disconnected:
                 return
-            self.port = FramePort(f"bot-{self.id_text[:8]}")
+            self.port = self.server.stack.ports.acquire("bot")
             media.startTransmit(self.port)
             self.port.startTransmit(media)
             ci = self.getInfo()
@@ -307,7 +307,10 @@ class Handover:
         if 200 <= code < 300:
             self._answered_now()
             self.done = True
-            self.call.hang()  # the caller is with the agent now
+            # the caller is with the agent now; hang up after pjsua has finished this NOTIFY
+            # (a BYE from inside its transfer callback ends the dialog under its feet)
+            call = self.call
+            self.server.stack.post(call.hang)
             return False
         self._attempt("busy" if code in (486, 600, 603) else "failed", code)
         self.next_pool()
@@ -564,7 +567,9 @@ class BotServer:
                         self.metrics.call_ended("abandoned")
                     if call.handover is not None:  # no cycles: the call dies here, on the SIP thread
                         call.handover.call = call.handover.leg = None
-                    call.runner = call.handover = None
+                    if call.port is not None:
+                        self.stack.ports.release(call.port)
+                    call.runner = call.handover = call.port = None
 
     def retire(self, leg: AgentLeg) -> None:
         """Keep an agent leg alive until pjsua2 is done with it (it is freed at the next sweep)."""

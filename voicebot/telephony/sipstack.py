@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import pjsua2 as pj
 
+from voicebot.telephony.media import PortPool
+
 log = logging.getLogger("voicebot.sip")
 pjlog = logging.getLogger("voicebot.pjsip")
 
@@ -50,6 +52,7 @@ class SipStack:
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
         self.account: pj.Account | None = None
+        self.ports = PortPool()  # conference ports, reused: see PortPool
 
     def start(self, account: pj.Account) -> None:
         """Create the library, listen on UDP (and TCP), attach ``account`` as the local identity."""
@@ -134,6 +137,7 @@ class SipStack:
         self.poll(10)
         self._jobs.clear()
         self._timers.clear()
+        self.ports = PortPool()  # the old ones are left to C++ for good: never freed, never reused
         gc.collect()  # calls held only in reference cycles must die before the library does
         alive = sum(1 for o in gc.get_objects() if type(o).__name__.endswith("Call") and _is_call(o))
         if alive:  # pjsua2 would abort in libDestroy: say why in the log first

@@ -175,7 +175,7 @@ class Softphone:
 
     def connect_audio(self, media: pj.AudioMedia) -> None:
         if self.port is None:
-            self.port = FramePort("phone")
+            self.port = self.stack.ports.acquire("phone")
         media.startTransmit(self.port)
         self.port.startTransmit(media)
 
