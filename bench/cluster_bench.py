@@ -78,10 +78,15 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--steps", default="4,8,12,16,20,24")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=0, help="unmeasured rounds of 4 calls per worker first")
+    ap.add_argument("--warm-up-s", type=float, default=20.0, help="prompt audio each worker decodes at start "
+                    "(config [sip] warm_up_s: a new recogniser costs several times the CPU on its first turns)")
+    ap.add_argument("--keep", action="store_true", help="keep the run's folder (logs, CDRs) and say where")
     ap.add_argument("--endpoint-ms", type=int, default=500, help="trailing silence that ends a caller's turn")
     args = ap.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="cluster-bench-"))
-    config = write_config(folder, seeded_bank(folder), (free_port(), free_port()), endpoint_ms=args.endpoint_ms)
+    config = write_config(folder, seeded_bank(folder), (free_port(), free_port()), endpoint_ms=args.endpoint_ms,
+                          warm_up_s=args.warm_up_s)
     synth = Synthesizer(sample_rate=8000)
     phrases = [synth.render("what is my account balance", "en-US"), synth.render("go back to the main menu", "en-US")]
     port = 27000 + os.getpid() % 1000 * 20
@@ -105,6 +110,15 @@ def main() -> None:
         print(f"endpoint silence {args.endpoint_ms} ms (part of every reply latency)")
         print(f"machine: {os.cpu_count()} cores; {args.workers} workers idle: {statistics.mean(rss.values()):.0f} MB "
               f"each; shared Rasa parse idle median {idle_ms:.1f} ms over HTTP")
+        if args.warmup:
+            print(f"warm-up: {args.warmup} round(s) of {4 * args.workers} calls, not measured", flush=True)
+            warm = [LoadCall(("127.0.0.1", port), f"1380000{i:04d}", phrases, args.warmup)
+                    for i in range(4 * args.workers)]
+            for c in warm:
+                c.start()
+                time.sleep(0.1)
+            for c in warm:
+                c.join()
         for n in [int(s) for s in args.steps.split(",")]:
             cpu0, t0 = tree_cpu_and_rss(proc.pid)[0], time.monotonic()
             calls = [LoadCall(("127.0.0.1", port), f"1390000{n:02d}{i:02d}", phrases, args.rounds) for i in range(n)]
@@ -143,7 +157,10 @@ def main() -> None:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(120)
-        shutil.rmtree(folder, ignore_errors=True)
+        if args.keep:
+            print(f"logs and CDRs kept in {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

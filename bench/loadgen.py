@@ -122,9 +122,12 @@ class LoadCall(threading.Thread):
         try:
             self._talk((media_ip, media_port))
         finally:
-            self._send(self._request("BYE", remote, 2, to_hdr + route_hdr), next_hop)
-            end = time.monotonic() + 2
-            while time.monotonic() < end:
+            bye = self._request("BYE", remote, 2, to_hdr + route_hdr)
+            end, sent = time.monotonic() + 4, 0.0
+            while time.monotonic() < end:  # resent until answered, as a UA does over UDP
+                if time.monotonic() - sent > 0.5:
+                    self._send(bye, next_hop)
+                    sent = time.monotonic()
                 try:
                     if "BYE" in _header(self.sip.recv(8192).decode(errors="replace"), "CSeq"):
                         break

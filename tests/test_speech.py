@@ -15,7 +15,16 @@ from scipy.io import wavfile
 
 from voicebot.config import PROJECT_DIR
 from voicebot.speech import models as model_sources
-from voicebot.speech.asr import Final, Partial, SpeechStarted, StreamingRecognizer, VadSettings, load_model
+from voicebot.speech.asr import (
+    Final,
+    Partial,
+    RecognizerPool,
+    SpeechStarted,
+    StreamingRecognizer,
+    VadSettings,
+    load_model,
+    warm_up,
+)
 from voicebot.speech.audio import StreamUpsampler, read_wav, resample
 from voicebot.speech.models import ModelSource, ModelUnavailable, fetch
 from voicebot.speech.tts import PromptCache, Synthesizer
@@ -133,6 +142,65 @@ def test_clipped_noise_and_a_monologue_stay_bounded(model: object) -> None:
     assert len(finals) >= 6  # cut into turns of at most 3 s, so the recogniser never grows without end
     after = stream(rec, np.concatenate([silence(1.0), speak("talk to an agent"), silence(1.5)]))
     assert any(isinstance(e, Final) and "agent" in e.text for _, e in after)
+
+
+def test_recognisers_are_reused_across_calls_and_forget_what_they_heard(model: object) -> None:
+    pool = RecognizerPool(model, 16000, per_grammar=2, max_idle=3)
+    first = StreamingRecognizer(model, 8000, pool=pool)
+    first.set_grammar(("yes", "no"))
+    # the first call hangs up mid-sentence: its recognisers go back with half a turn in them
+    stream(first, np.concatenate([silence(0.5), speak("i lost my")]))
+    assert first.in_speech
+    first.close()
+    first.close()  # idempotent
+    assert pool.created == 2 and pool.idle() == 2
+    second = StreamingRecognizer(model, 8000, pool=pool)  # the next call gets the same free recogniser
+    assert pool.created == 2
+    finals = [e for _, e in stream(second, np.concatenate([silence(0.5), speak("talk to an agent"), silence(1.0)]))
+              if isinstance(e, Final)]
+    assert [f.text for f in finals] == ["talk to an agent"]  # nothing of the first call's words
+    third = StreamingRecognizer(model, 8000, pool=pool)  # a call beside it borrows the same one between turns
+    finals = [e for _, e in stream(third, np.concatenate([silence(0.5), speak("i lost my card"), silence(1.0)]))
+              if isinstance(e, Final)]
+    assert [f.text for f in finals] == ["i lost my card"] and pool.created == 2
+    third.close()
+    second.set_grammar(("yes", "no"))  # the same grammar: the idle biased one again
+    assert pool.created == 2
+    second.close()
+    for grammar in [("one",), ("two",), ("three",)]:  # idle ones are bounded, the oldest go first
+        pool.release(grammar, pool.acquire(grammar))
+    assert pool.idle() == 3
+
+
+def test_a_worker_warms_its_free_recogniser_on_prompt_audio(model: object, tmp_path: Path) -> None:
+    recordings = []
+    for i, text in enumerate(["please enter your card number", "tell me what you need", "goodbye"]):
+        recordings.append(tmp_path / f"{i}.wav")
+        wavfile.write(recordings[-1], 8000, speak(text))
+    pool = RecognizerPool(model, 16000)
+    heard = warm_up(pool, recordings, budget_s=2.0)
+    assert 2.0 <= heard < sum(len(speak(t)) for t in ["please enter your card number", "tell me what you need",
+                                                      "goodbye"]) / 8000  # stops once the budget is spent
+    assert pool.created == 1 and pool.idle() == 1
+    caller = StreamingRecognizer(model, 8000, pool=pool)  # the first caller's turn gets the warmed one
+    finals = [e for _, e in stream(caller, np.concatenate([silence(0.5), speak("i lost my card"), silence(1.0)]))
+              if isinstance(e, Final)]
+    assert [f.text for f in finals] == ["i lost my card"] and pool.created == 1
+
+
+def test_out_of_grammar_speech_is_decoded_freely_while_it_is_spoken(model: object) -> None:
+    rec = StreamingRecognizer(model, 8000, grammar=("yes", "no"))
+
+    def finals(text: str) -> list[str]:
+        audio = np.concatenate([silence(0.5), speak(text), silence(1.0)])
+        return [e.text for _, e in stream(rec, audio) if isinstance(e, Final)]
+
+    assert finals("yes") == ["yes"] and rec.fallbacks == {"early": 0, "late": 0}
+    # the grammar's partial shows unknown words: the free recogniser follows the turn, not after it
+    assert finals("talk to an agent") == ["talk to an agent"] and rec.fallbacks == {"early": 1, "late": 0}
+    assert finals("no") == ["no"]  # the free recogniser was left clean for the next fallback
+    assert finals("i lost my card") == ["i lost my card"]
+    rec.close()
 
 
 def test_sample_rates(model: object) -> None:

@@ -275,7 +275,7 @@ def mic(cfg: Config, lang: str | None) -> None:
     click.echo("listening; type keys and Enter for DTMF, q to hang up", err=True)
     with stream:
         mic_channel.run(session, stream, mic_channel.keyboard_keys())
-    engine.close()
+    session.close()
 
 
 @cli.command()

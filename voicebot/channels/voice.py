@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from voicebot.dialog.actions import Action, Collect, Say, Transfer
+from voicebot.dialog.context import CallRecord
 from voicebot.dialog.engine import DialogEngine
 from voicebot.dialog.events import Event, HangUp, Keys, NoInput, Speech
 from voicebot.speech.asr import Final, SpeechStarted, StreamingRecognizer
@@ -122,6 +123,12 @@ class VoiceSession:
         self._barge_in()
         if not self.engine.ended:
             self.engine.handle(HangUp())
+
+    def close(self) -> CallRecord:
+        """The call is over: its recognisers go back to the pool; the dialog's record."""
+        if self.recognizer is not None:
+            self.recognizer.close()
+        return self.engine.close()
 
     def _flush_digits(self) -> None:
         digits, self._digits = self._digits, ""
