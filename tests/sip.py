@@ -35,7 +35,8 @@ def seeded_bank(folder: Path) -> str:
 
 
 def write_config(folder: Path, db_url: str, agent_ports: tuple[int, int], *, mode: str = "bridge",
-                 nlu: str = "rasa", ring_s: float = 1.0, endpoint_ms: int = 700) -> Path:
+                 nlu: str = "rasa", ring_s: float = 1.0, endpoint_ms: int = 700,
+                 media_timeout_s: float = 30.0, warm_up_s: float = 0.0) -> Path:
     path = folder / "voicebot.toml"
     path.write_text(f"""
 base_dir = "{PROJECT}"
@@ -48,6 +49,8 @@ backend = "{nlu}"
 [sip]
 no_input_s = 5.0
 endpoint_ms = {endpoint_ms}
+media_timeout_s = {media_timeout_s}
+warm_up_s = {warm_up_s}
 inband_dtmf = true
 [agents]
 mode = "{mode}"

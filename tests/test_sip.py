@@ -253,6 +253,23 @@ def test_sigterm_hangs_up_calls_writes_their_cdrs_and_exits_0(lab) -> None:
     assert "Traceback" not in err and "Assertion" not in err
 
 
+def test_a_caller_whose_audio_stops_without_a_bye_is_hung_up(tmp_path: Path, demo_db_template: Path) -> None:
+    """A dead phone (no RTP, no BYE) must not hold a call slot for ever: the bot hangs up, the CDR is written."""
+    shutil.copy(demo_db_template, tmp_path / "bank.db")
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'bank.db'}", (free_port(), free_port()),
+                          nlu="keywords", media_timeout_s=3)
+    worker = start_worker(tmp_path, config)
+    try:
+        run = sipp("dead_caller.xml", f"127.0.0.1:{worker.port}", timeout_s=30)
+        cdr = worker.cdr_of("13966667777")
+    finally:
+        code = worker.stop()
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]  # sipp received the bot's BYE
+    assert cdr["outcome"] == "abandoned"
+    assert "no audio from the caller for 3 s: hanging up" in (tmp_path / "voicebot.log").read_text()
+    assert code == 0, worker.stderr_tail()
+
+
 def test_refer_mode_hands_the_caller_to_the_seat(tmp_path: Path, demo_db_template: Path) -> None:
     """Blind transfer: the bot REFERs, our softphone follows, the seat sees the caller and Referred-By."""
     shutil.copy(demo_db_template, tmp_path / "bank.db")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 import pytest
 
@@ -180,3 +182,39 @@ def test_grammars_come_from_the_catalogue(model: object) -> None:
     assert "i lost my card" in menu and "what's the weather tomorrow" not in menu
     assert grammar_for("pin", "en-US") is None  # never spoken
     assert in_vocabulary(model, ["yes", "zorglubbish"]) == ("yes",)
+
+
+class _BackloggedPort:
+    """A call's media port holding ``n`` received frames at once (a call that fell behind)."""
+
+    def __init__(self, n: int) -> None:
+        self.received = deque(np.zeros(FRAME, dtype=np.int16).tobytes() for _ in range(n))
+        self.outgoing: deque[bytes] = deque()
+
+    def take(self) -> list[np.ndarray]:
+        out = [np.frombuffer(b, dtype=np.int16) for b in self.received]
+        self.received.clear()
+        return out
+
+
+def test_a_hang_up_stops_a_call_that_fell_behind_at_once(bank: Bank) -> None:
+    from voicebot.telephony.call_runner import CallRunner
+
+    s, _ = session(bank, None)
+    ended: list = []
+    runner = CallRunner(s, _BackloggedPort(500), lambda kind, value: ended.append((kind, value)))
+    steps = 0
+    real_step = s.step
+
+    def step(frame: np.ndarray) -> np.ndarray:
+        nonlocal steps
+        steps += 1
+        if steps == 3:
+            runner.hung_up()  # the SIP thread hears the BYE while 10 s of audio wait to be decoded
+        return real_step(frame)
+
+    s.step = step
+    runner.start()
+    runner.join(10)
+    assert [kind for kind, _ in ended] == ["ended"] and ended[0][1].outcome == "abandoned"
+    assert steps == 3  # the rest of the backlog was dropped, not decoded for a caller who has gone

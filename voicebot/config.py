@@ -37,6 +37,8 @@ class SipConfig:
     no_input_s: float = 6.0
     endpoint_ms: int = 700
     inband_dtmf: bool = False  # also hear keys as tones in the audio (for gateways without RFC 4733/INFO)
+    media_timeout_s: float = 30.0  # no audio from the caller this long: hang up (a lost BYE); 0: never
+    warm_up_s: float = 20.0  # prompt audio each worker decodes at start, so first callers get a warm recogniser
 
 
 @dataclass
@@ -104,7 +106,9 @@ def load_config(path: str | Path | None = None) -> Config:
                         cdr=sip.get("cdr", SipConfig.cdr), metrics_port=int(sip.get("metrics_port", 0)),
                         no_input_s=float(sip.get("no_input_s", SipConfig.no_input_s)),
                         endpoint_ms=int(sip.get("endpoint_ms", SipConfig.endpoint_ms)),
-                        inband_dtmf=bool(sip.get("inband_dtmf", False)))
+                        inband_dtmf=bool(sip.get("inband_dtmf", False)),
+                        media_timeout_s=float(sip.get("media_timeout_s", SipConfig.media_timeout_s)),
+                        warm_up_s=float(sip.get("warm_up_s", SipConfig.warm_up_s)))
     try:
         cfg.agents = AgentDirectory.from_config(data.get("agents", {}), cfg.dialog.agent_uri)
     except AgentConfigError as exc:

@@ -79,8 +79,7 @@ class CallRunner:
         try:
             while self.state != "closed":
                 time.sleep(POLL_S)
-                while self._controls and self.state != "closed":
-                    self._control(*self._controls.popleft())
+                self._apply_controls()
                 if self.state != "closed":
                     self._frames()
         except Exception:  # a bug here must still end the call and write its record
@@ -89,6 +88,10 @@ class CallRunner:
             self._close()
             self.notify("hangup", None)
         self.notify("ended", self.record)
+
+    def _apply_controls(self) -> None:
+        while self._controls and self.state != "closed":
+            self._control(*self._controls.popleft())
 
     def _control(self, kind: str, value: Any) -> None:
         if kind == "key" and self.state == "dialog":
@@ -109,6 +112,11 @@ class CallRunner:
         frames = self.port.take()
         session = self.session
         for frame in frames:
+            # keys and hang-ups between frames: a call running behind (a stalled final result)
+            # must not keep decoding audio of a caller who has already hung up
+            self._apply_controls()
+            if self.state == "closed":
+                return
             if self.state == "dialog":
                 if self.dtmf is not None:
                     key = self.dtmf.feed(frame)
@@ -151,5 +159,5 @@ class CallRunner:
             return
         if not self.session.engine.ended:
             self.session.hang_up()
-        self.record = self.session.engine.close()
+        self.record = self.session.close()
         self.state = "closed"

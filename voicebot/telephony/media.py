@@ -84,7 +84,6 @@ class PortPool:
 
     def __init__(self) -> None:
         self._idle: list[FramePort] = []
-        self.made = 0
 
     def acquire(self, name: str) -> FramePort:
         """An idle port (queues emptied) or a new one; call on the SIP thread."""
@@ -93,7 +92,6 @@ class PortPool:
         else:
             port = FramePort(name)
             port.__disown__()  # owned by C++ from now on: never destroyed under the media clock
-            self.made += 1
         port.reset()
         return port
 

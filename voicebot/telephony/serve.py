@@ -6,6 +6,7 @@ import faulthandler
 import logging
 import signal
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from voicebot import LANGUAGES
 from voicebot.channels.voice import VoiceSettings
 from voicebot.config import Config, make_parser
 from voicebot.nlu.parser import NluUnavailable
+from voicebot.speech.asr import warm_up
 from voicebot.telephony.metrics import serve_metrics
 from voicebot.telephony.server import BotServer, Services
 from voicebot.telephony.sipstack import SipSettings
@@ -48,11 +50,21 @@ def run_server(cfg: Config, bank: object, options: ServeOptions, echo: Callable[
                         VoiceSettings(no_input_s=cfg.sip.no_input_s), endpoint_ms=cfg.sip.endpoint_ms,
                         inband_dtmf=cfg.sip.inband_dtmf)
     for lang in LANGUAGES:
-        if services.recognizer(lang) is None:
+        if (recognizer := services.recognizer(lang)) is not None:
+            recognizer.close()
+            if cfg.sip.warm_up_s > 0:
+                echo(f"warming the {lang} speech recogniser on {cfg.sip.warm_up_s:.0f} s of prompt audio ...")
+                started = time.monotonic()
+                heard = warm_up(recognizer.pool, sorted((cfg.path("audio_prompts") / lang).glob("*.wav")),
+                                cfg.sip.warm_up_s)
+                log.info("speech recogniser for %s warmed on %.0f s of prompt audio in %.1f s", lang, heard,
+                         time.monotonic() - started)
+        else:
             echo(f"warning: no speech model for {lang}: its callers use the keypad "
                  f"(run 'voicebot models fetch --lang {lang}')")
     server = BotServer(services, SipSettings(bind=options.bind, port=options.port), cfg.agents, options.cdr,
-                       default_lang=cfg.language, default_region=cfg.region, known_regions=set(bank.regions()))
+                       default_lang=cfg.language, default_region=cfg.region, known_regions=set(bank.regions()),
+                       media_timeout_s=cfg.sip.media_timeout_s)
     try:
         server.start()
     except pj.Error as exc:

@@ -118,21 +118,29 @@ class BotCall(pj.Call):
         self.disconnected = False
         self.ended = False  # runner finished and its record written
         self.counted = False  # in the metrics' active calls
+        self.media_index: int | None = None  # the audio stream whose received packets are watched
+        self.rx_packets = -1
+        self.rx_changed = time.monotonic()
+        self.timed_out = False  # hung up for want of audio
 
     def onCallState(self, prm: pj.OnCallStateParam) -> None:
         try:
             ci = self.getInfo()
             if ci.state == pj.PJSIP_INV_STATE_DISCONNECTED and not self.disconnected:
-                self.disconnected = True
-                log.info("call=%s disconnected (%s %s)", self.id_text, ci.lastStatusCode, ci.lastReason)
-                if self.handover is not None:
-                    self.handover.caller_gone()
-                if self.runner is not None:
-                    self.runner.hung_up()
-                else:
-                    self.server.forget(self)
+                self.gone(f"{ci.lastStatusCode} {ci.lastReason}")
         except Exception:
             log.exception("call=%s state callback failed", self.id_text)
+
+    def gone(self, why: str) -> None:
+        """The caller's leg is over: the dialog closes, the CDR follows."""
+        self.disconnected = True
+        log.info("call=%s disconnected (%s)", self.id_text, why)
+        if self.handover is not None:
+            self.handover.caller_gone()
+        if self.runner is not None:
+            self.runner.hung_up()
+        else:
+            self.server.forget(self)
 
     def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
         try:
@@ -145,6 +153,7 @@ class BotCall(pj.Call):
             ci = self.getInfo()
             for mi in ci.media:
                 if mi.type == pj.PJMEDIA_TYPE_AUDIO:
+                    self.media_index, self.rx_changed = mi.index, time.monotonic()
                     rtp = self.getMedTransportInfo(mi.index).localRtpName
                     log.info("call=%s media up rtp=%s", self.id_text, rtp)
                     break
@@ -309,8 +318,7 @@ class Handover:
             self.done = True
             # the caller is with the agent now; hang up after pjsua has finished this NOTIFY
             # (a BYE from inside its transfer callback ends the dialog under its feet)
-            call = self.call
-            self.server.stack.post(call.hang)
+            self.server.stack.post(self.call.hang)
             return False
         self._attempt("busy" if code in (486, 600, 603) else "failed", code)
         self.next_pool()
@@ -421,8 +429,10 @@ class BotServer:
 
     def __init__(self, services: Services, sip: SipSettings, agents: AgentDirectory, cdr_path: Path,
                  metrics: Metrics | None = None, default_lang: str = "en-US", known_regions: set[str] | None = None,
-                 default_region: str = "010") -> None:
+                 default_region: str = "010", media_timeout_s: float = 30.0) -> None:
         self.services = services
+        self.media_timeout_s = media_timeout_s
+        self._next_media_check = 0.0
         self.agents = agents
         self.cdr_path = cdr_path
         self.metrics = metrics or Metrics()
@@ -450,6 +460,7 @@ class BotServer:
             collector.tick()
             try:
                 self._sweep()
+                self._check_media()
             except Exception:  # a bug in bookkeeping must not take the other calls down
                 log.exception("sweep failed")
         self.shutdown()
@@ -575,6 +586,37 @@ class BotServer:
         """Keep an agent leg alive until pjsua2 is done with it (it is freed at the next sweep)."""
         if leg not in self._retired:
             self._retired.append(leg)
+
+    def _check_media(self) -> None:
+        """Once a second: hang up calls whose caller has sent no RTP for ``media_timeout_s``.
+
+        A BYE lost on the way (UDP under load, a gateway that died) would otherwise keep a call
+        slot busy for ever, the dialog talking to nobody. Calls the caller holds are left alone.
+        """
+        now = time.monotonic()
+        if not self.media_timeout_s or now < self._next_media_check:
+            return
+        self._next_media_check = now + 1.0
+        for call in list(self.calls.values()):
+            if call.disconnected or call.media_index is None:
+                continue
+            try:
+                packets = call.getStreamStat(call.media_index).rtcp.rxStat.pkt
+                held = any(mi.status == pj.PJSUA_CALL_MEDIA_REMOTE_HOLD for mi in call.getInfo().media)
+            except pj.Error:  # the stream is gone (pjsua has dropped the call's media): no audio either
+                packets, held = call.rx_packets, False
+            if packets != call.rx_packets or held:
+                call.rx_packets, call.rx_changed = packets, now
+            elif now - call.rx_changed < self.media_timeout_s:
+                continue
+            elif not call.timed_out:
+                log.warning("call=%s no audio from the caller for %.0f s: hanging up", call.id_text,
+                            now - call.rx_changed)
+                self.metrics.inc("voicebot_media_timeouts_total")
+                call.timed_out, call.rx_changed = True, now
+                call.hang()
+            else:  # our BYE got no answer either: the call is over for us
+                call.gone("no audio and no answer to our BYE")
 
     def _sweep(self) -> None:
         self._retired = [leg for leg in self._retired if not leg.disconnected]
