@@ -292,3 +292,17 @@ def test_refer_mode_hands_the_caller_to_the_seat(tmp_path: Path, demo_db_templat
     assert code == 0, worker.stderr_tail()
     assert seat_code == 0, seat.out.read_text()[-3000:]
 
+
+
+def test_received_frames_are_read_out_of_pjsua2_vectors_exactly() -> None:
+    """The in-place read of a pj.ByteVector (100x faster than SWIG's iterator) gives the same bytes."""
+    import os
+
+    import pjsua2 as pj
+
+    from voicebot.telephony import media
+
+    assert media.vector_bytes is media._vector_bytes_direct  # the fast path holds on this platform
+    for data in (b"", b"\x01", os.urandom(320), os.urandom(4096)):
+        vec = pj.ByteVector(data)
+        assert media.vector_bytes(vec) == bytes(vec) == data
