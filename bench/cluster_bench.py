@@ -1,8 +1,9 @@
 """Cluster capacity: how many concurrent speaking callers get every reply within 1 s on this machine.
 
-Usage: .venv/bin/python bench/cluster_bench.py [--workers 8] [--steps 8,12,16,20,24] [--rounds 3]
+Usage: .venv/bin/python bench/cluster_bench.py [--workers 8] [--steps 8,12,16,20,24] [--rounds 4]
 Starts `voicebot cluster` (Kamailio + workers + one shared en-US Rasa server) on loopback and
-loads it with bench/loadgen.py callers that alternate two spoken requests. For each step:
+loads it with bench/loadgen.py callers that alternate two spoken requests, their arrivals spread
+over one speaking cycle (--no-spread: all at once, so they speak in step). For each step:
 turn latency median / p95 / max, share of turns under 1 s, CPU of the whole cluster (share of
 the machine's cores) and memory per worker; then the shared Rasa server's parse latency under
 that load against the in-process figure (bench/nlu_bench.py); then the time a call takes to be
@@ -77,10 +78,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--steps", default="4,8,12,16,20,24")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--warmup", type=int, default=0, help="unmeasured rounds of 4 calls per worker first")
     ap.add_argument("--warm-up-s", type=float, default=20.0, help="prompt audio each worker decodes at start "
                     "(config [sip] warm_up_s: a new recogniser costs several times the CPU on its first turns)")
+    ap.add_argument("--no-spread", dest="spread", action="store_false",
+                    help="start the callers 50 ms apart (they then speak in step: a worst case) instead of "
+                    "spreading their arrivals over one speaking cycle")
     ap.add_argument("--keep", action="store_true", help="keep the run's folder (logs, CDRs) and say where")
     ap.add_argument("--endpoint-ms", type=int, default=500, help="trailing silence that ends a caller's turn")
     args = ap.parse_args()
@@ -119,12 +123,16 @@ def main() -> None:
                 time.sleep(0.1)
             for c in warm:
                 c.join()
+        cycle_s = sum(len(p) / 8000 + LoadCall.GAP_S for p in phrases)
+        spread_s = cycle_s if args.spread else 0.05 * max(int(s) for s in args.steps.split(","))
+        print(f"callers alternate {len(phrases)} phrases, one every {cycle_s / len(phrases):.1f} s; "
+              + ("arrivals spread over one cycle" if args.spread else "all arriving at once (--no-spread)"))
         for n in [int(s) for s in args.steps.split(",")]:
             cpu0, t0 = tree_cpu_and_rss(proc.pid)[0], time.monotonic()
             calls = [LoadCall(("127.0.0.1", port), f"1390000{n:02d}{i:02d}", phrases, args.rounds) for i in range(n)]
-            for c in calls:
+            for c in calls:  # arrivals spread over one speaking cycle, not all callers speaking in step
                 c.start()
-                time.sleep(0.05)
+                time.sleep(spread_s / n)
             time.sleep(3)
             loaded_ms = rasa_parse_ms(rasa_url, 10)
             peak_rss = tree_cpu_and_rss(proc.pid)[1]

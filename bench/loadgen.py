@@ -44,8 +44,10 @@ def _sdp(ip: str, port: int) -> str:
 class LoadCall(threading.Thread):
     """One caller: dial, then alternate ``phrases`` (int16 8 kHz arrays) with ``gap_s`` of silence."""
 
+    GAP_S = 3.5  # silence after each phrase: the bot's reply, the caller listening
+
     def __init__(self, target: tuple[str, int], caller: str, phrases: list[np.ndarray], rounds: int,
-                 gap_s: float = 3.5, local_ip: str = "127.0.0.1") -> None:
+                 gap_s: float = GAP_S, local_ip: str = "127.0.0.1") -> None:
         super().__init__(daemon=True)
         self.target, self.caller, self.phrases, self.rounds, self.gap_s = target, caller, phrases, rounds, gap_s
         self.ip = local_ip
