@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 
 import numpy as np
@@ -109,7 +110,9 @@ def test_hang_up_mid_prompt(bank: Bank) -> None:
     assert s.finished and s.engine.close().outcome == "abandoned"
 
 
-def test_spoken_request_end_to_end_on_the_real_models(bank: Bank, model: object) -> None:
+def test_spoken_request_end_to_end_on_the_real_models(bank: Bank, model: object,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="voicebot.voice")
     nlu = RasaInProcess(PROJECT_DIR / "models" / "nlu")
     nlu.load("en-US")
     for phrase, service in (("i lost my card", "card.report_loss"), ("talk to an agent", "agent"),
@@ -121,6 +124,9 @@ def test_spoken_request_end_to_end_on_the_real_models(bank: Bank, model: object)
         started = s.engine.service.id if s.engine.service else None
         done = [a.id for a in said if isinstance(a, ServiceResult)]
         assert service in (started, *done), (phrase, texts(said))
+    # each turn's time after the endpoint is logged by stage, for grep and tail-latency hunts
+    timings = [r.getMessage() for r in caplog.records if "turn timing" in r.getMessage()]
+    assert len(timings) == 3 and all(re.search(r"final_ms=\d+ understand_ms=\d+$", t) for t in timings)
 
 
 def test_sentences_render_off_the_media_loop(bank: Bank) -> None:

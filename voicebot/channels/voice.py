@@ -8,6 +8,7 @@ the same in tests as on a line.
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -77,13 +78,18 @@ class VoiceSession:
             return self._out.popleft() if self._out else self._silence
         ms = self.settings.frame_ms
         if self.recognizer is not None:
+            started = time.perf_counter()
             for event in self.recognizer.feed(frame):
                 if isinstance(event, SpeechStarted):
                     self._barge_in()
                 elif isinstance(event, Final):
                     self.turns_heard += 1
+                    heard = time.perf_counter()
                     # noise recognised as nothing still counts as a (failed) turn
                     self._handle(Speech(event.text, event.confidence))
+                    # where a reply's time goes after the endpoint: the final result, then the NLU and dialog
+                    log.info("call=%s turn timing final_ms=%.0f understand_ms=%.0f", self.engine.ctx.call_id,
+                             (heard - started) * 1000, (time.perf_counter() - heard) * 1000)
         waiting = self.engine.expecting is not None and not self.speaking
         if self._digits:
             self._digit_idle_ms += ms
