@@ -124,7 +124,6 @@ def main() -> None:
             for c in warm:
                 c.join()
         cycle_s = sum(len(p) / 8000 + LoadCall.GAP_S for p in phrases)
-        spread_s = cycle_s if args.spread else 0.05 * max(int(s) for s in args.steps.split(","))
         print(f"callers alternate {len(phrases)} phrases, one every {cycle_s / len(phrases):.1f} s; "
               + ("arrivals spread over one cycle" if args.spread else "all arriving at once (--no-spread)"))
         for n in [int(s) for s in args.steps.split(",")]:
@@ -132,7 +131,7 @@ def main() -> None:
             calls = [LoadCall(("127.0.0.1", port), f"1390000{n:02d}{i:02d}", phrases, args.rounds) for i in range(n)]
             for c in calls:  # arrivals spread over one speaking cycle, not all callers speaking in step
                 c.start()
-                time.sleep(spread_s / n)
+                time.sleep(cycle_s / n if args.spread else 0.05)
             time.sleep(3)
             loaded_ms = rasa_parse_ms(rasa_url, 10)
             peak_rss = tree_cpu_and_rss(proc.pid)[1]

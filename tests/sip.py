@@ -36,7 +36,7 @@ def seeded_bank(folder: Path) -> str:
 
 def write_config(folder: Path, db_url: str, agent_ports: tuple[int, int], *, mode: str = "bridge",
                  nlu: str = "rasa", ring_s: float = 1.0, endpoint_ms: int = 700,
-                 media_timeout_s: float = 30.0, warm_up_s: float = 0.0) -> Path:
+                 media_timeout_s: float = 30.0, warm_up_s: float = 2.0) -> Path:
     path = folder / "voicebot.toml"
     path.write_text(f"""
 base_dir = "{PROJECT}"

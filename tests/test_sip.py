@@ -266,7 +266,9 @@ def test_a_caller_whose_audio_stops_without_a_bye_is_hung_up(tmp_path: Path, dem
         code = worker.stop()
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]  # sipp received the bot's BYE
     assert cdr["outcome"] == "abandoned"
-    assert "no audio from the caller for 3 s: hanging up" in (tmp_path / "voicebot.log").read_text()
+    log_text = (tmp_path / "voicebot.log").read_text()
+    assert "no audio from the caller for 3 s: hanging up" in log_text
+    assert "speech recogniser for en-US warmed on" in log_text  # serve warmed it before answering
     assert code == 0, worker.stderr_tail()
 
 

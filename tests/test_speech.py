@@ -198,6 +198,7 @@ def test_out_of_grammar_speech_is_decoded_freely_while_it_is_spoken(model: objec
     assert finals("yes") == ["yes"] and rec.fallbacks == {"early": 0, "late": 0}
     # the grammar's partial shows unknown words: the free recogniser follows the turn, not after it
     assert finals("talk to an agent") == ["talk to an agent"] and rec.fallbacks == {"early": 1, "late": 0}
+    assert rec.last_fallback == "early"
     assert finals("no") == ["no"]  # the free recogniser was left clean for the next fallback
     assert finals("i lost my card") == ["i lost my card"]
     rec.close()

@@ -126,7 +126,8 @@ def test_spoken_request_end_to_end_on_the_real_models(bank: Bank, model: object,
         assert service in (started, *done), (phrase, texts(said))
     # each turn's time after the endpoint is logged by stage, for grep and tail-latency hunts
     timings = [r.getMessage() for r in caplog.records if "turn timing" in r.getMessage()]
-    assert len(timings) == 3 and all(re.search(r"final_ms=\d+ understand_ms=\d+$", t) for t in timings)
+    stages = re.compile(r"final_ms=\d+ understand_ms=\d+ free=(no|early|late)$")
+    assert len(timings) == 3 and all(stages.search(t) for t in timings)
 
 
 def test_sentences_render_off_the_media_loop(bank: Bank) -> None:

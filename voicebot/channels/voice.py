@@ -88,8 +88,9 @@ class VoiceSession:
                     # noise recognised as nothing still counts as a (failed) turn
                     self._handle(Speech(event.text, event.confidence))
                     # where a reply's time goes after the endpoint: the final result, then the NLU and dialog
-                    log.info("call=%s turn timing final_ms=%.0f understand_ms=%.0f", self.engine.ctx.call_id,
-                             (heard - started) * 1000, (time.perf_counter() - heard) * 1000)
+                    log.info("call=%s turn timing final_ms=%.0f understand_ms=%.0f free=%s", self.engine.ctx.call_id,
+                             (heard - started) * 1000, (time.perf_counter() - heard) * 1000,
+                             self.recognizer.last_fallback or "no")
         waiting = self.engine.expecting is not None and not self.speaking
         if self._digits:
             self._digit_idle_ms += ms

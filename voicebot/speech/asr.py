@@ -179,6 +179,7 @@ class StreamingRecognizer:
         self._turn: list[bytes] = []  # the turn's audio, for free recognition when the biased one is unsure
         self._free_live = False  # the free recogniser decodes this turn as it comes (see set_grammar)
         self.fallbacks = {"early": 0, "late": 0}  # turns the free recogniser decoded live / after the end
+        self.last_fallback = ""  # of the last turn: "", "early" or "late" (logged with its timing)
         self.set_grammar(grammar)
         frame = sample_rate * self.vad.frame_ms // 1000
         self._pre_roll: deque[np.ndarray] = deque(maxlen=max(1, self.vad.pre_roll_ms // self.vad.frame_ms))
@@ -282,10 +283,12 @@ class StreamingRecognizer:
             self._turn, self._free_live = [], True
 
     def _finish(self) -> Final:
+        self.last_fallback = ""
         if self._biased is not None:
             text, confidence = text_and_confidence(json.loads(self._biased.FinalResult()))
             if not text or confidence < self.BIAS_MIN_CONFIDENCE:  # fall back: the free model hears the turn
-                self.fallbacks["early" if self._free_live else "late"] += 1
+                self.last_fallback = "early" if self._free_live else "late"
+                self.fallbacks[self.last_fallback] += 1
                 self._start_free()
                 text, confidence = text_and_confidence(json.loads(self._free().FinalResult()))
         else:
