@@ -20,7 +20,7 @@ import numpy as np
 from voicebot.channels.voice import VoiceSession
 from voicebot.dialog.context import CallRecord
 from voicebot.telephony.inband_dtmf import DtmfDetector
-from voicebot.telephony.media import FRAME_LEN, FramePort, ringback
+from voicebot.telephony.media import FRAME_LEN, FRAME_MS, FramePort, ringback
 from voicebot.telephony.sipstack import register_thread
 
 log = logging.getLogger("voicebot.sip")
@@ -46,6 +46,7 @@ class CallRunner:
         self._ring_pos = 0
         self._heard = 0
         self._turn_end: float | None = None
+        self._behind_ms = 0
         self._asked_hangup = False
         call_id = session.engine.ctx.call_id
         self._thread = threading.Thread(target=self._run, name=f"call-{call_id[:8]}", daemon=True)
@@ -111,7 +112,7 @@ class CallRunner:
     def _frames(self) -> None:
         frames = self.port.take()
         session = self.session
-        for frame in frames:
+        for i, frame in enumerate(frames):
             # keys and hang-ups between frames: a call running behind (a stalled final result)
             # must not keep decoding audio of a caller who has already hung up
             self._apply_controls()
@@ -124,8 +125,9 @@ class CallRunner:
                         frame = np.zeros_like(frame)
                     if key:
                         session.key(key)
+                behind = len(frames) - 1 - i + len(self.port.received)  # frames, before this step's work
                 out = session.step(frame)
-                self._time_reply(out)
+                self._time_reply(out, behind)
                 # Silence is only queued to keep the line fed: after a stall (a final result,
                 # an NLU call) a backlog of silent frames would delay every later reply.
                 if len(self.port.outgoing) < MAX_QUEUED_SILENCE or out.any():
@@ -143,15 +145,23 @@ class CallRunner:
             self._asked_hangup = True  # goodbye played to the end: the bot hangs up
             self.notify("hangup", None)
 
-    def _time_reply(self, out: np.ndarray) -> None:
-        """Latency from the end of a caller turn (the endpoint) to the first reply audio leaving us."""
+    def _time_reply(self, out: np.ndarray, behind: int) -> None:
+        """Latency from the end of a caller turn (the endpoint) to the first reply audio leaving us.
+
+        Logged with how far the call's thread was behind real time when it found the endpoint
+        (caller frames received but not yet decoded): the part of a slow reply spent before it.
+        """
         if self.session.turns_heard != self._heard:
             self._heard = self.session.turns_heard
             self._turn_end = time.monotonic()
+            self._behind_ms = behind * FRAME_MS
         if self._turn_end is not None and out.any():
+            queued = len(self.port.outgoing) * FRAME_LEN / 8000
+            latency = time.monotonic() - self._turn_end + queued
+            log.info("call=%s turn reply_ms=%.0f behind_ms=%d", self.session.engine.ctx.call_id,
+                     latency * 1000, self._behind_ms)
             if self.on_latency:
-                queued = len(self.port.outgoing) * FRAME_LEN / 8000
-                self.on_latency(time.monotonic() - self._turn_end + queued)
+                self.on_latency(latency)
             self._turn_end = None
 
     def _close(self) -> None:
