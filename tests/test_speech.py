@@ -204,6 +204,28 @@ def test_out_of_grammar_speech_is_decoded_freely_while_it_is_spoken(model: objec
     rec.close()
 
 
+def test_navigation_at_a_digit_prompt_is_heard_without_free_recognition(model: object) -> None:
+    from voicebot.speech.grammars import commands_for, grammar_for
+
+    assert commands_for("menu", "en-US") is None and commands_for("pin", "en-US") is None
+    rec = StreamingRecognizer(model, 8000, grammar=grammar_for("card_number", "en-US"),
+                              commands=commands_for("card_number", "en-US"))
+
+    def finals(text: str) -> list[str]:
+        audio = np.concatenate([silence(0.5), speak(text), silence(1.0)])
+        return [e.text for _, e in stream(rec, audio) if isinstance(e, Final)]
+
+    assert finals("one two three four five six") == ["one two three four five six"]
+    assert rec.command_turns == 0  # digits: the step's own grammar answers
+    assert finals("go back to the main menu") == ["go back to the main menu"]
+    assert finals("let me talk to a person") == ["let me talk to a person"]
+    assert rec.command_turns == 2 and rec.fallbacks == {"early": 0, "late": 0}
+    # neither digits nor a command: the free recogniser still hears it
+    heard = finals("i lost my card")
+    assert heard and heard[0] and sum(rec.fallbacks.values()) == 1 and rec.command_turns == 2
+    rec.close()
+
+
 def test_sample_rates(model: object) -> None:
     with pytest.raises(ValueError):
         StreamUpsampler(11025, 16000)

@@ -21,7 +21,7 @@ from voicebot.dialog.context import CallRecord
 from voicebot.dialog.engine import DialogEngine
 from voicebot.dialog.events import Event, HangUp, Keys, NoInput, Speech
 from voicebot.speech.asr import Final, SpeechStarted, StreamingRecognizer
-from voicebot.speech.grammars import grammar_for
+from voicebot.speech.grammars import commands_for, grammar_for
 
 log = logging.getLogger("voicebot.voice")
 
@@ -166,7 +166,8 @@ class VoiceSession:
             elif isinstance(action, Transfer):
                 self.transfer = action
             elif isinstance(action, Collect) and self.recognizer is not None:
-                self.recognizer.set_grammar(grammar_for(action.expect, self.engine.ctx.lang))
+                lang = self.engine.ctx.lang
+                self.recognizer.set_grammar(grammar_for(action.expect, lang), commands_for(action.expect, lang))
         self._collect_rendered()
 
     def _collect_rendered(self) -> None:

@@ -167,7 +167,8 @@ class StreamingRecognizer:
     MODEL_RATE = 16000  # the small Vosk models are 16 kHz and do not upsample by themselves
 
     def __init__(self, model: object, sample_rate: int, vad: VadSettings | None = None,
-                 grammar: tuple[str, ...] | list[str] | None = None, pool: RecognizerPool | None = None) -> None:
+                 grammar: tuple[str, ...] | list[str] | None = None, pool: RecognizerPool | None = None,
+                 commands: tuple[str, ...] | list[str] | None = None) -> None:
         self.rate = sample_rate
         self._up = StreamUpsampler(sample_rate, self.MODEL_RATE)
         self.vad = vad or VadSettings()
@@ -176,11 +177,14 @@ class StreamingRecognizer:
         self._rec: object | None = None  # the free recogniser, borrowed from the pool for one turn at a time
         self._biased = None  # a cheap recogniser with the step's grammar, tried first
         self._biased_grammar: Grammar = None
+        self._commands = None  # beside a step grammar: how callers ask to go back, repeat, reach an agent
+        self._commands_grammar: Grammar = None
         self._turn: list[bytes] = []  # the turn's audio, for free recognition when the biased one is unsure
         self._free_live = False  # the free recogniser decodes this turn as it comes (see set_grammar)
         self.fallbacks = {"early": 0, "late": 0}  # turns the free recogniser decoded live / after the end
         self.last_fallback = ""  # of the last turn: "", "early" or "late" (logged with its timing)
-        self.set_grammar(grammar)
+        self.command_turns = 0  # turns the command grammar answered (no free recognition needed)
+        self.set_grammar(grammar, commands)
         frame = sample_rate * self.vad.frame_ms // 1000
         self._pre_roll: deque[np.ndarray] = deque(maxlen=max(1, self.vad.pre_roll_ms // self.vad.frame_ms))
         self._frame_len = frame
@@ -192,8 +196,14 @@ class StreamingRecognizer:
         self._last_partial = ""
         self.fed_ms = 0  # audio actually given to Vosk (what gating saves shows here)
 
-    def set_grammar(self, phrases: tuple[str, ...] | list[str] | None) -> None:
+    def set_grammar(self, phrases: tuple[str, ...] | list[str] | None,
+                    commands: tuple[str, ...] | list[str] | None = None) -> None:
         """Bias the next turns to these phrases (yes/no, digits); None for free speech only.
+
+        ``commands`` (with a step grammar only) are the phrases a caller may say instead at
+        such a step ("go back", "main menu", "an agent"): a second grammar recogniser decodes
+        them alongside, at a fifth of the free recogniser's CPU, and answers when the step's
+        grammar is unsure and it is sure.
 
         Only the biased recogniser decodes while the caller speaks (half the CPU of running
         both) and the turn's audio is kept. As soon as its partial result is mostly out-of-grammar
@@ -211,18 +221,27 @@ class StreamingRecognizer:
             self.pool.release(self._biased_grammar, self._biased)
         self._biased_grammar = tuple(known) if known else None
         self._biased = self.pool.acquire(self._biased_grammar) if known else None
+        if self._commands is not None:
+            self.pool.release(self._commands_grammar, self._commands)
+        extra = in_vocabulary(self._model, commands) if commands and known else ()
+        self._commands_grammar = tuple(extra) if extra else None
+        self._commands = self.pool.acquire(self._commands_grammar) if extra else None
 
     def close(self) -> None:
         """The call is over: its recognisers go back to the pool (idempotent)."""
         if self._biased is not None:
             self.pool.release(self._biased_grammar, self._biased)
             self._biased = None
+        if self._commands is not None:
+            self.pool.release(self._commands_grammar, self._commands)
+            self._commands = None
         if self._rec is not None:
             self.pool.release(None, self._rec)
             self._rec = None
         self._turn, self._free_live = [], False
 
     BIAS_MIN_CONFIDENCE = 0.7
+    COMMAND_MIN_CONFIDENCE = 0.9
 
     def feed(self, frame: np.ndarray) -> list[AsrEvent]:
         events: list[AsrEvent] = []
@@ -251,9 +270,9 @@ class StreamingRecognizer:
             if partial and partial != self._last_partial:
                 self._last_partial = partial
                 events.append(Partial(partial))
-                words = partial.split()
-                if self._biased is not None and 2 * words.count("[unk]") >= len(words):
-                    self._start_free()  # mostly words the grammar does not know: free recognition follows
+                if self._biased is not None and _mostly_unknown(partial) and not self._free_live and (
+                        self._commands is None or _mostly_unknown(_partial(self._commands))):
+                    self._start_free()  # mostly words the grammars do not know: free recognition follows
         return events
 
     def flush(self) -> Final | None:
@@ -264,6 +283,8 @@ class StreamingRecognizer:
         pcm = self._up(frame.astype(np.int16)).tobytes()
         if self._biased is not None:  # decode once; free recognition only if this one is unsure
             self._biased.AcceptWaveform(pcm)
+            if self._commands is not None:
+                self._commands.AcceptWaveform(pcm)
             if not self._free_live:
                 self._turn.append(pcm)
         if self._biased is None or self._free_live:
@@ -286,6 +307,15 @@ class StreamingRecognizer:
         self.last_fallback = ""
         if self._biased is not None:
             text, confidence = text_and_confidence(json.loads(self._biased.FinalResult()))
+            if self._commands is not None:  # read every turn: its next turn starts afresh
+                heard = json.loads(self._commands.FinalResult())
+                command = text_and_confidence(heard)
+                # surely heard, no unknown word, and a whole phrase in it: else it is free speech
+                # that the command grammar (a bigram model of its phrases) bent into its words
+                if (not text or confidence < self.BIAS_MIN_CONFIDENCE) and command[1] >= self.COMMAND_MIN_CONFIDENCE \
+                        and "[unk]" not in heard.get("text", "") and _holds_phrase(command[0], self._commands_grammar):
+                    text, confidence = command
+                    self.command_turns += 1
             if not text or confidence < self.BIAS_MIN_CONFIDENCE:  # fall back: the free model hears the turn
                 self.last_fallback = "early" if self._free_live else "late"
                 self.fallbacks[self.last_fallback] += 1
@@ -299,6 +329,22 @@ class StreamingRecognizer:
         self._turn, self._free_live = [], False
         self.in_speech, self._loud_run, self._last_partial = False, 0, ""
         return Final(text, confidence)
+
+
+def _partial(rec: object) -> str:
+    return json.loads(rec.PartialResult()).get("partial", "")
+
+
+def _holds_phrase(text: str, phrases: tuple[str, ...]) -> bool:
+    """Some whole phrase of ``phrases`` occurs in ``text`` (word for word, in order)."""
+    words, known = text.split(), set(phrases)
+    return any(" ".join(words[i:j]) in known for i in range(len(words)) for j in range(i + 1, len(words) + 1))
+
+
+def _mostly_unknown(partial: str) -> bool:
+    """At least half the words of a partial result are out of the grammar ('[unk]')."""
+    words = partial.split()
+    return 2 * words.count("[unk]") >= len(words)
 
 
 def text_and_confidence(result: dict) -> tuple[str, float]:

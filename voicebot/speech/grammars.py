@@ -39,15 +39,31 @@ def grammar_for(expect: str, lang: str) -> tuple[str, ...] | None:
     return None
 
 
+# What a caller may say at any prompt instead of its answer: the dialog's navigation intents
+NAVIGATION = ("repeat", "back", "main_menu", "goodbye", "agent")
+
+
 @cache
-def caller_sentences(lang: str) -> tuple[str, ...]:
-    """How callers ask for things: the NLU training sentences (not out-of-scope ones)."""
+def commands_for(expect: str, lang: str) -> tuple[str, ...] | None:
+    """Navigation phrases decoded beside a step's own grammar (None where the step has none, or
+    where its grammar already holds them: menus listen for every training sentence)."""
+    if expect in ("menu", "free") or grammar_for(expect, lang) is None:
+        return None
+    keywords = {k for i in catalogue().intents if i.id in NAVIGATION for k in i.keywords.get(lang, ())}
+    keywords |= {k for s in catalogue().services if s.id in NAVIGATION for k in s.keywords.get(lang, ())}
+    return tuple(sorted(keywords | set(caller_sentences(lang, NAVIGATION)))) or None
+
+
+@cache
+def caller_sentences(lang: str, intents: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """How callers ask for things: the NLU training sentences (of ``intents``, or all but out-of-scope)."""
     from voicebot.nlu.data import load_examples
 
     data = PROJECT_DIR / "nlu_data" / lang
     if not data.is_dir():
         return ()
-    return tuple(sorted({e.text for e in load_examples(data) if e.intent != "out_of_scope"}))
+    return tuple(sorted({e.text for e in load_examples(data)
+                         if (e.intent in intents if intents else e.intent != "out_of_scope")}))
 
 
 _known: dict[tuple[int, tuple[str, ...]], tuple[str, ...]] = {}
