@@ -23,6 +23,7 @@ from voicebot.speech.asr import (
     StreamingRecognizer,
     VadSettings,
     load_model,
+    text_and_confidence,
     warm_up,
 )
 from voicebot.speech.audio import StreamUpsampler, read_wav, resample
@@ -202,6 +203,13 @@ def test_out_of_grammar_speech_is_decoded_freely_while_it_is_spoken(model: objec
     assert finals("no") == ["no"]  # the free recogniser was left clean for the next fallback
     assert finals("i lost my card") == ["i lost my card"]
     rec.close()
+
+
+def test_words_out_of_the_grammar_lower_the_confidence() -> None:
+    four_of_four = {"result": [{"word": "four", "conf": 1.0}, {"word": "[unk]", "conf": 1.0}], "text": "four [unk]"}
+    assert text_and_confidence(four_of_four) == ("four", 0.5)  # not a sure "four": the free recogniser hears it
+    assert text_and_confidence({"result": [{"word": "yes", "conf": 0.9}], "text": "yes"}) == ("yes", 0.9)
+    assert text_and_confidence({"text": "[unk]"}) == ("", 0.0)
 
 
 def test_navigation_at_a_digit_prompt_is_heard_without_free_recognition(model: object) -> None:

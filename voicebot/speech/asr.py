@@ -348,10 +348,12 @@ def _mostly_unknown(partial: str) -> bool:
 
 
 def text_and_confidence(result: dict) -> tuple[str, float]:
-    """Vosk's result to (text, mean word confidence); '[unk]' words are dropped."""
-    words = [w for w in result.get("result", []) if w.get("word") != "[unk]"]
+    """Vosk's result to (text, mean word confidence); '[unk]' words are dropped from the text
+    and count as not heard in the confidence ("four [unk]" for four digits is not a sure "four")."""
+    heard = result.get("result", [])
+    words = [w for w in heard if w.get("word") != "[unk]"]
     text = " ".join(w["word"] for w in words) if words else result.get("text", "").replace("[unk]", "").strip()
-    confidence = float(np.mean([w.get("conf", 0.0) for w in words])) if words else 0.0
+    confidence = float(np.mean([w.get("conf", 0.0) if w in words else 0.0 for w in heard])) if words else 0.0
     return " ".join(text.split()), round(confidence, 3)
 
 
