@@ -1,6 +1,6 @@
 """Cluster capacity: how many concurrent speaking callers get every reply within 1 s on this machine.
 
-Usage: .venv/bin/python bench/cluster_bench.py [--workers 8] [--steps 8,12,16,20,24] [--rounds 4]
+Usage: .venv/bin/python bench/cluster_bench.py [--workers 6] [--steps 8,12,16,20,24] [--rounds 4]
 Starts `voicebot cluster` (Kamailio + workers + one shared en-US Rasa server) on loopback and
 loads it with bench/loadgen.py callers that alternate two spoken requests, their arrivals spread
 over one speaking cycle (--no-spread: all at once, so they speak in step). For each step:

@@ -41,6 +41,7 @@ class Intent:
 
     id: str
     keywords: dict[str, tuple[str, ...]]
+    navigation: bool = False  # moves the caller about the line at any prompt (back, main menu, ...)
 
 
 @dataclass(frozen=True)

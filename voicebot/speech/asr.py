@@ -266,7 +266,7 @@ class StreamingRecognizer:
         if self._silent_ms >= self.vad.endpoint_ms or self._speech_ms >= self.vad.max_turn_s * 1000:
             events.append(self._finish())
         elif self._speech_ms % self.vad.partial_every_ms < ms:
-            partial = json.loads((self._biased or self._free()).PartialResult()).get("partial", "")
+            partial = _partial(self._biased or self._free())
             if partial and partial != self._last_partial:
                 self._last_partial = partial
                 events.append(Partial(partial))

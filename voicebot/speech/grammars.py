@@ -39,19 +39,16 @@ def grammar_for(expect: str, lang: str) -> tuple[str, ...] | None:
     return None
 
 
-# What a caller may say at any prompt instead of its answer: the dialog's navigation intents
-NAVIGATION = ("repeat", "back", "main_menu", "goodbye", "agent")
-
-
 @cache
 def commands_for(expect: str, lang: str) -> tuple[str, ...] | None:
     """Navigation phrases decoded beside a step's own grammar (None where the step has none, or
     where its grammar already holds them: menus listen for every training sentence)."""
     if expect in ("menu", "free") or grammar_for(expect, lang) is None:
         return None
-    keywords = {k for i in catalogue().intents if i.id in NAVIGATION for k in i.keywords.get(lang, ())}
-    keywords |= {k for s in catalogue().services if s.id in NAVIGATION for k in s.keywords.get(lang, ())}
-    return tuple(sorted(keywords | set(caller_sentences(lang, NAVIGATION)))) or None
+    cat = catalogue()  # the catalogue's navigation intents, and asking for a human agent
+    ids = (*(i.id for i in cat.intents if i.navigation), "agent")
+    keywords = {k for i in (*cat.intents, cat.by_id["agent"]) if i.id in ids for k in i.keywords.get(lang, ())}
+    return tuple(sorted(keywords | set(caller_sentences(lang, ids)))) or None
 
 
 @cache

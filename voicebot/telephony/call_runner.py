@@ -126,8 +126,9 @@ class CallRunner:
                     if key:
                         session.key(key)
                 behind = len(frames) - 1 - i + len(self.port.received)  # frames, before this step's work
+                started = time.monotonic()
                 out = session.step(frame)
-                self._time_reply(out, behind)
+                self._time_reply(out, started, behind)
                 # Silence is only queued to keep the line fed: after a stall (a final result,
                 # an NLU call) a backlog of silent frames would delay every later reply.
                 if len(self.port.outgoing) < MAX_QUEUED_SILENCE or out.any():
@@ -145,7 +146,7 @@ class CallRunner:
             self._asked_hangup = True  # goodbye played to the end: the bot hangs up
             self.notify("hangup", None)
 
-    def _time_reply(self, out: np.ndarray, behind: int) -> None:
+    def _time_reply(self, out: np.ndarray, started: float, behind: int) -> None:
         """Latency from the end of a caller turn (the endpoint) to the first reply audio leaving us.
 
         Logged with how far the call's thread was behind real time when it found the endpoint
@@ -153,7 +154,7 @@ class CallRunner:
         """
         if self.session.turns_heard != self._heard:
             self._heard = self.session.turns_heard
-            self._turn_end = time.monotonic()
+            self._turn_end = started  # the step that found the endpoint: its final result and NLU count
             self._behind_ms = behind * FRAME_MS
         if self._turn_end is not None and out.any():
             queued = len(self.port.outgoing) * FRAME_LEN / 8000
