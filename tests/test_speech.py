@@ -243,6 +243,20 @@ def test_sample_rates(model: object) -> None:
     assert finals and "card" in finals[0].text
 
 
+def test_upsampling_keeps_the_top_of_the_phone_band_without_images() -> None:
+    """8 kHz -> 16 kHz in 20 ms frames: a 3.8 kHz tone (the phone band's top, which the wideband
+    models lean on) passes whole, and its mirror image at 4.2 kHz is gone."""
+    rate, tone = 8000, 3800
+    audio = (10000 * np.sin(2 * np.pi * tone * np.arange(rate) / rate)).astype(np.int16)
+    up = StreamUpsampler(rate, 16000)
+    out = np.concatenate([up(audio[i:i + 160]) for i in range(0, rate, 160)])[4000:]  # past the filter's start
+    spectrum = np.abs(np.fft.rfft(out * np.hanning(len(out))))
+    level = {f: spectrum[round(f * len(out) / 16000)] for f in (tone, 8000 - tone)}
+    full = 10000 * np.hanning(len(out)).sum() / 2
+    assert level[tone] / full > 0.97
+    assert level[8000 - tone] / full < 0.01
+
+
 def test_synthesis_in_both_languages_and_the_cache(tmp_path: Path) -> None:
     cache = PromptCache(tmp_path, Synthesizer())
     samples = {"en-US": "Your balance is 12,345.67 yuan.", "zh-CN": "您的余额为一万二千三百四十五元六角七分。"}
