@@ -1,11 +1,12 @@
 """Speech benchmark on the en-US Vosk model: speed, memory, and recognition of synthesised callers.
 
-Usage: .venv/bin/python bench/speech_bench.py [--no-quality]
+Usage: .venv/bin/python bench/speech_bench.py [--no-quality] [--entry-only]
 Figures: model load time and memory, real-time factor (CPU seconds per audio second) for
 continuous speech and for a half-silent call with and without the voice-activity gate, an
 estimate of concurrent real-time streams on this machine, memory per extra recogniser, and
 word error rate plus speech->service routing (through the Rasa model) on espeak-ng speech of
-every catalogue service's phrasings at 8 kHz. Asserts nothing.
+every catalogue service's phrasings at 8 kHz, and of digit strings and amounts said at the
+card-number and amount prompts (with those steps' grammars). Asserts nothing.
 """
 
 from __future__ import annotations
@@ -66,10 +67,58 @@ def wer(ref: str, hyp: str) -> tuple[int, int]:
     return d[-1], len(r)
 
 
+_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen " \
+        "sixteen seventeen eighteen nineteen".split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def say_number(n: int) -> str:
+    """English words for 0 <= n < 1,000,000, as a caller says an amount ("two thousand five hundred")."""
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + (f" {_ONES[n % 10]}" if n % 10 else "")
+    if n < 1000:
+        return f"{_ONES[n // 100]} hundred" + (f" {say_number(n % 100)}" if n % 100 else "")
+    return f"{say_number(n // 1000)} thousand" + (f" {say_number(n % 1000)}" if n % 1000 else "")
+
+
+def entry_quality(model: object, n: int = 30) -> None:
+    """Digit strings at a card-number prompt and amounts at an amount prompt, each with its step's
+    grammar: word error rate and how often the value the dialog takes is exactly what was said."""
+    from voicebot.nlu.numbers import parse_amount, parse_digits
+
+    rng = np.random.default_rng(1)
+    digit_words = _ONES[:10]
+    parse = {"card_number": parse_digits, "amount": parse_amount}
+    cases = {
+        "card_number": [" ".join(digit_words[d] for d in rng.integers(0, 10, int(rng.choice([4, 6, 8]))))
+                        for _ in range(n)],
+        "amount": [say_number(int(v)) for v in rng.choice(
+            [*rng.integers(1, 100, n // 3), *rng.integers(1, 20, n // 3) * 50, *rng.integers(100, 20000, n // 3)],
+            n, replace=False)],
+    }
+    for step, said in cases.items():
+        grammar = grammar_for(step, "en-US")
+        errors = words = exact = 0
+        for phrase in said:
+            audio = np.concatenate([np.zeros(8000, np.int16), speak(phrase), np.zeros(12000, np.int16)])
+            finals, _ = run(StreamingRecognizer(model, 8000, grammar=grammar), audio)
+            text = " ".join(f.text for f in finals)
+            e, w = wer(phrase, text)
+            errors, words = errors + e, words + w
+            exact += parse[step](text) == parse[step](phrase)
+        print(f"{step} prompt: {len(said)} espeak-ng utterances at 8 kHz: WER {errors / words:.1%}, "
+              f"value taken exactly {exact}/{len(said)}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-quality", action="store_true", help="skip the WER / routing part")
+    ap.add_argument("--entry-only", action="store_true", help="only digit strings and amounts (quality)")
     args = ap.parse_args()
+    if args.entry_only:
+        return entry_quality(load_model(MODELS, "en-US"))
     base = rss_mb()
     started = time.monotonic()
     model = load_model(MODELS, "en-US")
@@ -126,6 +175,7 @@ def main() -> None:
               f"WER {errors / words:.1%}, speech->service routing {routed / total:.1%}")
         for phrase, text, intent in misses[:8]:
             print(f"  miss: {phrase!r} heard as {text!r} -> {intent}")
+    entry_quality(model)
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; "
           f"median word count {statistics.median(len(p.split()) for v in PHRASES['en-US'].values() for p in v)}")
 

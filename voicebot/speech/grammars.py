@@ -31,12 +31,20 @@ def grammar_for(expect: str, lang: str) -> tuple[str, ...] | None:
         words = {i.id: i.keywords.get(lang, ()) for i in catalogue().intents}
         return tuple(sorted({*words["affirm"], *words["deny"]}))
     if expect in DIGIT_STEPS:
-        return tuple(DIGIT_WORDS[lang].split())
+        return sequences(DIGIT_WORDS[lang].split())
     if expect == "amount":
-        return (*DIGIT_WORDS[lang].split(), *AMOUNT_WORDS[lang].split())
+        return sequences([*DIGIT_WORDS[lang].split(), *AMOUNT_WORDS[lang].split()])
     if expect in ("menu", "free"):
         return caller_sentences(lang)
     return None
+
+
+def sequences(words: list[str]) -> tuple[str, ...]:
+    """Every word followed by every word: how a digit or amount vocabulary is given to Vosk.
+
+    Vosk turns a grammar's phrases into a bigram model; from single words alone a spoken
+    "four five six seven" is a chain of unseen bigrams and comes out as "four [unk]"."""
+    return tuple(f"{a} {b}" for a in words for b in words)
 
 
 @cache
