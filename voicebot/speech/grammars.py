@@ -42,8 +42,8 @@ def grammar_for(expect: str, lang: str) -> tuple[str, ...] | None:
 def sequences(words: list[str]) -> tuple[str, ...]:
     """Every word followed by every word: how a digit or amount vocabulary is given to Vosk.
 
-    Vosk turns a grammar's phrases into a bigram model; from single words alone a spoken
-    "four five six seven" is a chain of unseen bigrams and comes out as "four [unk]"."""
+    Vosk turns a grammar's phrases into a bigram model; from single words alone a digit string
+    is a chain of unseen bigrams ("seven seven six three" came out as "[unk] three")."""
     return tuple(f"{a} {b}" for a in words for b in words)
 
 
