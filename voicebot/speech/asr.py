@@ -353,7 +353,7 @@ def text_and_confidence(result: dict) -> tuple[str, float]:
     heard = result.get("result", [])
     words = [w for w in heard if w.get("word") != "[unk]"]
     text = " ".join(w["word"] for w in words) if words else result.get("text", "").replace("[unk]", "").strip()
-    confidence = float(np.mean([w.get("conf", 0.0) if w in words else 0.0 for w in heard])) if words else 0.0
+    confidence = sum(w.get("conf", 0.0) for w in words) / len(heard) if words else 0.0
     return " ".join(text.split()), round(confidence, 3)
 
 

@@ -54,9 +54,9 @@ def commands_for(expect: str, lang: str) -> tuple[str, ...] | None:
     if expect in ("menu", "free") or grammar_for(expect, lang) is None:
         return None
     cat = catalogue()  # the catalogue's navigation intents, and asking for a human agent
-    ids = (*(i.id for i in cat.intents if i.navigation), "agent")
-    keywords = {k for i in (*cat.intents, cat.by_id["agent"]) if i.id in ids for k in i.keywords.get(lang, ())}
-    return tuple(sorted(keywords | set(caller_sentences(lang, ids)))) or None
+    sources = (*(i for i in cat.intents if i.navigation), cat.by_id["agent"])
+    keywords = {k for source in sources for k in source.keywords.get(lang, ())}
+    return tuple(sorted(keywords | set(caller_sentences(lang, tuple(s.id for s in sources))))) or None
 
 
 @cache

@@ -157,7 +157,7 @@ class CallRunner:
             self._turn_end = started  # the step that found the endpoint: its final result and NLU count
             self._behind_ms = behind * FRAME_MS
         if self._turn_end is not None and out.any():
-            queued = len(self.port.outgoing) * FRAME_LEN / 8000
+            queued = len(self.port.outgoing) * FRAME_MS / 1000  # reply audio already waiting to go out
             latency = time.monotonic() - self._turn_end + queued
             log.info("call=%s turn reply_ms=%.0f behind_ms=%d", self.session.engine.ctx.call_id,
                      latency * 1000, self._behind_ms)
