@@ -29,7 +29,7 @@ from tests.phrases import PHRASES
 from voicebot.config import PROJECT_DIR
 from voicebot.speech.asr import Final, RecognizerPool, StreamingRecognizer, VadSettings, load_model
 from voicebot.speech.audio import StreamUpsampler, read_wav, resample
-from voicebot.speech.grammars import grammar_for, in_vocabulary
+from voicebot.speech.grammars import commands_for, grammar_for, in_vocabulary
 
 MODELS = PROJECT_DIR / "models"
 
@@ -85,7 +85,9 @@ def say_number(n: int) -> str:
 
 def entry_quality(model: object, n: int = 30) -> None:
     """Digit strings at a card-number prompt and amounts at an amount prompt, each with its step's
-    grammar: word error rate and how often the value the dialog takes is exactly what was said."""
+    grammar and navigation commands as the dialog sets them: word error rate, how often the value
+    the dialog takes is exactly what was said, and decoding CPU per second of audio; then navigation
+    phrases said at the card-number prompt (heard word for word, and how many needed free recognition)."""
     from voicebot.nlu.numbers import parse_amount, parse_digits
 
     rng = np.random.default_rng(1)
@@ -98,18 +100,30 @@ def entry_quality(model: object, n: int = 30) -> None:
             [*rng.integers(1, 100, n // 3), *rng.integers(1, 20, n // 3) * 50, *rng.integers(100, 20000, n // 3)],
             n, replace=False)],
     }
-    for step, said in cases.items():
-        grammar = grammar_for(step, "en-US")
+    commands = commands_for("card_number", "en-US") or ()
+    navigation = [commands[int(i)] for i in rng.choice(len(commands), min(n, len(commands)), replace=False)]
+    for step, said in [*cases.items(), ("navigation", navigation)]:
+        grammar_step = "card_number" if step == "navigation" else step
+        rec = StreamingRecognizer(model, 8000, grammar=grammar_for(grammar_step, "en-US"),
+                                  commands=commands_for(grammar_step, "en-US"))
+        run(rec, np.concatenate([speak(said[0]), np.zeros(12000, np.int16)]))  # its recognisers warmed
+        rec.fallbacks = {"early": 0, "late": 0}
         errors = words = exact = 0
+        cpu = seconds = 0.0
         for phrase in said:
             audio = np.concatenate([np.zeros(8000, np.int16), speak(phrase), np.zeros(12000, np.int16)])
-            finals, _ = run(StreamingRecognizer(model, 8000, grammar=grammar), audio)
+            finals, used = run(rec, audio)
+            cpu, seconds = cpu + used, seconds + len(audio) / 8000
             text = " ".join(f.text for f in finals)
             e, w = wer(phrase, text)
             errors, words = errors + e, words + w
-            exact += parse[step](text) == parse[step](phrase)
-        print(f"{step} prompt: {len(said)} espeak-ng utterances at 8 kHz: WER {errors / words:.1%}, "
-              f"value taken exactly {exact}/{len(said)}")
+            exact += parse[step](text) == parse[step](phrase) if step in parse else text == phrase
+        rec.close()
+        where = "card-number prompt" if step == "navigation" else "prompt"
+        print(f"{step} {where}: {len(said)} espeak-ng utterances at 8 kHz: WER {errors / words:.1%}, "
+              f"{'heard word for word' if step == 'navigation' else 'value taken exactly'} {exact}/{len(said)}, "
+              f"free recognition {sum(rec.fallbacks.values())}, decoding {cpu / seconds * 1000:.0f} ms CPU "
+              f"per s of call audio")
 
 
 def main() -> None:
