@@ -229,9 +229,10 @@ def test_navigation_at_a_digit_prompt_is_heard_without_free_recognition(model: o
     assert finals("seven seven six three") == ["seven seven six three"]
     assert finals("nine eight seven six five four") == ["nine eight seven six five four"]
     assert rec.command_turns == 0  # digits: the step's own grammar answers
+    assert rec.command_decodes == 0  # ... and the command recogniser never decoded them (its CPU saved)
     assert finals("go back to the main menu") == ["go back to the main menu"]
     assert finals("let me talk to a person") == ["let me talk to a person"]
-    assert rec.command_turns == 2 and rec.fallbacks == {"early": 0, "late": 0}
+    assert rec.command_turns == 2 and rec.command_decodes == 2 and rec.fallbacks == {"early": 0, "late": 0}
     # neither digits nor a command: the free recogniser still hears it
     heard = finals("i lost my card")
     assert heard and heard[0] and sum(rec.fallbacks.values()) == 1 and rec.command_turns == 2

@@ -179,11 +179,14 @@ class StreamingRecognizer:
         self._biased_grammar: Grammar = None
         self._commands = None  # beside a step grammar: how callers ask to go back, repeat, reach an agent
         self._commands_grammar: Grammar = None
+        self._commands_live = False  # the command recogniser decodes this turn (see set_grammar)
+        self._unknown_ticks = 0  # partial results in a row mostly out of the step's grammar
         self._turn: list[bytes] = []  # the turn's audio, for free recognition when the biased one is unsure
         self._free_live = False  # the free recogniser decodes this turn as it comes (see set_grammar)
         self.fallbacks = {"early": 0, "late": 0}  # turns the free recogniser decoded live / after the end
         self.last_fallback = ""  # of the last turn: "", "early" or "late" (logged with its timing)
         self.command_turns = 0  # turns the command grammar answered (no free recognition needed)
+        self.command_decodes = 0  # turns the command recogniser decoded at all (most digit turns need not)
         self.set_grammar(grammar, commands)
         frame = sample_rate * self.vad.frame_ms // 1000
         self._pre_roll: deque[np.ndarray] = deque(maxlen=max(1, self.vad.pre_roll_ms // self.vad.frame_ms))
@@ -201,16 +204,17 @@ class StreamingRecognizer:
         """Bias the next turns to these phrases (yes/no, digits); None for free speech only.
 
         ``commands`` (with a step grammar only) are the phrases a caller may say instead at
-        such a step ("go back", "main menu", "an agent"): a second grammar recogniser decodes
-        them alongside, at a fifth of the free recogniser's CPU, and answers when the step's
-        grammar is unsure and it is sure.
+        such a step ("go back", "main menu", "an agent"): a second grammar recogniser hears
+        them, and answers when the step's grammar is unsure and it is sure.
 
-        Only the biased recogniser decodes while the caller speaks (half the CPU of running
-        both) and the turn's audio is kept. As soon as its partial result is mostly out-of-grammar
-        words, the free recogniser catches up on that audio and decodes the rest of the turn
-        alongside, so its answer is ready when the turn ends; when the biased result is empty or
-        less than ``BIAS_MIN_CONFIDENCE`` sure without that sign, the free one decodes the kept
-        audio at the end of the turn.
+        Only the biased recogniser decodes while the caller speaks and the turn's audio is kept:
+        each recogniser pays the acoustic model's pass again (most of a grammar recogniser's CPU),
+        and most turns at a digit prompt are digits. As soon as the biased partial result is
+        mostly out-of-grammar words, the command recogniser catches up on that audio and follows
+        the rest of the turn; if its partial is mostly unknown words too (or the step has no
+        commands), the free recogniser does the same, so answers are ready when the turn ends.
+        When the biased result is empty or less than ``BIAS_MIN_CONFIDENCE`` sure without that
+        sign, the others decode the kept audio at the end of the turn.
         """
         from voicebot.speech.grammars import in_vocabulary
 
@@ -222,7 +226,8 @@ class StreamingRecognizer:
         self._biased_grammar = tuple(known) if known else None
         self._biased = self.pool.acquire(self._biased_grammar) if known else None
         if self._commands is not None:
-            self.pool.release(self._commands_grammar, self._commands)
+            self.pool.release(self._commands_grammar, self._commands)  # reset there: whatever it heard is dropped
+            self._commands_live = False
         extra = in_vocabulary(self._model, commands) if commands and known else ()
         self._commands_grammar = tuple(extra) if extra else None
         self._commands = self.pool.acquire(self._commands_grammar) if extra else None
@@ -238,9 +243,12 @@ class StreamingRecognizer:
         if self._rec is not None:
             self.pool.release(None, self._rec)
             self._rec = None
-        self._turn, self._free_live = [], False
+        self._turn, self._free_live, self._commands_live, self._unknown_ticks = [], False, False, 0
 
     BIAS_MIN_CONFIDENCE = 0.7
+    # partial results in a row (one per partial_every_ms) mostly out of the step's grammar before
+    # the command recogniser starts: a digit string's partial is "[unk]" now and then for a moment
+    COMMANDS_AFTER_TICKS = 4
     COMMAND_MIN_CONFIDENCE = 0.9
 
     def feed(self, frame: np.ndarray) -> list[AsrEvent]:
@@ -270,9 +278,13 @@ class StreamingRecognizer:
             if partial and partial != self._last_partial:
                 self._last_partial = partial
                 events.append(Partial(partial))
-                if self._biased is not None and _mostly_unknown(partial) and not self._free_live and (
-                        self._commands is None or _mostly_unknown(_partial(self._commands))):
-                    self._start_free()  # mostly words the grammars do not know: free recognition follows
+            if partial and self._biased is not None and not self._free_live:
+                self._unknown_ticks = self._unknown_ticks + 1 if _mostly_unknown(partial) else 0
+                if self._unknown_ticks and (self._commands is None or (
+                        self._commands_live and _mostly_unknown(_partial(self._commands)))):
+                    self._start_free()  # words no grammar of the step knows: free recognition follows
+                elif self._unknown_ticks >= self.COMMANDS_AFTER_TICKS:
+                    self._start_commands()  # not the step's words for a while: maybe a command
         return events
 
     def flush(self) -> Final | None:
@@ -283,7 +295,7 @@ class StreamingRecognizer:
         pcm = self._up(frame.astype(np.int16)).tobytes()
         if self._biased is not None:  # decode once; free recognition only if this one is unsure
             self._biased.AcceptWaveform(pcm)
-            if self._commands is not None:
+            if self._commands_live:
                 self._commands.AcceptWaveform(pcm)
             if not self._free_live:
                 self._turn.append(pcm)
@@ -297,6 +309,13 @@ class StreamingRecognizer:
             self._rec = self.pool.acquire(None)
         return self._rec
 
+    def _start_commands(self) -> None:
+        """The command recogniser catches up on the turn so far and follows the rest of it live."""
+        if self._commands is not None and not self._commands_live and not self._free_live:
+            self._commands.AcceptWaveform(b"".join(self._turn))
+            self._commands_live = True
+            self.command_decodes += 1
+
     def _start_free(self) -> None:
         """The free recogniser catches up on the turn so far and follows the rest of it live."""
         if not self._free_live:
@@ -307,12 +326,15 @@ class StreamingRecognizer:
         self.last_fallback = ""
         if self._biased is not None:
             text, confidence = text_and_confidence(json.loads(self._biased.FinalResult()))
-            if self._commands is not None:  # read every turn: its next turn starts afresh
-                heard = json.loads(self._commands.FinalResult())
+            unsure = not text or confidence < self.BIAS_MIN_CONFIDENCE
+            if unsure:
+                self._start_commands()  # (late: it had no sign of a command while the caller spoke)
+            if self._commands_live:
+                heard = json.loads(self._commands.FinalResult())  # read every turn: its next one starts afresh
                 command = text_and_confidence(heard)
                 # surely heard, no unknown word, and a whole phrase in it: else it is free speech
                 # that the command grammar (a bigram model of its phrases) bent into its words
-                if (not text or confidence < self.BIAS_MIN_CONFIDENCE) and command[1] >= self.COMMAND_MIN_CONFIDENCE \
+                if unsure and command[1] >= self.COMMAND_MIN_CONFIDENCE \
                         and "[unk]" not in heard.get("text", "") and _holds_phrase(command[0], self._commands_grammar):
                     text, confidence = command
                     self.command_turns += 1
@@ -326,7 +348,7 @@ class StreamingRecognizer:
         if self._rec is not None:  # back to the pool at once: a few recognisers serve all the calls' turns
             self.pool.release(None, self._rec)
             self._rec = None
-        self._turn, self._free_live = [], False
+        self._turn, self._free_live, self._commands_live, self._unknown_ticks = [], False, False, 0
         self.in_speech, self._loud_run, self._last_partial = False, 0, ""
         return Final(text, confidence)
 
