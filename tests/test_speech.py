@@ -26,7 +26,7 @@ from voicebot.speech.asr import (
     text_and_confidence,
     warm_up,
 )
-from voicebot.speech.audio import StreamUpsampler, read_wav, resample
+from voicebot.speech.audio import StreamUpsampler, read_wav, resample, trim_leading_silence
 from voicebot.speech.models import ModelSource, ModelUnavailable, fetch
 from voicebot.speech.tts import PromptCache, Synthesizer
 
@@ -272,6 +272,16 @@ def test_synthesis_in_both_languages_and_the_cache(tmp_path: Path) -> None:
     assert cache.render_all(["Your balance is 12,345.67 yuan.", "Goodbye."], "en-US") == (1, 1)
     assert cache.path("a", "en-US") != cache.path("b", "en-US") != PromptCache(tmp_path, Synthesizer(120)).path(
         "b", "en-US")
+
+
+def test_replies_start_without_lead_in_silence() -> None:
+    """The silence a synthesiser puts before the first sound is latency the caller hears."""
+    tone = (3000 * np.cos(np.arange(800) / 3)).astype(np.int16)  # loud from its first sample
+    padded = np.concatenate([np.zeros(400, np.int16), tone])
+    assert len(trim_leading_silence(padded, 8000)) == len(tone) + 40  # 5 ms kept before the sound
+    assert len(trim_leading_silence(np.zeros(80, np.int16), 8000)) == 80  # all silence: left as it is
+    audio = Synthesizer().render("Goodbye.", "en-US")  # espeak-ng leads this one with 45 ms of silence
+    assert np.flatnonzero(np.abs(audio.astype(np.int32)) > 64)[0] <= 40
 
 
 def test_a_silent_pyttsx3_render_falls_back_to_espeak(monkeypatch: pytest.MonkeyPatch) -> None:

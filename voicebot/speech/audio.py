@@ -47,6 +47,15 @@ def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
     return np.clip(out, -32768, 32767).astype(np.int16)
 
 
+def trim_leading_silence(samples: np.ndarray, rate: int, keep_ms: int = 5, floor: int = 64) -> np.ndarray:
+    """Drop the digital silence before the first sound (keeping ``keep_ms`` of it): a reply's
+    lead-in silence is latency the caller hears. ``floor`` is about -54 dBFS, below any onset."""
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > floor)
+    if not loud.size:
+        return samples
+    return samples[max(0, int(loud[0]) - rate * keep_ms // 1000):]
+
+
 VOICE_DBFS = -41.0  # a frame this loud or louder carries voice (or a tone), not line silence
 
 

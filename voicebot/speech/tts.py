@@ -20,14 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from voicebot.speech.audio import read_wav, resample
+from voicebot.speech.audio import read_wav, resample, trim_leading_silence
 
 log = logging.getLogger("voicebot.speech")
 
 VOICES = {"en-US": "gmw/en-us", "zh-CN": "sit/cmn"}
 ESPEAK_VOICES = {"en-US": "en-us", "zh-CN": "cmn"}
 PHONE_RATE = 8000
-CACHE_VERSION = 1  # bump when rendering changes, so cached prompts are rebuilt
+CACHE_VERSION = 2  # bump when rendering changes, so cached prompts are rebuilt
 
 
 class Synthesizer:
@@ -75,7 +75,9 @@ class Synthesizer:
         if not wav.exists() or wav.stat().st_size <= 44:
             return None
         samples, rate = read_wav(wav)
-        return resample(samples, rate, self.sample_rate) if samples.size else None
+        if not samples.size:
+            return None
+        return trim_leading_silence(resample(samples, rate, self.sample_rate), self.sample_rate)
 
 
 class PromptCache:
