@@ -5,7 +5,8 @@ Starts `voicebot cluster` (Kamailio + workers + one shared en-US Rasa server) on
 loads it with bench/loadgen.py callers that alternate two spoken requests, their arrivals spread
 over one speaking cycle (--no-spread: all at once, so they speak in step). For each step:
 turn latency median / p95 / max, share of turns under 1 s, CPU of the whole cluster (share of
-the machine's cores) and memory per worker; then the shared Rasa server's parse latency under
+the machine's cores), the whole machine's busy and hypervisor-stolen shares (a VM's neighbours
+can take CPU: runs minutes apart differ) and memory per worker; then the shared Rasa server's parse latency under
 that load against the in-process figure (bench/nlu_bench.py); then the time a call takes to be
 answered right after a worker is killed. Asserts nothing.
 """
@@ -57,6 +58,14 @@ def tree_cpu_and_rss(root: int) -> tuple[float, dict[int, float]]:
         except OSError:
             pass
     return total, rss
+
+
+def machine_ticks() -> tuple[int, int, int]:
+    """The machine's CPU ticks since boot from /proc/stat: (busy, steal, total)."""
+    fields = Path("/proc/stat").read_text().split()[1:9]
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in fields)
+    busy = user + nice + system + irq + softirq
+    return busy, steal, busy + idle + iowait + steal
 
 
 def pct(values: list[float], q: float) -> float:
@@ -127,7 +136,7 @@ def main() -> None:
         print(f"callers alternate {len(phrases)} phrases, one every {cycle_s / len(phrases):.1f} s; "
               + ("arrivals spread over one cycle" if args.spread else "all arriving at once (--no-spread)"))
         for n in [int(s) for s in args.steps.split(",")]:
-            cpu0, t0 = tree_cpu_and_rss(proc.pid)[0], time.monotonic()
+            cpu0, t0, ticks0 = tree_cpu_and_rss(proc.pid)[0], time.monotonic(), machine_ticks()
             calls = [LoadCall(("127.0.0.1", port), f"1390000{n:02d}{i:02d}", phrases, args.rounds) for i in range(n)]
             for c in calls:  # arrivals spread over one speaking cycle, not all callers speaking in step
                 c.start()
@@ -138,6 +147,7 @@ def main() -> None:
             for c in calls:
                 c.join()
             cpu = (tree_cpu_and_rss(proc.pid)[0] - cpu0) / (time.monotonic() - t0)
+            busy, steal, total = (b - a for a, b in zip(ticks0, machine_ticks(), strict=True))
             lat = [x for c in calls for x in c.stats.latencies]
             failed = [c.stats.error for c in calls if c.stats.error]
             expected = n * args.rounds * len(phrases)
@@ -149,7 +159,8 @@ def main() -> None:
                   f"p95 {pct(lat, 0.95) * 1000:.0f} ms, max {max(lat) * 1000:.0f} ms, {under:.0%} of turns under 1 s; "
                   f"cluster CPU {cpu * 100 / os.cpu_count():.0f}% of the machine ({cpu * 100 / n:.0f}% of a core "
                   f"per call); worker RSS max {max(peak_rss.values()):.0f} MB; Rasa parse under load "
-                  f"{loaded_ms:.1f} ms; failed calls {len(failed)}")
+                  f"{loaded_ms:.1f} ms; failed calls {len(failed)}; machine busy {busy / total:.0%} (the callers "
+                  f"too), stolen by the hypervisor {steal / total:.1%}")
         # fail-over: kill a worker, time the next call's answer through the front door
         victim = next(iter(tree_cpu_and_rss(proc.pid)[1]))
         os.kill(victim, signal.SIGKILL)
