@@ -26,7 +26,7 @@ from voicebot.telephony.sipstack import register_thread
 log = logging.getLogger("voicebot.sip")
 
 _RINGBACK = ringback(5.0)
-POLL_S = 0.01
+IDLE_WAKE_S = 0.05  # the call's thread wakes when a frame or a control arrives, else this often
 MAX_QUEUED_SILENCE = 2  # frames
 
 
@@ -43,6 +43,8 @@ class CallRunner:
         self.state = "dialog"
         self.record: CallRecord | None = None
         self._controls: deque[tuple[str, Any]] = deque()
+        self._wake = threading.Event()  # a received frame or a control: work for the call's thread
+        port.wakeup = self._wake
         self._ring_pos = 0
         self._heard = 0
         self._turn_end: float | None = None
@@ -59,27 +61,32 @@ class CallRunner:
 
     # -- from the SIP thread --------------------------------------------------------------
     def key(self, digit: str) -> None:
-        self._controls.append(("key", digit))
+        self._post("key", digit)
 
     def hung_up(self) -> None:
         """The call is over (caller hung up, or the bot's hang-up completed)."""
-        self._controls.append(("closed", None))
+        self._post("closed", None)
 
     def agent_ringing(self) -> None:
-        self._controls.append(("ringing", None))
+        self._post("ringing", None)
 
     def bridged(self) -> None:
-        self._controls.append(("bridged", None))
+        self._post("bridged", None)
 
     def agents_unavailable(self) -> None:
-        self._controls.append(("unavailable", None))
+        self._post("unavailable", None)
+
+    def _post(self, kind: str, value: Any) -> None:
+        self._controls.append((kind, value))
+        self._wake.set()
 
     # -- the call's thread ----------------------------------------------------------------
     def _run(self) -> None:
         register_thread(self._thread.name)
         try:
             while self.state != "closed":
-                time.sleep(POLL_S)
+                self._wake.wait(IDLE_WAKE_S)  # no polling: 50 frames a second wake it, nothing else
+                self._wake.clear()  # before taking frames: one arriving after take() wakes the next turn
                 self._apply_controls()
                 if self.state != "closed":
                     self._frames()

@@ -8,6 +8,7 @@ is whatever the call's thread queued, or silence.
 from __future__ import annotations
 
 import ctypes
+import threading
 from collections import deque
 
 import numpy as np
@@ -51,6 +52,7 @@ class FramePort(pj.AudioMediaPort):
         backlog = int(max_backlog_s * 1000 / FRAME_MS)
         self.received: deque[bytes | None] = deque(maxlen=backlog)  # oldest dropped if stalled
         self.outgoing: deque[bytes] = deque(maxlen=backlog)
+        self.wakeup: threading.Event | None = None  # set when a frame arrives (its call's thread waits on it)
         fmt = pj.MediaFormatAudio()
         fmt.type = pj.PJMEDIA_TYPE_AUDIO
         fmt.clockRate = RATE
@@ -63,6 +65,9 @@ class FramePort(pj.AudioMediaPort):
         try:
             # frame.buf points into the frame, which dies with the callback: copied out here
             self.received.append(vector_bytes(frame.buf) if frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO else None)
+            wakeup = self.wakeup
+            if wakeup is not None:
+                wakeup.set()
         except Exception:  # never let a traceback keep pjsua2 objects alive on the media thread
             pass
 
@@ -76,7 +81,8 @@ class FramePort(pj.AudioMediaPort):
             pass
 
     def reset(self) -> None:
-        """Forget queued audio both ways (the port is passing to another call)."""
+        """Forget queued audio both ways and who waits for it (the port is passing to another call)."""
+        self.wakeup = None
         self.received.clear()
         self.outgoing.clear()
 
