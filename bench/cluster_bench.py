@@ -5,10 +5,11 @@ Starts `voicebot cluster` (Kamailio + workers + one shared en-US Rasa server) on
 loads it with bench/loadgen.py callers that alternate two spoken requests, their arrivals spread
 over one speaking cycle (--no-spread: all at once, so they speak in step). For each step:
 turn latency median / p95 / max, share of turns under 1 s, CPU of the whole cluster (share of
-the machine's cores), the whole machine's busy and hypervisor-stolen shares (a VM's neighbours
-can take CPU: runs minutes apart differ) and memory per worker; then the shared Rasa server's parse latency under
-that load against the in-process figure (bench/nlu_bench.py); then the time a call takes to be
-answered right after a worker is killed. Asserts nothing.
+the machine's cores), the whole machine's busy and hypervisor-stolen shares (was the machine,
+callers included, short of CPU: runs minutes apart differ) and memory per worker; then the
+shared Rasa server's parse latency under that load against the in-process figure
+(bench/nlu_bench.py); then the time a call takes to be answered right after a worker is
+killed. Asserts nothing.
 """
 
 from __future__ import annotations

@@ -243,7 +243,7 @@ class StreamingRecognizer:
         if self._rec is not None:
             self.pool.release(None, self._rec)
             self._rec = None
-        self._turn, self._free_live, self._commands_live, self._unknown_ticks = [], False, False, 0
+        self._forget_turn()
 
     BIAS_MIN_CONFIDENCE = 0.7
     # partial results in a row (one per partial_every_ms) mostly out of the step's grammar before
@@ -329,13 +329,15 @@ class StreamingRecognizer:
             unsure = not text or confidence < self.BIAS_MIN_CONFIDENCE
             if unsure:
                 self._start_commands()  # (late: it had no sign of a command while the caller spoke)
-            if self._commands_live:
-                heard = json.loads(self._commands.FinalResult())  # read every turn: its next one starts afresh
+            if self._commands_live and not unsure:
+                self._commands.Reset()  # started on a passing sign, not needed: its next turn starts afresh
+            elif self._commands_live:
+                heard = json.loads(self._commands.FinalResult())
                 command = text_and_confidence(heard)
                 # surely heard, no unknown word, and a whole phrase in it: else it is free speech
                 # that the command grammar (a bigram model of its phrases) bent into its words
-                if unsure and command[1] >= self.COMMAND_MIN_CONFIDENCE \
-                        and "[unk]" not in heard.get("text", "") and _holds_phrase(command[0], self._commands_grammar):
+                if command[1] >= self.COMMAND_MIN_CONFIDENCE and "[unk]" not in heard.get("text", "") \
+                        and _holds_phrase(command[0], self._commands_grammar):
                     text, confidence = command
                     self.command_turns += 1
             if not text or confidence < self.BIAS_MIN_CONFIDENCE:  # fall back: the free model hears the turn
@@ -348,9 +350,13 @@ class StreamingRecognizer:
         if self._rec is not None:  # back to the pool at once: a few recognisers serve all the calls' turns
             self.pool.release(None, self._rec)
             self._rec = None
-        self._turn, self._free_live, self._commands_live, self._unknown_ticks = [], False, False, 0
+        self._forget_turn()
         self.in_speech, self._loud_run, self._last_partial = False, 0, ""
         return Final(text, confidence)
+
+    def _forget_turn(self) -> None:
+        """The turn is over: its kept audio and which recognisers followed it are dropped."""
+        self._turn, self._free_live, self._commands_live, self._unknown_ticks = [], False, False, 0
 
 
 def _partial(rec: object) -> str:
