@@ -5,11 +5,11 @@ Starts `voicebot cluster` (Kamailio + workers + one shared en-US Rasa server) on
 loads it with bench/loadgen.py callers that alternate two spoken requests, their arrivals spread
 over one speaking cycle (--no-spread: all at once, so they speak in step). For each step:
 turn latency median / p95 / max, share of turns under 1 s, CPU of the whole cluster (share of
-the machine's cores), the whole machine's busy and hypervisor-stolen shares (was the machine,
-callers included, short of CPU: runs minutes apart differ) and memory per worker; then the
-shared Rasa server's parse latency under that load against the in-process figure
-(bench/nlu_bench.py); then the time a call takes to be answered right after a worker is
-killed. Asserts nothing.
+the machine's cores), the callers' own CPU (they share the machine with the cluster), the whole
+machine's busy and hypervisor-stolen shares (was the machine short of CPU: runs minutes apart
+differ) and memory per worker; then the shared Rasa server's parse latency under that load
+against the in-process figure (bench/nlu_bench.py); then the time a call takes to be answered
+right after a worker is killed. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.loadgen import LoadCall
 from tests.sip import PROJECT, env_for, free_port, seeded_bank, write_config
 from voicebot.speech.tts import Synthesizer
+from voicebot.telephony.sipstack import SipSettings
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -136,8 +137,10 @@ def main() -> None:
         cycle_s = sum(len(p) / 8000 + LoadCall.GAP_S for p in phrases)
         print(f"callers alternate {len(phrases)} phrases, one every {cycle_s / len(phrases):.1f} s; "
               + ("arrivals spread over one cycle" if args.spread else "all arriving at once (--no-spread)"))
+        slots = SipSettings.max_calls * args.workers  # calls beyond these are refused (486)
         for n in [int(s) for s in args.steps.split(",")]:
             cpu0, t0, ticks0 = tree_cpu_and_rss(proc.pid)[0], time.monotonic(), machine_ticks()
+            own0 = time.process_time()  # this process: the callers (and a little bookkeeping)
             calls = [LoadCall(("127.0.0.1", port), f"1390000{n:02d}{i:02d}", phrases, args.rounds) for i in range(n)]
             for c in calls:  # arrivals spread over one speaking cycle, not all callers speaking in step
                 c.start()
@@ -147,7 +150,9 @@ def main() -> None:
             peak_rss = tree_cpu_and_rss(proc.pid)[1]
             for c in calls:
                 c.join()
-            cpu = (tree_cpu_and_rss(proc.pid)[0] - cpu0) / (time.monotonic() - t0)
+            elapsed = time.monotonic() - t0
+            cpu = (tree_cpu_and_rss(proc.pid)[0] - cpu0) / elapsed
+            callers_cpu = (time.process_time() - own0) / elapsed
             busy, steal, total = (b - a for a, b in zip(ticks0, machine_ticks(), strict=True))
             lat = [x for c in calls for x in c.stats.latencies]
             failed = [c.stats.error for c in calls if c.stats.error]
@@ -160,8 +165,10 @@ def main() -> None:
                   f"p95 {pct(lat, 0.95) * 1000:.0f} ms, max {max(lat) * 1000:.0f} ms, {under:.0%} of turns under 1 s; "
                   f"cluster CPU {cpu * 100 / os.cpu_count():.0f}% of the machine ({cpu * 100 / n:.0f}% of a core "
                   f"per call); worker RSS max {max(peak_rss.values()):.0f} MB; Rasa parse under load "
-                  f"{loaded_ms:.1f} ms; failed calls {len(failed)}; machine busy {busy / total:.0%} (the callers "
-                  f"too), stolen by the hypervisor {steal / total:.1%}")
+                  f"{loaded_ms:.1f} ms; failed calls {len(failed)}"
+                  + (f" (more callers than the {slots} call slots)" if n > slots else "")
+                  + f"; callers' CPU {callers_cpu * 100 / os.cpu_count():.0f}% of the machine; machine busy "
+                  f"{busy / total:.0%} (the callers too), stolen by the hypervisor {steal / total:.1%}")
         # fail-over: kill a worker, time the next call's answer through the front door
         victim = next(iter(tree_cpu_and_rss(proc.pid)[1]))
         os.kill(victim, signal.SIGKILL)
