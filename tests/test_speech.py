@@ -173,6 +173,26 @@ def test_recognisers_are_reused_across_calls_and_forget_what_they_heard(model: o
     assert pool.idle() == 3
 
 
+def test_a_recogniser_given_back_mid_word_leaks_nothing_into_its_next_call(model: object) -> None:
+    from voicebot.speech.audio import resample
+
+    def pcm(audio: np.ndarray) -> bytes:
+        return resample(audio, 8000, 16000).astype(np.int16).tobytes()
+
+    pool = RecognizerPool(model, 16000)
+    for grammar in (None, ("yes", "no", "talk to an agent", "i lost my card")):
+        rec = pool.acquire(grammar)
+        cut = speak("i lost my")
+        loud = np.flatnonzero(np.abs(cut) > 300)
+        rec.AcceptWaveform(pcm(np.concatenate([silence(0.3), cut[loud[0]:loud[-1] + 1]])))  # hung up on "my"
+        pool.release(grammar, rec)
+        again = pool.acquire(grammar)
+        assert again is rec
+        again.AcceptWaveform(pcm(np.concatenate([silence(0.3), speak("talk to an agent"), silence(0.3)])))
+        assert json.loads(again.FinalResult())["text"] == "talk to an agent"  # with Reset(): "my talk to an agent"
+        pool.release(grammar, again)
+
+
 def test_a_worker_warms_its_free_recogniser_on_prompt_audio(model: object, tmp_path: Path) -> None:
     recordings = []
     for i, text in enumerate(["please enter your card number", "tell me what you need", "goodbye"]):

@@ -78,7 +78,7 @@ class RecognizerPool:
 
     def release(self, grammar: Grammar, rec: object) -> None:
         """Give back a recogniser (whatever it heard is dropped)."""
-        rec.Reset()
+        forget(rec)
         with self._lock:
             idle = self._idle.setdefault(grammar, [])
             self._idle.move_to_end(grammar)
@@ -94,6 +94,17 @@ class RecognizerPool:
         """How many recognisers wait in the pool."""
         with self._lock:
             return sum(len(v) for v in self._idle.values())
+
+
+def forget(rec: object) -> None:
+    """Drop what a recogniser heard, so its next utterance starts afresh.
+
+    Not ``Reset()``: mid-utterance, that keeps the feature pipeline, whose undecoded last frames
+    and speaker adaptation then open the next utterance (a caller's last word heard again at the
+    start of the next call's: "my talk to an agent"). A final result rebuilds the pipeline; on a
+    recogniser that heard nothing since its last one it costs nothing.
+    """
+    rec.FinalResult()
 
 
 _pools: dict[int, RecognizerPool] = {}
@@ -330,7 +341,7 @@ class StreamingRecognizer:
             if unsure:
                 self._start_commands()  # (late: it had no sign of a command while the caller spoke)
             if self._commands_live and not unsure:
-                self._commands.Reset()  # started on a passing sign, not needed: its next turn starts afresh
+                forget(self._commands)  # started on a passing sign, not needed: its next turn starts afresh
             elif self._commands_live:
                 heard = json.loads(self._commands.FinalResult())
                 command = text_and_confidence(heard)
