@@ -118,6 +118,28 @@ def test_streaming_recognition_endpoints_after_trailing_silence(model: object) -
     assert 600 <= at - speech_end_ms <= 1000
 
 
+def test_a_pause_is_decoded_only_when_the_caller_goes_on(model: object) -> None:
+    from voicebot.speech.grammars import grammar_for
+
+    vad = VadSettings(endpoint_ms=700)
+    rec = StreamingRecognizer(model, 8000, vad, grammar=grammar_for("card_number", "en-US"))
+
+    def words(text: str) -> np.ndarray:  # without espeak's own lead-in and trailing silence
+        audio = speak(text)
+        loud = np.flatnonzero(np.abs(audio) > 300)
+        return audio[loud[0]:loud[-1] + 1]
+
+    audio = np.concatenate([silence(0.5), words("four five six"), silence(0.45), words("seven eight nine"),
+                            silence(1.0)])
+    assert [e.text for _, e in stream(rec, audio) if isinstance(e, Final)] == ["four five six seven eight nine"]
+    loud = np.flatnonzero(np.abs(audio) > 300)
+    span_ms = (loud[-1] - loud[0]) * 1000 // 8000
+    # the half-second pause inside the turn was held back, then decoded when the caller went on;
+    # of the endpoint's 700 ms only the first 200 were (before: all of it, ~500 ms more audio)
+    assert span_ms <= rec.fed_ms <= span_ms + vad.pre_roll_ms + vad.trailing_fed_ms + 60
+    rec.close()
+
+
 def test_barge_in_is_signalled_within_300_ms_of_speech_onset(model: object) -> None:
     onset_ms = 2000
     audio = np.concatenate([silence(onset_ms / 1000), speak("yes"), silence(1.0)])

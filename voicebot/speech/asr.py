@@ -168,6 +168,9 @@ class VadSettings:
     above_floor_db: float = 12.0  # speech stands this far above the running noise floor
     pre_roll_ms: int = 300
     endpoint_ms: int = 700  # trailing silence that ends a turn
+    # Vosk hears this much of a pause (a word's quiet end, the model's right context); the rest of
+    # the pause is held back, given to it only if the caller speaks again before the endpoint
+    trailing_fed_ms: int = 200
     max_turn_s: float = 15.0  # a monologue is cut into turns of at most this
     partial_every_ms: int = 100  # partial results are costly to compute: ask for them this often
 
@@ -201,6 +204,7 @@ class StreamingRecognizer:
         self.set_grammar(grammar, commands)
         frame = sample_rate * self.vad.frame_ms // 1000
         self._pre_roll: deque[np.ndarray] = deque(maxlen=max(1, self.vad.pre_roll_ms // self.vad.frame_ms))
+        self._held: list[np.ndarray] = []  # a pause's frames beyond ``trailing_fed_ms``, not yet decoded
         self._frame_len = frame
         self._noise_floor = -70.0
         self._loud_run = 0
@@ -279,12 +283,18 @@ class StreamingRecognizer:
                     self._accept(buffered)
                 self._pre_roll.clear()
             return events
-        self._accept(frame)
         self._speech_ms += ms
         self._silent_ms = 0 if loud else self._silent_ms + ms
+        if self._silent_ms > self.vad.trailing_fed_ms:
+            self._held.append(frame)  # most likely the endpoint's silence: decoding it changes nothing
+        else:
+            for held in self._held:  # the caller spoke again: the pause is decoded as it was
+                self._accept(held)
+            self._held.clear()
+            self._accept(frame)
         if self._silent_ms >= self.vad.endpoint_ms or self._speech_ms >= self.vad.max_turn_s * 1000:
             events.append(self._finish())
-        elif self._speech_ms % self.vad.partial_every_ms < ms:
+        elif self._speech_ms % self.vad.partial_every_ms < ms and not self._held:
             partial = _partial(self._biased or self._free())
             if partial and partial != self._last_partial:
                 self._last_partial = partial
@@ -366,8 +376,9 @@ class StreamingRecognizer:
         return Final(text, confidence)
 
     def _forget_turn(self) -> None:
-        """The turn is over: its kept audio and which recognisers followed it are dropped."""
+        """The turn is over: its kept and held audio and which recognisers followed it are dropped."""
         self._turn, self._free_live, self._commands_live, self._unknown_ticks = [], False, False, 0
+        self._held = []
 
 
 def _partial(rec: object) -> str:
