@@ -12,7 +12,7 @@ from voicebot.bank.bank import Bank
 from voicebot.bank.db import make_engine
 from voicebot.cdr import cdr_line
 from voicebot.dialog.actions import Say
-from voicebot.nlu.parser import NluUnavailable
+from voicebot.nlu.parser import NluResult, NluUnavailable
 
 
 def cny(bank: Bank, card: str = DEMO_CARD, pin: str = DEMO_PIN) -> int:
@@ -230,6 +230,56 @@ def test_nlu_outage_falls_back_to_keys(bank: Bank) -> None:
     c.path("111")
     c.login()
     assert c.services("ok")[0].id == "account.balance"
+
+
+def test_words_understood_at_the_callers_pause_are_not_parsed_again(bank: Bank) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from voicebot.nlu.keywords import KeywordParser
+
+    class Recording(KeywordParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parsed: list[tuple[str, str]] = []  # (words, the thread that parsed them)
+
+        def parse(self, text: str, lang: str) -> NluResult:
+            self.parsed.append((text, threading.current_thread().name))
+            return super().parse(text, lang)
+
+    nlu = Recording()
+    c = Call(bank, nlu=nlu)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlu") as understander:
+        c.engine.anticipate("i lost my card", understander)
+        c.engine.anticipate("i lost my card", understander)  # the same words again: one parse
+        c.say("i lost my card")
+        assert nlu.parsed == [("i lost my card", "nlu_0")]  # parsed once, at the pause, off the call's thread
+        assert c.expecting == "card_number"
+        c.engine.anticipate("go back", understander)  # the caller went on: "go back to the main menu"
+        c.say("go back to the main menu")
+        understander.submit(lambda: None).result()  # one worker, in order: the guess's parse is done too
+        assert sorted(nlu.parsed[1:]) == [("go back", "nlu_0"),  # the guess, dropped ...
+                                          ("go back to the main menu", threading.current_thread().name)]
+        assert c.expecting == "menu"
+        c.path("111")
+        c.keys(DEMO_CARD + "#")
+        c.engine.anticipate("one three five seven nine zero", understander)  # a spoken PIN is never parsed
+        c.say("one three five seven nine zero")
+    assert "one three five seven nine zero" not in [t for t, _ in nlu.parsed] and c.expecting == "pin"
+
+
+def test_an_nlu_outage_met_at_the_pause_still_falls_back_to_keys(bank: Bank) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    class DownParser:
+        def parse(self, text: str, lang: str) -> None:
+            raise NluUnavailable("server unreachable")
+
+    c = Call(bank, nlu=DownParser())
+    with ThreadPoolExecutor(max_workers=1) as understander:
+        c.engine.anticipate("balance please", understander)
+        c.say("balance please")
+    assert "not available" in c.said and "keypad" in c.said and c.expecting == "menu"
 
 
 # -- report loss within two turns ----------------------------------------------------------------

@@ -18,6 +18,7 @@ from voicebot.speech import models as model_sources
 from voicebot.speech.asr import (
     Final,
     Partial,
+    Pause,
     RecognizerPool,
     SpeechStarted,
     StreamingRecognizer,
@@ -108,7 +109,9 @@ def test_transcribe_command_takes_any_rate_and_channel_count(model: object, tmp_
 
 def test_streaming_recognition_endpoints_after_trailing_silence(model: object) -> None:
     audio = np.concatenate([silence(1.0), speak("i lost my card"), silence(1.5)])
-    events = stream(StreamingRecognizer(model, 8000, VadSettings(endpoint_ms=700)), audio)
+    rec = StreamingRecognizer(model, 8000, VadSettings(endpoint_ms=700))
+    rec.set_grammar(None, settle_early=True)
+    events = stream(rec, audio)
     kinds = [type(e) for _, e in events]
     assert kinds[0] is SpeechStarted and kinds.count(Final) == 1 and Partial in kinds
     [(at, final)] = [(t, e) for t, e in events if isinstance(e, Final)]
@@ -116,6 +119,30 @@ def test_streaming_recognition_endpoints_after_trailing_silence(model: object) -
     loud = np.flatnonzero(np.abs(audio) > 300)  # espeak pads its own silence: find where speech really ends
     speech_end_ms = loud[-1] * 1000 // 8000
     assert 600 <= at - speech_end_ms <= 1000
+    # the turn settled at the pause: its words are known early enough to understand them before the endpoint
+    [(paused_at, pause)] = [(t, e) for t, e in events if isinstance(e, Pause)]
+    assert pause.text == final.text and at - paused_at >= 400
+
+
+def test_a_turn_settled_at_a_pause_is_decoded_again_when_the_caller_goes_on(model: object) -> None:
+    from voicebot.speech.grammars import grammar_for, settles_at_pause
+
+    assert settles_at_pause("menu") and settles_at_pause("confirm") and not settles_at_pause("card_number")
+    rec = StreamingRecognizer(model, 8000, VadSettings(endpoint_ms=700))
+    rec.set_grammar(grammar_for("menu", "en-US"), settle_early=True)
+
+    def words(text: str) -> np.ndarray:
+        audio = speak(text)
+        loud = np.flatnonzero(np.abs(audio) > 300)
+        return audio[loud[0]:loud[-1] + 1]
+
+    audio = np.concatenate([silence(0.5), words("i want to"), silence(0.45), words("talk to an agent"), silence(1.0)])
+    events = stream(rec, audio)
+    pauses = [e.text for _, e in events if isinstance(e, Pause)]
+    finals = [e.text for _, e in events if isinstance(e, Final)]
+    assert len(pauses) == 2 and pauses[-1] == finals[-1]  # settled at each pause, the first one undone
+    assert finals == [pauses[-1]] and "talk to an agent" in finals[0] and finals[0].startswith("i want")
+    assert sum(rec.fallbacks.values()) + rec.command_turns <= 1  # the undone decision is not counted
 
 
 def test_a_pause_is_decoded_only_when_the_caller_goes_on(model: object) -> None:
@@ -129,9 +156,9 @@ def test_a_pause_is_decoded_only_when_the_caller_goes_on(model: object) -> None:
         loud = np.flatnonzero(np.abs(audio) > 300)
         return audio[loud[0]:loud[-1] + 1]
 
-    audio = np.concatenate([silence(0.5), words("four five six"), silence(0.45), words("seven eight nine"),
+    audio = np.concatenate([silence(0.5), words("one two three"), silence(0.45), words("four five six"),
                             silence(1.0)])
-    assert [e.text for _, e in stream(rec, audio) if isinstance(e, Final)] == ["four five six seven eight nine"]
+    assert [e.text for _, e in stream(rec, audio) if isinstance(e, Final)] == ["one two three four five six"]
     loud = np.flatnonzero(np.abs(audio) > 300)
     span_ms = (loud[-1] - loud[0]) * 1000 // 8000
     # the half-second pause inside the turn was held back, then decoded when the caller went on;

@@ -243,6 +243,8 @@ def nlu_validate(cfg: Config, lang: str) -> None:
 @click.pass_obj
 def mic(cfg: Config, lang: str | None) -> None:
     """Talk to the bot with your microphone and speaker (16 kHz); type keys + Enter for DTMF, q to hang up."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from voicebot.channels import mic as mic_channel
     from voicebot.channels.text import as_transcript
     from voicebot.channels.voice import VoiceSession
@@ -271,11 +273,14 @@ def mic(cfg: Config, lang: str | None) -> None:
         if line:
             click.echo(line)
 
-    session = VoiceSession(engine, recognizer, cache.get, mic_channel.MIC_RATE, on_action=show)
+    understander = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlu")  # NLU started at a pause
+    session = VoiceSession(engine, recognizer, cache.get, mic_channel.MIC_RATE, on_action=show,
+                           understander=understander)
     click.echo("listening; type keys and Enter for DTMF, q to hang up", err=True)
     with stream:
         mic_channel.run(session, stream, mic_channel.keyboard_keys())
     session.close()
+    understander.shutdown(wait=False, cancel_futures=True)
 
 
 @cli.command()

@@ -20,8 +20,8 @@ from voicebot.dialog.actions import Action, Collect, Say, Transfer
 from voicebot.dialog.context import CallRecord
 from voicebot.dialog.engine import DialogEngine
 from voicebot.dialog.events import Event, HangUp, Keys, NoInput, Speech
-from voicebot.speech.asr import Final, SpeechStarted, StreamingRecognizer
-from voicebot.speech.grammars import commands_for, grammar_for
+from voicebot.speech.asr import Final, Pause, SpeechStarted, StreamingRecognizer
+from voicebot.speech.grammars import commands_for, grammar_for, settles_at_pause
 
 log = logging.getLogger("voicebot.voice")
 
@@ -41,7 +41,7 @@ class VoiceSession:
     def __init__(self, engine: DialogEngine, recognizer: StreamingRecognizer | None,
                  voice: Callable[[str, str], np.ndarray], sample_rate: int,
                  settings: VoiceSettings | None = None, on_action: Callable[[Action], None] | None = None,
-                 renderer: Executor | None = None) -> None:
+                 renderer: Executor | None = None, understander: Executor | None = None) -> None:
         self.engine = engine
         self.recognizer = recognizer  # None: no speech model for this language, keys only
         self.voice = voice
@@ -54,6 +54,7 @@ class VoiceSession:
         # and play as soon as they are ready; cached prompts are ready at once.
         self._pending: deque[Future | np.ndarray] = deque()
         self._renderer = renderer
+        self._understander = understander  # with one, the NLU starts on a caller's words at their pause
         self._silence = np.zeros(self.frame_len, dtype=np.int16)
         self._digits = ""
         self._idle_ms = 0
@@ -82,6 +83,8 @@ class VoiceSession:
             for event in self.recognizer.feed(frame):
                 if isinstance(event, SpeechStarted):
                     self._barge_in()
+                elif isinstance(event, Pause) and self._understander is not None:
+                    self.engine.anticipate(event.text, self._understander)
                 elif isinstance(event, Final):
                     self.turns_heard += 1
                     heard = time.perf_counter()
@@ -167,7 +170,8 @@ class VoiceSession:
                 self.transfer = action
             elif isinstance(action, Collect) and self.recognizer is not None:
                 lang = self.engine.ctx.lang
-                self.recognizer.set_grammar(grammar_for(action.expect, lang), commands_for(action.expect, lang))
+                self.recognizer.set_grammar(grammar_for(action.expect, lang), commands_for(action.expect, lang),
+                                            settle_early=settles_at_pause(action.expect))
         self._collect_rendered()
 
     def _collect_rendered(self) -> None:

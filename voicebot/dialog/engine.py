@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import logging
 import re
+from concurrent.futures import Executor, Future
 from datetime import date
 from typing import Any
 
@@ -54,6 +55,7 @@ class DialogEngine:
         self.last_turn: list[Action] = []
         self.failed = False
         self.callback_offered = False
+        self._guess: tuple[str, Future] | None = None  # words understood ahead of the turn's end (anticipate)
 
     # -- public --------------------------------------------------------------------------
     @property
@@ -74,6 +76,18 @@ class DialogEngine:
         self.ctx.say("greeting")
         self._show_menu("")
         return self._finish()
+
+    def anticipate(self, text: str, executor: Executor) -> None:
+        """The caller paused after ``text``: start understanding it now, on ``executor``.
+
+        A turn ends only after a pause (the endpoint); if it ends with these words, the reply
+        need not wait for the NLU, whose answer is usually ready by then. Other words drop the
+        guess. Speech is parsed only where the turn's end would parse it (never at the PIN step).
+        """
+        if (not text or self.ended or self.ask is None or self.ask.expect in _SECRET_STEPS or self.keypad_only
+                or self.ctx.nlu is None or (self._guess is not None and self._guess[0] == text)):
+            return
+        self._guess = (text, executor.submit(self.ctx.nlu.parse, text, self.ctx.lang))
 
     def handle(self, event: Event) -> list[Action]:
         if self.ended:
@@ -186,8 +200,13 @@ class DialogEngine:
         if self.ctx.nlu is None:
             self._nlu_down()
             return None
+        guess, self._guess = self._guess, None
         try:
-            result = self.ctx.nlu.parse(text, self.ctx.lang)
+            if guess is not None and guess[0] == text:
+                result = guess[1].result()  # started at the caller's pause (anticipate)
+            else:
+                result = self.ctx.nlu.parse(text, self.ctx.lang)
+            log.info("call=%s nlu %s", self.ctx.call_id, "anticipated" if guess and guess[0] == text else "parsed")
         except Exception as exc:  # NLU down or broken: the call goes on by keys
             log.warning("call=%s nlu unavailable: %s", self.ctx.call_id, exc)
             self._nlu_down()

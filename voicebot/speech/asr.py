@@ -152,12 +152,18 @@ class Partial:
 
 
 @dataclass(frozen=True)
+class Pause:
+    """The caller paused, and the turn settled on these words (they stand unless the caller goes on)."""
+    text: str
+
+
+@dataclass(frozen=True)
 class Final:
     text: str
     confidence: float
 
 
-AsrEvent = SpeechStarted | Partial | Final
+AsrEvent = SpeechStarted | Partial | Pause | Final
 
 
 @dataclass
@@ -201,6 +207,10 @@ class StreamingRecognizer:
         self.last_fallback = ""  # of the last turn: "", "early" or "late" (logged with its timing)
         self.command_turns = 0  # turns the command grammar answered (no free recognition needed)
         self.command_decodes = 0  # turns the command recogniser decoded at all (most digit turns need not)
+        self._spoken: list[bytes] = []  # all the turn's audio given to Vosk (to decode it again, see _resume)
+        self._settled: tuple[str, float] | None = None  # the turn's result, decided at its pause
+        self._counts: tuple[dict[str, int], int] = ({}, 0)  # the counters before that decision
+        self.settle_early = False
         self.set_grammar(grammar, commands)
         frame = sample_rate * self.vad.frame_ms // 1000
         self._pre_roll: deque[np.ndarray] = deque(maxlen=max(1, self.vad.pre_roll_ms // self.vad.frame_ms))
@@ -215,8 +225,15 @@ class StreamingRecognizer:
         self.fed_ms = 0  # audio actually given to Vosk (what gating saves shows here)
 
     def set_grammar(self, phrases: tuple[str, ...] | list[str] | None,
-                    commands: tuple[str, ...] | list[str] | None = None) -> None:
+                    commands: tuple[str, ...] | list[str] | None = None, settle_early: bool = False) -> None:
         """Bias the next turns to these phrases (yes/no, digits); None for free speech only.
+
+        ``settle_early``: the turn's result is decided at the caller's first pause (the audio
+        after it is not decoded anyway) and given in a ``Pause`` event, so it is ready, and its
+        words can be understood, before the endpoint; if the caller goes on, the turn is decoded
+        again from its start. For
+        steps whose answers are phrases: a card number read in groups would be decoded again
+        at every group.
 
         ``commands`` (with a step grammar only) are the phrases a caller may say instead at
         such a step ("go back", "main menu", "an agent"): a second grammar recogniser hears
@@ -234,6 +251,7 @@ class StreamingRecognizer:
         from voicebot.speech.grammars import in_vocabulary
 
         known = in_vocabulary(self._model, phrases) if phrases else []
+        self.settle_early, self._settled = settle_early, None
         if getattr(self, "_turn", None):  # changed mid-turn: the free recogniser keeps what was said so far
             self._start_free()
         if self._biased is not None:
@@ -286,8 +304,12 @@ class StreamingRecognizer:
         self._speech_ms += ms
         self._silent_ms = 0 if loud else self._silent_ms + ms
         if self._silent_ms > self.vad.trailing_fed_ms:
+            if not self._held and self.settle_early:  # the turn's words, for whoever can start on them now
+                events.append(self._pause())
             self._held.append(frame)  # most likely the endpoint's silence: decoding it changes nothing
         else:
+            if self._settled is not None:
+                self._resume()
             for held in self._held:  # the caller spoke again: the pause is decoded as it was
                 self._accept(held)
             self._held.clear()
@@ -314,6 +336,7 @@ class StreamingRecognizer:
 
     def _accept(self, frame: np.ndarray) -> None:
         pcm = self._up(frame.astype(np.int16)).tobytes()
+        self._spoken.append(pcm)
         if self._biased is not None:  # decode once; free recognition only if this one is unsure
             self._biased.AcceptWaveform(pcm)
             if self._commands_live:
@@ -343,7 +366,38 @@ class StreamingRecognizer:
             self._free().AcceptWaveform(b"".join(self._turn))
             self._turn, self._free_live = [], True
 
+    def _pause(self) -> Pause:
+        """The caller paused: the turn's result is decided now (it stands unless they go on).
+
+        A partial result would not do: the decoder lags the audio by 200-400 ms, so at this
+        point it still lacks the last word ("i lost my" for "i lost my card")."""
+        self._counts = (dict(self.fallbacks), self.command_turns)
+        self._settled = self._decide()
+        return Pause(self._settled[0])
+
+    def _resume(self) -> None:
+        """The caller went on after a settled pause: the turn is decoded again from its start."""
+        self.fallbacks, self.command_turns = self._counts  # that decision did not count
+        self._settled = None
+        audio = b"".join(self._spoken)
+        self._turn, self._free_live, self._commands_live, self._unknown_ticks = [], False, False, 0
+        if self._biased is not None:
+            self._biased.AcceptWaveform(audio)
+            self._turn = [audio]  # kept for the others, as when it was first spoken
+        else:
+            self._free().AcceptWaveform(audio)
+
     def _finish(self) -> Final:
+        text, confidence = self._settled if self._settled is not None else self._decide()
+        if self._rec is not None:  # back to the pool at once: a few recognisers serve all the calls' turns
+            self.pool.release(None, self._rec)
+            self._rec = None
+        self._forget_turn()
+        self.in_speech, self._loud_run, self._last_partial = False, 0, ""
+        return Final(text, confidence)
+
+    def _decide(self) -> tuple[str, float]:
+        """The turn's words and confidence: every recogniser that heard it is finalised."""
         self.last_fallback = ""
         if self._biased is not None:
             text, confidence = text_and_confidence(json.loads(self._biased.FinalResult()))
@@ -368,17 +422,12 @@ class StreamingRecognizer:
                 text, confidence = text_and_confidence(json.loads(self._free().FinalResult()))
         else:
             text, confidence = text_and_confidence(json.loads(self._free().FinalResult()))
-        if self._rec is not None:  # back to the pool at once: a few recognisers serve all the calls' turns
-            self.pool.release(None, self._rec)
-            self._rec = None
-        self._forget_turn()
-        self.in_speech, self._loud_run, self._last_partial = False, 0, ""
-        return Final(text, confidence)
+        return text, confidence
 
     def _forget_turn(self) -> None:
         """The turn is over: its kept and held audio and which recognisers followed it are dropped."""
         self._turn, self._free_live, self._commands_live, self._unknown_ticks = [], False, False, 0
-        self._held = []
+        self._held, self._spoken, self._settled = [], [], None
 
 
 def _partial(rec: object) -> str:

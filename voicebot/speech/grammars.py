@@ -39,6 +39,12 @@ def grammar_for(expect: str, lang: str) -> tuple[str, ...] | None:
     return None
 
 
+def settles_at_pause(expect: str) -> bool:
+    """Answers at this step are phrases (a service, yes or no), not numbers read in groups with
+    pauses between them: a turn's result may be decided at its first pause (see asr.py)."""
+    return expect not in DIGIT_STEPS and expect != "amount"
+
+
 def sequences(words: list[str]) -> tuple[str, ...]:
     """Every word followed by every word: how a digit or amount vocabulary is given to Vosk.
 

@@ -63,6 +63,8 @@ class Services:
         self.cache = PromptCache(prompts_root, Synthesizer(sample_rate=8000))
         self.renderer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tts",
                                            initializer=lambda: register_thread("tts"))
+        # NLU parses started at a caller's pause, before the endpoint (one per call at most)
+        self.understander = ThreadPoolExecutor(max_workers=4, thread_name_prefix="nlu")
         self._no_model: set[str] = set()
 
     def recognizer(self, lang: str) -> Any:
@@ -84,7 +86,7 @@ class Services:
                               caller=setup.caller, settings=self.settings)
         return VoiceSession(engine, self.recognizer(setup.lang), self.cache.get, 8000, settings=self.voice,
                             on_action=lambda action: log.info("call=%s action=%s", call_id, _action_line(action)),
-                            renderer=self.renderer)
+                            renderer=self.renderer, understander=self.understander)
 
 
 def _action_line(action: Any) -> str:
@@ -477,6 +479,7 @@ class BotServer:
         self._retired.clear()
         self.stack.shutdown()  # no BotCall may be referenced past this point
         self.services.renderer.shutdown(wait=False, cancel_futures=True)
+        self.services.understander.shutdown(wait=False, cancel_futures=True)
         log.info("stopped")
 
     def _hang_up_all(self) -> None:
