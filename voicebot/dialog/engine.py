@@ -201,12 +201,11 @@ class DialogEngine:
             self._nlu_down()
             return None
         guess, self._guess = self._guess, None
+        anticipated = guess is not None and guess[0] == text
         try:
-            if guess is not None and guess[0] == text:
-                result = guess[1].result()  # started at the caller's pause (anticipate)
-            else:
-                result = self.ctx.nlu.parse(text, self.ctx.lang)
-            log.info("call=%s nlu %s", self.ctx.call_id, "anticipated" if guess and guess[0] == text else "parsed")
+            # started at the caller's pause (anticipate), or now
+            result = guess[1].result() if anticipated else self.ctx.nlu.parse(text, self.ctx.lang)
+            log.info("call=%s nlu %s", self.ctx.call_id, "anticipated" if anticipated else "parsed")
         except Exception as exc:  # NLU down or broken: the call goes on by keys
             log.warning("call=%s nlu unavailable: %s", self.ctx.call_id, exc)
             self._nlu_down()

@@ -201,13 +201,13 @@ class StreamingRecognizer:
         self._commands_grammar: Grammar = None
         self._commands_live = False  # the command recogniser decodes this turn (see set_grammar)
         self._unknown_ticks = 0  # partial results in a row mostly out of the step's grammar
-        self._turn: list[bytes] = []  # the turn's audio, for free recognition when the biased one is unsure
         self._free_live = False  # the free recogniser decodes this turn as it comes (see set_grammar)
         self.fallbacks = {"early": 0, "late": 0}  # turns the free recogniser decoded live / after the end
         self.last_fallback = ""  # of the last turn: "", "early" or "late" (logged with its timing)
         self.command_turns = 0  # turns the command grammar answered (no free recognition needed)
         self.command_decodes = 0  # turns the command recogniser decoded at all (most digit turns need not)
-        self._spoken: list[bytes] = []  # all the turn's audio given to Vosk (to decode it again, see _resume)
+        # the turn's audio as given to Vosk: the others catch up on it, a resumed turn is decoded again
+        self._spoken: list[bytes] = []
         self._settled: tuple[str, float] | None = None  # the turn's result, decided at its pause
         self._counts: tuple[dict[str, int], int] = ({}, 0)  # the counters before that decision
         self.settle_early = False
@@ -231,9 +231,8 @@ class StreamingRecognizer:
         ``settle_early``: the turn's result is decided at the caller's first pause (the audio
         after it is not decoded anyway) and given in a ``Pause`` event, so it is ready, and its
         words can be understood, before the endpoint; if the caller goes on, the turn is decoded
-        again from its start. For
-        steps whose answers are phrases: a card number read in groups would be decoded again
-        at every group.
+        again from its start. For steps whose answers are phrases: a card number read in groups
+        would be decoded again at every group.
 
         ``commands`` (with a step grammar only) are the phrases a caller may say instead at
         such a step ("go back", "main menu", "an agent"): a second grammar recogniser hears
@@ -252,7 +251,7 @@ class StreamingRecognizer:
 
         known = in_vocabulary(self._model, phrases) if phrases else []
         self.settle_early, self._settled = settle_early, None
-        if getattr(self, "_turn", None):  # changed mid-turn: the free recogniser keeps what was said so far
+        if self._spoken:  # changed mid-turn: the free recogniser keeps what was said so far
             self._start_free()
         if self._biased is not None:
             self.pool.release(self._biased_grammar, self._biased)
@@ -341,8 +340,6 @@ class StreamingRecognizer:
             self._biased.AcceptWaveform(pcm)
             if self._commands_live:
                 self._commands.AcceptWaveform(pcm)
-            if not self._free_live:
-                self._turn.append(pcm)
         if self._biased is None or self._free_live:
             self._free().AcceptWaveform(pcm)
         self.fed_ms += len(frame) * 1000 // self.rate
@@ -356,15 +353,15 @@ class StreamingRecognizer:
     def _start_commands(self) -> None:
         """The command recogniser catches up on the turn so far and follows the rest of it live."""
         if self._commands is not None and not self._commands_live and not self._free_live:
-            self._commands.AcceptWaveform(b"".join(self._turn))
+            self._commands.AcceptWaveform(b"".join(self._spoken))
             self._commands_live = True
             self.command_decodes += 1
 
     def _start_free(self) -> None:
         """The free recogniser catches up on the turn so far and follows the rest of it live."""
         if not self._free_live:
-            self._free().AcceptWaveform(b"".join(self._turn))
-            self._turn, self._free_live = [], True
+            self._free().AcceptWaveform(b"".join(self._spoken))
+            self._free_live = True
 
     def _pause(self) -> Pause:
         """The caller paused: the turn's result is decided now (it stands unless they go on).
@@ -379,13 +376,8 @@ class StreamingRecognizer:
         """The caller went on after a settled pause: the turn is decoded again from its start."""
         self.fallbacks, self.command_turns = self._counts  # that decision did not count
         self._settled = None
-        audio = b"".join(self._spoken)
-        self._turn, self._free_live, self._commands_live, self._unknown_ticks = [], False, False, 0
-        if self._biased is not None:
-            self._biased.AcceptWaveform(audio)
-            self._turn = [audio]  # kept for the others, as when it was first spoken
-        else:
-            self._free().AcceptWaveform(audio)
+        self._unfollow()
+        (self._free() if self._biased is None else self._biased).AcceptWaveform(b"".join(self._spoken))
 
     def _finish(self) -> Final:
         text, confidence = self._settled if self._settled is not None else self._decide()
@@ -426,8 +418,12 @@ class StreamingRecognizer:
 
     def _forget_turn(self) -> None:
         """The turn is over: its kept and held audio and which recognisers followed it are dropped."""
-        self._turn, self._free_live, self._commands_live, self._unknown_ticks = [], False, False, 0
+        self._unfollow()
         self._held, self._spoken, self._settled = [], [], None
+
+    def _unfollow(self) -> None:
+        """Only the first recogniser follows the turn again (the others catch up when needed)."""
+        self._free_live, self._commands_live, self._unknown_ticks = False, False, 0
 
 
 def _partial(rec: object) -> str:
