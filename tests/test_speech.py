@@ -353,6 +353,37 @@ def test_replies_start_without_lead_in_silence() -> None:
     assert np.flatnonzero(np.abs(audio.astype(np.int32)) > 64)[0] <= 40
 
 
+_RENDERS_IN_A_ROW = """
+import json, sys
+from concurrent.futures import ThreadPoolExecutor
+from pyttsx3.drivers import _espeak
+from voicebot.speech.tts import Synthesizer
+
+cancels, empty = [], []
+cancel = _espeak.Cancel
+_espeak.Cancel = lambda: cancels.append(1) or cancel()
+read = Synthesizer._read
+Synthesizer._read = lambda self, wav: read(self, wav) if wav.stat().st_size > 44 else empty.append(1)
+synths = (Synthesizer(), Synthesizer())  # two owners in one process share pyttsx3's one engine
+with ThreadPoolExecutor(2) as pool:
+    audio = list(pool.map(lambda i: synths[i % 2].render(f"Your balance is {i} yuan.", ("en-US", "zh-CN")[i % 2]),
+                          range(40)))
+print(json.dumps({"cancels": len(cancels), "empty": len(empty), "shortest": min(map(len, audio))}))
+"""
+
+
+def test_renders_in_a_row_never_cancel_one_another() -> None:
+    """pyttsx3 cancels a job when espeak-ng's thread still looks busy, and the cancel changes
+    espeak-ng's state under that running thread (a worker died of it): renders wait for it instead.
+    In a child process: the old fault could also hang a render for good."""
+    run = subprocess.run([sys.executable, "-c", _RENDERS_IN_A_ROW], capture_output=True, text=True, timeout=60,
+                         cwd=PROJECT_DIR)
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(run.stdout.splitlines()[-1])
+    assert (result["cancels"], result["empty"]) == (0, 0)
+    assert result["shortest"] > 4000  # every render has its sentence
+
+
 def test_a_silent_pyttsx3_render_falls_back_to_espeak(monkeypatch: pytest.MonkeyPatch) -> None:
     synth = Synthesizer()
     monkeypatch.setattr(synth, "_pyttsx3", lambda text, lang, wav: wav.write_bytes(b""))

@@ -1,8 +1,11 @@
 """Speech output: pyttsx3 (espeak-ng) rendered to 8 kHz for the phone, and a prompt cache.
 
-pyttsx3 quirks handled here (see the stack notes): a render sometimes yields a WAV with no
-frames (retried, then espeak-ng is called directly), it prints to stdout (silenced), and one
-engine per process (shared behind a lock).
+pyttsx3 quirks handled here (see the stack notes): its espeak-ng driver synthesises on
+espeak-ng's own thread, and a render started while that thread still finished the last one
+was cancelled (an empty WAV) with espeak-ng's state changed under the running thread, a
+native crash now and then; so every render waits for espeak-ng to be idle before and after.
+A render still yielding no frames is retried, then espeak-ng is called directly. pyttsx3
+prints to stdout (silenced) and has one engine per process (shared behind one lock).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +32,8 @@ VOICES = {"en-US": "gmw/en-us", "zh-CN": "sit/cmn"}
 ESPEAK_VOICES = {"en-US": "en-us", "zh-CN": "cmn"}
 PHONE_RATE = 8000
 CACHE_VERSION = 2  # bump when rendering changes, so cached prompts are rebuilt
+_ENGINE_LOCK = threading.Lock()  # pyttsx3 has one engine per process: one render at a time
+_engine = None  # that engine, made ready on first use
 
 
 class Synthesizer:
@@ -36,15 +42,13 @@ class Synthesizer:
     def __init__(self, words_per_minute: int = 160, sample_rate: int = PHONE_RATE) -> None:
         self.wpm = words_per_minute
         self.sample_rate = sample_rate
-        self._engine = None
-        self._lock = threading.Lock()
 
     def key(self, text: str, lang: str) -> str:
         raw = f"{CACHE_VERSION}|{VOICES[lang]}|{self.wpm}|{self.sample_rate}|{text}"
         return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
     def render(self, text: str, lang: str) -> np.ndarray:
-        with self._lock, tempfile.TemporaryDirectory(prefix="tts-") as tmp:
+        with _ENGINE_LOCK, tempfile.TemporaryDirectory(prefix="tts-") as tmp:
             wav = Path(tmp) / "out.wav"
             for _attempt in range(3):
                 self._pyttsx3(text, lang, wav)
@@ -62,14 +66,14 @@ class Synthesizer:
 
     def _pyttsx3(self, text: str, lang: str, wav: Path) -> None:
         with contextlib.redirect_stdout(io.StringIO()):  # pyttsx3 prints "Audio saved to ..."
-            if self._engine is None:
-                import pyttsx3
-
-                self._engine = pyttsx3.init()
-            self._engine.setProperty("voice", VOICES[lang])
-            self._engine.setProperty("rate", self.wpm)
-            self._engine.save_to_file(text, str(wav))
-            self._engine.runAndWait()
+            engine = _ready_engine()
+            _espeak_idle()
+            engine.setProperty("voice", VOICES[lang])
+            engine.setProperty("rate", self.wpm)  # applied on espeak-ng's thread
+            engine.save_to_file(text, str(wav))
+            _espeak_idle()  # else runAndWait finds espeak-ng busy and cancels what it is doing
+            engine.runAndWait()
+            _espeak_idle()  # the thread's last message is handled before the voice changes again
 
     def _read(self, wav: Path) -> np.ndarray | None:
         if not wav.exists() or wav.stat().st_size <= 44:
@@ -78,6 +82,32 @@ class Synthesizer:
         if not samples.size:
             return None
         return trim_leading_silence(resample(samples, rate, self.sample_rate), self.sample_rate)
+
+
+def _ready_engine() -> Any:  # pyttsx3.Engine; pyttsx3 is imported on first use
+    """pyttsx3's engine (made once, under the render lock), its command queue drained.
+
+    A new engine holds commands until its first loop, so it gets one with nothing to say;
+    only once: a later empty loop would say the last text again, into a file already gone.
+    """
+    global _engine
+    if _engine is None:
+        import pyttsx3
+
+        engine = pyttsx3.init()
+        _espeak_idle()  # the driver set its defaults through espeak-ng's thread
+        engine.runAndWait()
+        _engine = engine
+    return _engine
+
+
+def _espeak_idle() -> None:
+    """Wait until espeak-ng's synthesis thread has nothing left (pyttsx3's espeak driver only)."""
+    try:
+        from pyttsx3.drivers import _espeak
+    except (ImportError, OSError):  # another platform's driver: no espeak-ng thread
+        return
+    _espeak.Synchronize()
 
 
 class PromptCache:
