@@ -17,6 +17,7 @@ import logging
 import subprocess
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -107,7 +108,8 @@ def _espeak_idle() -> None:
         from pyttsx3.drivers import _espeak
     except (ImportError, OSError):  # another platform's driver: no espeak-ng thread
         return
-    _espeak.Synchronize()
+    while _espeak.IsPlaying():  # espeak_Synchronize() does this with 20 ms naps: most of a render
+        time.sleep(0.001)
 
 
 class PromptCache:
