@@ -2,8 +2,8 @@
 
 pyttsx3 quirks handled here (see the stack notes): its espeak-ng driver synthesises on
 espeak-ng's own thread, and a render started while that thread still finished the last one
-was cancelled (an empty WAV) with espeak-ng's state changed under the running thread, a
-native crash now and then; so every render waits for espeak-ng to be idle before and after.
+was cancelled (an empty WAV) or changed the voice under the running thread (the likely cause
+of a worker's native crash); so every render waits for espeak-ng to be idle before and after.
 A render still yielding no frames is retried, then espeak-ng is called directly. pyttsx3
 prints to stdout (silenced) and has one engine per process (shared behind one lock).
 """
@@ -106,7 +106,7 @@ def _espeak_idle() -> None:
     """Wait until espeak-ng's synthesis thread has nothing left (pyttsx3's espeak driver only)."""
     try:
         from pyttsx3.drivers import _espeak
-    except (ImportError, OSError):  # another platform's driver: no espeak-ng thread
+    except (ImportError, OSError, RuntimeError):  # no espeak-ng library: another platform's driver
         return
     while _espeak.IsPlaying():  # espeak_Synchronize() does this with 20 ms naps: most of a render
         time.sleep(0.001)
