@@ -43,6 +43,13 @@ def speak(text: str, rate: int = 8000, voice: str = "en-us+m3") -> np.ndarray:
     return resample(samples, src, rate)
 
 
+def words(text: str) -> np.ndarray:
+    """Speech without espeak-ng's own lead-in and trailing silence (pauses are then the test's own)."""
+    audio = speak(text)
+    loud = np.flatnonzero(np.abs(audio) > 300)
+    return audio[loud[0]:loud[-1] + 1]
+
+
 def silence(seconds: float, rate: int = 8000) -> np.ndarray:
     return np.zeros(int(seconds * rate), dtype=np.int16)
 
@@ -128,13 +135,9 @@ def test_a_turn_settled_at_a_pause_is_decoded_again_when_the_caller_goes_on(mode
     from voicebot.speech.grammars import grammar_for, settles_at_pause
 
     assert settles_at_pause("menu") and settles_at_pause("confirm") and not settles_at_pause("card_number")
+    assert not settles_at_pause("pin") and not settles_at_pause("amount")
     rec = StreamingRecognizer(model, 8000, VadSettings(endpoint_ms=700))
     rec.set_grammar(grammar_for("menu", "en-US"), settle_early=True)
-
-    def words(text: str) -> np.ndarray:
-        audio = speak(text)
-        loud = np.flatnonzero(np.abs(audio) > 300)
-        return audio[loud[0]:loud[-1] + 1]
 
     audio = np.concatenate([silence(0.5), words("i want to"), silence(0.45), words("talk to an agent"), silence(1.0)])
     events = stream(rec, audio)
@@ -150,11 +153,6 @@ def test_a_pause_is_decoded_only_when_the_caller_goes_on(model: object) -> None:
 
     vad = VadSettings(endpoint_ms=700)
     rec = StreamingRecognizer(model, 8000, vad, grammar=grammar_for("card_number", "en-US"))
-
-    def words(text: str) -> np.ndarray:  # without espeak's own lead-in and trailing silence
-        audio = speak(text)
-        loud = np.flatnonzero(np.abs(audio) > 300)
-        return audio[loud[0]:loud[-1] + 1]
 
     audio = np.concatenate([silence(0.5), words("one two three"), silence(0.45), words("four five six"),
                             silence(1.0)])
@@ -374,7 +372,8 @@ print(json.dumps({"cancels": len(cancels), "empty": len(empty), "shortest": min(
 
 def test_renders_in_a_row_never_cancel_one_another() -> None:
     """pyttsx3 cancels a job when espeak-ng's thread still looks busy, and the cancel changes
-    espeak-ng's state under that running thread (a worker died of it): renders wait for it instead.
+    espeak-ng's state under that running thread (the likely cause of a worker's crash): renders
+    wait for it instead.
     In a child process: the old fault could also hang a render for good."""
     run = subprocess.run([sys.executable, "-c", _RENDERS_IN_A_ROW], capture_output=True, text=True, timeout=60,
                          cwd=PROJECT_DIR)

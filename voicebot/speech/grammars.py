@@ -41,8 +41,9 @@ def grammar_for(expect: str, lang: str) -> tuple[str, ...] | None:
 
 def settles_at_pause(expect: str) -> bool:
     """Answers at this step are phrases (a service, yes or no), not numbers read in groups with
-    pauses between them: a turn's result may be decided at its first pause (see asr.py)."""
-    return expect not in DIGIT_STEPS and expect != "amount"
+    pauses between them (card, amount, PIN): a turn's result may be decided at its first pause
+    (see asr.py)."""
+    return expect in ("menu", "free", "confirm")
 
 
 def sequences(words: list[str]) -> tuple[str, ...]:
