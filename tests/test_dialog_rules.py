@@ -258,8 +258,9 @@ def test_words_understood_at_the_callers_pause_are_not_parsed_again(bank: Bank) 
         c.engine.anticipate("go back", understander)  # the caller went on: "go back to the main menu"
         c.say("go back to the main menu")
         understander.submit(lambda: None).result()  # one worker, in order: the guess's parse is done too
-        assert sorted(nlu.parsed[1:]) == [("go back", "nlu_0"),  # the guess, dropped ...
-                                          ("go back to the main menu", threading.current_thread().name)]
+        later = nlu.parsed[1:]  # the dropped guess is cancelled, or parsed and ignored if it had started
+        assert ("go back to the main menu", threading.current_thread().name) in later
+        assert set(later) - {("go back to the main menu", threading.current_thread().name)} <= {("go back", "nlu_0")}
         assert c.expecting == "menu"
         c.path("111")
         c.keys(DEMO_CARD + "#")

@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 
 from voicebot.dialog.context import CallRecord
-from voicebot.redact import mask_cards
+from voicebot.redact import redact
 
 
 def cdr_line(record: CallRecord) -> str:
-    return mask_cards(json.dumps(record.to_json(), ensure_ascii=False))
+    return redact(json.dumps(record.to_json(), ensure_ascii=False))
 
 
 def append_cdr(path: str | Path, record: CallRecord) -> None:

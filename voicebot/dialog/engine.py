@@ -27,7 +27,7 @@ from voicebot.dialog.flows import Flow, handler
 from voicebot.dialog.flows.common import authenticate
 from voicebot.dialog.inputs import from_keys, from_speech
 from voicebot.nlu.parser import NluResult, Parser
-from voicebot.redact import mask_speech
+from voicebot.redact import redact
 
 log = logging.getLogger("voicebot.dialog")
 
@@ -87,7 +87,14 @@ class DialogEngine:
         if (not text or self.ended or self.ask is None or self.ask.expect in _SECRET_STEPS or self.keypad_only
                 or self.ctx.nlu is None or (self._guess is not None and self._guess[0] == text)):
             return
-        self._guess = (text, executor.submit(self.ctx.nlu.parse, text, self.ctx.lang))
+        self._drop_guess()
+        self._guess = (text, executor.submit(self.ctx.nlu.parse, redact(text), self.ctx.lang))
+
+    def _drop_guess(self) -> None:
+        """Forget an early parse the caller's words went past (cancelled if it has not started)."""
+        if self._guess is not None:
+            self._guess[1].cancel()
+            self._guess = None
 
     def handle(self, event: Event) -> list[Action]:
         if self.ended:
@@ -126,6 +133,7 @@ class DialogEngine:
         """Finish the call record (outcome, end time) once the call is over."""
         from datetime import datetime
 
+        self._drop_guess()
         rec = self.ctx.record
         rec.ended_at = rec.ended_at or datetime.now().astimezone()
         rec.language = self.ctx.lang
@@ -202,9 +210,12 @@ class DialogEngine:
             return None
         guess, self._guess = self._guess, None
         anticipated = guess is not None and guess[0] == text
+        if guess is not None and not anticipated:
+            guess[1].cancel()
         try:
             # started at the caller's pause (anticipate), or now
-            result = guess[1].result() if anticipated else self.ctx.nlu.parse(text, self.ctx.lang)
+            # the NLU never sees a card number or PIN said at the wrong prompt
+            result = guess[1].result() if anticipated else self.ctx.nlu.parse(redact(text), self.ctx.lang)
             log.info("call=%s nlu %s", self.ctx.call_id, "anticipated" if anticipated else "parsed")
         except Exception as exc:  # NLU down or broken: the call goes on by keys
             log.warning("call=%s nlu unavailable: %s", self.ctx.call_id, exc)
@@ -394,10 +405,11 @@ class DialogEngine:
         step = self.ask.step if self.ask else "-"
         if isinstance(event, Keys):
             # a PIN typed at the wrong prompt is as secret as one typed at the right one
-            shown = f"<{len(event.digits)} keys withheld>" if step in _SECRET_STEPS else mask_speech(event.digits)
+            secret = step in _SECRET_STEPS
+            shown = f"<{len(event.digits)} keys withheld>" if secret else redact(event.digits, caller_input=True)
             log.info("call=%s step=%s keys=%s", self.ctx.call_id, step, shown)
         elif isinstance(event, Speech):
-            shown = "<withheld>" if step in _SECRET_STEPS else mask_speech(event.text)
+            shown = "<withheld>" if step in _SECRET_STEPS else redact(event.text, caller_input=True)
             log.info("call=%s step=%s speech=%r", self.ctx.call_id, step, shown)
         else:
             log.info("call=%s step=%s event=%s", self.ctx.call_id, step, type(event).__name__)

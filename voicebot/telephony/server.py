@@ -21,10 +21,10 @@ import pjsua2 as pj
 from voicebot import LANGUAGES
 from voicebot.cdr import append_cdr
 from voicebot.channels.voice import VoiceSession, VoiceSettings
-from voicebot.dialog.actions import Transfer
+from voicebot.dialog.actions import Say, ServiceResult, Transfer
 from voicebot.dialog.context import CallRecord, DialogSettings
 from voicebot.dialog.engine import DialogEngine
-from voicebot.redact import mask_card, mask_cards
+from voicebot.redact import mask_card, redact
 from voicebot.telephony.agents import AgentDirectory, Pool
 from voicebot.telephony.call_runner import CallRunner
 from voicebot.telephony.media import FramePort, audio_media
@@ -90,7 +90,12 @@ class Services:
 
 
 def _action_line(action: Any) -> str:
-    return mask_cards(json.dumps(action.to_json(), ensure_ascii=False))
+    """An action for the log: what kind, never what the bot said (balances, statements) or service details."""
+    if isinstance(action, Say):
+        return f"say chars={len(action.text)}"
+    if isinstance(action, ServiceResult):
+        return f"service id={action.id} status={action.status}"
+    return redact(json.dumps(action.to_json(), ensure_ascii=False))
 
 
 class BotAccount(pj.Account):

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pjsua2 as pj
 
-from voicebot.redact import mask_speech
+from voicebot.redact import redact
 from voicebot.speech.audio import is_voiced, read_wav, resample
 from voicebot.telephony.media import FRAME_LEN, RATE, FramePort, audio_media
 from voicebot.telephony.sipstack import SipSettings, SipStack
@@ -255,7 +255,8 @@ def run_script(phone: Softphone, steps: list[Step], timeout_s: float = 120.0) ->
         if phone.ended.is_set():
             break
         # a card number or PIN in a script is shown as stars, menu keys as they are
-        phone.log.add("step", verb=step.verb, arg=mask_speech(step.arg) if step.verb in KEY_STEPS else step.arg)
+        shown = redact(step.arg, caller_input=True) if step.verb in KEY_STEPS else step.arg
+        phone.log.add("step", verb=step.verb, arg=shown)
         _do(phone, step, deadline)
     phone.log.add("heard", voice_s=round(phone.heard_voice_s, 2))
 

@@ -1,0 +1,116 @@
+"""Secrets never leave the call: one redaction for logs, tracebacks, CDRs, the NLU and agent headers."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from tests.calls import DEMO_CARD, DEMO_PIN, Call
+from voicebot.bank.bank import Bank
+from voicebot.bank.db import make_engine
+from voicebot.cdr import cdr_line
+from voicebot.logs import setup_logging
+from voicebot.nlu.keywords import KeywordParser
+from voicebot.redact import mask_card, redact
+
+
+@pytest.fixture
+def log_file(tmp_path: Path):
+    path = tmp_path / "voicebot.log"
+    setup_logging("INFO", path)
+    yield path
+    setup_logging("WARNING", None)
+
+
+@pytest.mark.parametrize("raw", [
+    DEMO_CARD + DEMO_PIN,  # card and PIN keyed as one 22-digit entry
+    DEMO_CARD + DEMO_PIN + "1234567",
+    "6222 0200 0000 0001 135790",  # typed in groups
+])
+def test_a_run_longer_than_a_card_number_is_masked_whole(raw: str) -> None:
+    masked = redact(f"keys={raw}#")
+    assert not any(ch.isdigit() for ch in masked), masked
+    assert mask_card(raw) == "*" * sum(ch.isdigit() for ch in raw)
+
+
+def test_card_numbers_keep_their_last_four_and_caller_digits_are_withheld() -> None:
+    assert redact(f"card {DEMO_CARD} ok") == "card ************0001 ok"
+    assert redact(f"pin {DEMO_PIN}", caller_input=True) == "pin ******"
+    assert redact("six two two two zero two zero zero", caller_input=False) == "<digits>"
+    assert redact("one three five seven", caller_input=True) == "<digits>"
+    assert redact("i want to pay 200 yuan to my mother") == "i want to pay 200 yuan to my mother"  # amounts stay
+
+
+def test_a_22_digit_entry_at_the_card_prompt_never_reaches_the_log(bank: Bank, log_file: Path) -> None:
+    c = Call(bank, call_id="long-entry")
+    c.path("111")
+    c.keys(DEMO_CARD + DEMO_PIN)  # no '#' between card and PIN
+    c.hangup()
+    logged = log_file.read_text()
+    assert "keys=" in logged
+    for secret in (DEMO_PIN, DEMO_CARD, DEMO_PIN[-4:] + "#", "0001" + DEMO_PIN[:2]):
+        assert secret not in logged, logged
+
+
+def test_tracebacks_are_redacted_and_sql_errors_hide_their_parameters(db_url: str, log_file: Path) -> None:
+    log = logging.getLogger("voicebot.test")
+    try:
+        raise ValueError(f"card {DEMO_CARD} pin {DEMO_CARD}{DEMO_PIN}")
+    except ValueError:
+        log.exception("failed")
+    engine = make_engine(db_url)
+    value = "-".join(("secret", "value", "42"))  # not in this file's source, which the traceback quotes
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO credentials (identifier) VALUES (:x)"), {"x": value})
+    except SQLAlchemyError:
+        log.exception("sql failed")
+    engine.dispose()
+    logged = log_file.read_text()
+    assert "Traceback" in logged and "************0001" in logged
+    assert DEMO_CARD not in logged and DEMO_PIN not in logged
+    assert "secret-value-42" not in logged and "hidden due to hide_parameters" in logged
+
+
+class RecordingParser(KeywordParser):
+    """The keyword NLU, keeping every text it was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def parse(self, text: str, lang: str):
+        self.seen.append(text)
+        return super().parse(text, lang)
+
+
+def test_the_nlu_never_sees_a_spoken_card_number_or_pin(bank: Bank, log_file: Path) -> None:
+    nlu = RecordingParser()
+    c = Call(bank, nlu=nlu)
+    c.say("my card is six two two two zero two zero zero zero zero zero zero zero zero zero one")
+    c.say("the pin is one three five seven nine zero")
+    c.say("6222020000000001 what is my balance")
+    assert len(nlu.seen) == 3
+    for seen in nlu.seen:
+        assert "six two two two" not in seen and "one three five seven" not in seen and DEMO_CARD not in seen
+    assert "balance" in nlu.seen[-1]
+    assert "one three five seven" not in log_file.read_text()
+
+
+def test_what_the_bot_says_is_not_logged(tmp_path: Path, bank: Bank, log_file: Path) -> None:
+    from voicebot.telephony.server import _action_line
+
+    c = Call(bank)
+    c.path("111")
+    c.login()
+    balance_words = [a.text for a in c.actions if a.__class__.__name__ == "Say" and "12,345" in a.text]
+    assert balance_words
+    lines = [_action_line(a) for a in c.actions]
+    assert not any("12,345" in line or "balance" in line.lower() for line in lines if line.startswith("say"))
+    record = c.engine.close()
+    record.caller = DEMO_CARD + DEMO_PIN  # whatever a caller put in their From header
+    assert DEMO_PIN not in cdr_line(record)
