@@ -90,14 +90,17 @@ def test_refused_confirmation_moves_nothing(call, bank: Bank) -> None:
     assert cny(bank) == 1_234_567 and cny(bank, MOTHER_CARD, "112233") == 300_000
 
 
-def test_replayed_call_moves_money_once(call, bank: Bank) -> None:
-    for _ in range(2):  # e.g. a worker restarted and replayed the call's events
-        c = call(call_id="replayed-call")
+def test_two_calls_sharing_a_sip_call_id_each_move_their_own_money(call, bank: Bank) -> None:
+    """Idempotency keys are the server's: a Call-ID a caller chose (reused, or 300 characters long)
+    neither merges two calls' payments nor overflows the key column."""
+    for call_id in ("reused-call-id", "reused-call-id", "x" * 300):
+        c = call(call_id=call_id)
         to_transfer_amount(c)
         c.keys("500#")
         c.keys("1")
-    assert c.services()[0].details["replayed"] is True
-    assert cny(bank) == 1_234_567 - 50_000
+        [done] = c.services("ok")
+        assert done.details["replayed"] is False
+    assert cny(bank) == 1_234_567 - 3 * 50_000
 
 
 def test_double_pressed_confirmation_moves_once(call, bank: Bank) -> None:
@@ -301,6 +304,19 @@ def test_unauthenticated_loss_report_is_provisional(call, bank: Bank) -> None:
     [result] = c.services()
     assert result.details["provisional"] is True and "provisionally" in c.said
     assert bank.card(DEMO_CARD).status == "provisional_loss"
+
+
+def test_an_unknown_card_is_answered_like_a_real_one_when_reporting_a_loss(call, bank: Bank) -> None:
+    """A caller who is not logged in learns nothing about which card numbers exist."""
+    heard = []
+    for number in (DEMO_CARD, "6222029999999999"):
+        c = call(caller="13900000009")
+        c.say("my card was stolen")
+        c.keys(number + "#")
+        c.keys("2")
+        c.keys("1")
+        heard.append(c.transcript.replace(" ".join(number[-4:]), "<last four>"))
+    assert heard[0] == heard[1] and "provisionally" in heard[0]
 
 
 def test_emergency_loss_agent_is_two_turns_from_the_greeting(call) -> None:

@@ -1,20 +1,23 @@
 """Bank operations for every catalogue service.
 
 Each money movement runs in one database transaction together with an ``operations`` row
-keyed by the caller-supplied idempotency key: a replayed key returns the first result and
-moves nothing. Debits are conditional updates (``balance >= amount``) and the schema's CHECK
-constraints back them, so no balance can go negative even under concurrency.
+keyed by an idempotency key the server made (never one a caller can choose): a replayed key
+returns the first result and moves nothing, and a key replayed for another customer, kind or
+amount is refused. Debits, unit sales and bill payments are conditional updates
+(``balance >= amount``, ``paid_at IS NULL``) backed by the schema's CHECK constraints, so no
+balance goes negative and nothing is paid twice, even by concurrent workers.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -55,6 +58,10 @@ MAX_PIN_FAILURES = 3
 MAX_PHONE_TRANSFER_MINOR = 50_000_00  # per transaction, as phone banking limits are
 MAX_CREDIT_LIMIT_MINOR = 100_000_00
 MAX_INVEST_UNITS = 1_000_000
+MAX_KEY_LENGTH = 128  # operations.key
+# unauthenticated (provisional) loss reports: per calling number, and per card, within a day
+MAX_PROVISIONAL_PER_CALLER = 3
+MAX_PROVISIONAL_PER_CARD = 2
 
 
 def _now() -> datetime:
@@ -90,26 +97,35 @@ class Bank:
             return AuthResult(status, customer.id, customer.kind, customer.home_area_code)
 
     def register(self, card_number: str, account_number: str, pin: str) -> str:
-        """Self-service phone-banking registration with a card and a current account."""
+        """Self-service phone-banking registration with a card and a current account.
+
+        A wrong PIN counts against the same three-try lock as logging in, and the count is
+        committed (an error raised inside the transaction would roll it back).
+        """
         with Session(self.engine) as s, s.begin():
             cred = s.execute(select(Credential).where(Credential.identifier == card_number)
                              .with_for_update()).scalar_one_or_none()
             account = s.execute(select(Account).where(Account.number == account_number)).scalar_one_or_none()
             if cred is None or account is None or account.customer_id != cred.customer_id:
-                raise BankError("not_matching")
-            if cred.locked:
-                raise BankError("locked")
-            if not verify_pin(pin, cred.pin_hash):
+                outcome = "not_matching"
+            elif cred.locked:
+                outcome = "locked"
+            elif not verify_pin(pin, cred.pin_hash):
                 cred.failed_pins += 1
                 cred.locked = cred.failed_pins >= MAX_PIN_FAILURES
-                raise BankError("wrong_pin")
-            if cred.registered:
-                return "already"
-            cred.registered = True
-            cred.failed_pins = 0
-            s.add(ServiceRequest(kind="registration", customer_id=cred.customer_id,
-                                 created_at=self.clock()))
-            return "registered"
+                outcome = "locked" if cred.locked else "wrong_pin"
+            elif cred.registered:
+                cred.failed_pins = 0
+                outcome = "already"
+            else:
+                cred.registered = True
+                cred.failed_pins = 0
+                s.add(ServiceRequest(kind="registration", customer_id=cred.customer_id,
+                                     created_at=self.clock()))
+                outcome = "registered"
+        if outcome not in ("already", "registered"):
+            raise BankError(outcome)
+        return outcome
 
     # -- enquiries --------------------------------------------------------------------
     def accounts(self, customer_id: int) -> list[AccountView]:
@@ -190,12 +206,14 @@ class Bank:
                                {"en-US": b.address_en, "zh-CN": b.address_zh},
                                {"en-US": b.hours_en, "zh-CN": b.hours_zh}) for b in rows]
 
-    def fx_quote(self, currency: str, amount_minor: int) -> int:
-        """CNY minor units for ``amount_minor`` of ``currency`` at the mid rate, half-up to the fen."""
+    def fx_quote(self, currency: str, amount_minor: int, side: str = "buy") -> int:
+        """CNY minor units for ``amount_minor`` of ``currency`` at the mid rate, rounded to the fen in
+        the bank's favour: up when the customer pays yuan (``buy``), down when they receive it (``sell``)."""
         rate = self.fx_rates().get(currency)
         if rate is None:
             raise BankError("unknown_currency", currency=currency)
-        return int((Decimal(amount_minor) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        rounding = ROUND_CEILING if side == "buy" else ROUND_FLOOR
+        return int((Decimal(amount_minor) * rate).quantize(Decimal(1), rounding=rounding))
 
     # -- money movements ---------------------------------------------------------------
     def transfer(self, key: str, customer_id: int, payee_card: str, amount_minor: int, scope: str) -> dict:
@@ -214,26 +232,28 @@ class Bank:
             _credit(s, dst, amount_minor, "phone transfer in", key, self.clock())
             return {"amount_minor": amount_minor, "scope": scope, "payee_card_last4": payee_card[-4:]}
 
-        return self._once(key, "transfer", customer_id, run)
+        return self._once(key, "transfer", customer_id, run, payee=payee_card, amount=amount_minor, scope=scope)
 
     def pay_bill(self, key: str, customer_id: int, bill_id: int) -> dict:
         def run(s: Session) -> dict:
             bill = s.get(Bill, bill_id)
             if bill is None or bill.customer_id != customer_id:
                 raise BankError("bill_unknown")
-            if bill.paid_at is not None:
+            # marked paid only if nobody else has: a concurrent payment finds the row taken
+            paid = s.execute(update(Bill).where(Bill.id == bill_id, Bill.paid_at.is_(None)).values(paid_at=self.clock())
+                             .execution_options(synchronize_session=False)).rowcount
+            if paid != 1:
                 raise BankError("bill_paid")
             src = _main_account(s, customer_id, "CNY")
             _debit(s, src, bill.amount_minor, f"{bill.bill_type} bill", key, self.clock())
-            bill.paid_at = self.clock()
             return {"amount_minor": bill.amount_minor, "bill_type": bill.bill_type}
 
-        return self._once(key, "bill", customer_id, run)
+        return self._once(key, "bill", customer_id, run, bill=bill_id)
 
     def fx_trade(self, key: str, customer_id: int, side: str, currency: str, amount_minor: int) -> dict:
         """Buy (CNY -> currency) or sell (currency -> CNY) at the mid rate."""
         _check_amount(amount_minor, MAX_PHONE_TRANSFER_MINOR * 100)
-        cny_minor = self.fx_quote(currency, amount_minor)
+        cny_minor = self.fx_quote(currency, amount_minor, side)
         _check_amount(cny_minor, MAX_PHONE_TRANSFER_MINOR)
 
         def run(s: Session) -> dict:
@@ -247,7 +267,7 @@ class Bank:
                 _credit(s, cny, cny_minor, f"sell {currency}", key, self.clock())
             return {"side": side, "currency": currency, "amount_minor": amount_minor, "cny_minor": cny_minor}
 
-        return self._once(key, "fx_trade", customer_id, run)
+        return self._once(key, "fx_trade", customer_id, run, side=side, currency=currency, amount=amount_minor)
 
     def invest(self, key: str, customer_id: int, side: str, product_code: str, units: int) -> dict:
         if not 0 < units <= MAX_INVEST_UNITS:
@@ -259,23 +279,27 @@ class Bank:
                 raise BankError("product_unknown")
             cost = product.price_minor * units
             cny = _main_account(s, customer_id, "CNY")
-            holding = s.execute(select(Holding).where(Holding.customer_id == customer_id,
-                                                      Holding.product_code == product_code)).scalar_one_or_none()
+            mine = (Holding.customer_id == customer_id, Holding.product_code == product_code)
+            holding = s.execute(select(Holding).where(*mine)).scalar_one_or_none()
             if holding is None:
                 holding = Holding(customer_id=customer_id, product_code=product_code, quantity=0)
                 s.add(holding)
                 s.flush()
+            # relative, conditional updates: two concurrent sales cannot both sell the same units
             if side == "buy":
                 _debit(s, cny, cost, f"buy {product.code}", key, self.clock())
-                holding.quantity += units
+                s.execute(update(Holding).where(*mine).values(quantity=Holding.quantity + units)
+                          .execution_options(synchronize_session=False))
             else:
-                if holding.quantity < units:
+                sold = s.execute(update(Holding).where(*mine, Holding.quantity >= units)
+                                 .values(quantity=Holding.quantity - units)
+                                 .execution_options(synchronize_session=False)).rowcount
+                if sold != 1:
                     raise BankError("not_enough_units", held=holding.quantity)
-                holding.quantity -= units
                 _credit(s, cny, cost, f"sell {product.code}", key, self.clock())
             return {"side": side, "product": product_code, "units": units, "cny_minor": cost}
 
-        return self._once(key, "invest", customer_id, run)
+        return self._once(key, "invest", customer_id, run, side=side, product=product_code, units=units)
 
     def repay_card(self, key: str, customer_id: int, card_number: str, amount_minor: int, currency: str) -> dict:
         """Repay a credit card from the CNY current account; a foreign balance is bought with CNY."""
@@ -291,33 +315,60 @@ class Bank:
             else:
                 if currency != card.owed_fx_currency or amount_minor > card.owed_fx_minor:
                     raise BankError("more_than_owed", owed=card.owed_fx_minor)
-                cny_minor = self.fx_quote(currency, amount_minor)
+                cny_minor = self.fx_quote(currency, amount_minor, "buy")  # the customer pays yuan
                 card.owed_fx_minor -= amount_minor
             _debit(s, _main_account(s, customer_id, "CNY"), cny_minor, "credit card repayment", key, self.clock())
             return {"currency": currency, "amount_minor": amount_minor, "cny_minor": cny_minor}
 
-        return self._once(key, "card_repay", customer_id, run)
+        return self._once(key, "card_repay", customer_id, run, card=card_number, currency=currency,
+                          amount=amount_minor)
 
     # -- card requests ----------------------------------------------------------------
-    def report_loss(self, key: str, card_number: str, *, provisional: bool, customer_id: int | None) -> dict:
-        """Block a card; an unauthenticated (provisional) report holds it until a branch visit."""
+    def report_loss(self, key: str, card_number: str, *, provisional: bool, customer_id: int | None,
+                    caller: str | None = None) -> dict:
+        """Block a card; an unauthenticated (provisional) report holds it until a branch visit.
+
+        A provisional report is answered alike whether or not the card exists (a caller learns
+        nothing about card numbers), and is limited per calling number and per card in a day
+        (``too_many_reports``), so nobody can block cards wholesale.
+        """
+        expires = (self.clock() + timedelta(days=5)).date().isoformat() if provisional else None
+        alike = {"already": False, "card_last4": card_number[-4:], "status": "provisional_loss", "expires": expires}
 
         def run(s: Session) -> dict:
             card = s.execute(select(Card).where(Card.number == card_number).with_for_update()).scalar_one_or_none()
+            if provisional:  # the same answer for an unknown, an active and an already blocked card
+                self._limit_provisional(s, caller, card)
+                s.add(ServiceRequest(kind="provisional_loss", customer_id=card.customer_id if card else None,
+                                     card_id=card.id if card else None, caller=(caller or "")[:64] or None,
+                                     details=json.dumps({"expires": expires, "card_known": card is not None}),
+                                     created_at=self.clock()))
+                if card is not None and card.status == "active":
+                    card.status = "provisional_loss"
+                return alike
             if card is None:
                 raise BankError("card_unknown")
             if customer_id is not None and card.customer_id != customer_id:
                 raise BankError("card_not_yours")
             if card.status in ("lost", "provisional_loss"):
                 return {"already": True, "card_last4": card_number[-4:], "status": card.status}
-            card.status = "provisional_loss" if provisional else "lost"
-            kind = "provisional_loss" if provisional else "loss_report"
-            expires = (self.clock() + timedelta(days=5)).date().isoformat() if provisional else None
-            s.add(ServiceRequest(kind=kind, customer_id=card.customer_id, card_id=card.id,
-                                 details=json.dumps({"expires": expires}), created_at=self.clock()))
-            return {"already": False, "card_last4": card_number[-4:], "status": card.status, "expires": expires}
+            card.status = "lost"
+            s.add(ServiceRequest(kind="loss_report", customer_id=card.customer_id, card_id=card.id,
+                                 details=json.dumps({"expires": None}), created_at=self.clock()))
+            return {"already": False, "card_last4": card_number[-4:], "status": card.status, "expires": None}
 
-        return self._once(key, "report_loss", customer_id, run)
+        return self._once(key, "report_loss", customer_id, run, card=card_number, provisional=provisional)
+
+    def _limit_provisional(self, s: Session, caller: str | None, card: Card | None) -> None:
+        since = self.clock() - timedelta(days=1)
+        recent = select(func.count()).select_from(ServiceRequest).where(
+            ServiceRequest.kind == "provisional_loss", ServiceRequest.created_at >= since)
+        if caller and s.execute(recent.where(ServiceRequest.caller == caller[:64])).scalar_one() \
+                >= MAX_PROVISIONAL_PER_CALLER:
+            raise BankError("too_many_reports")
+        if card is not None and s.execute(recent.where(ServiceRequest.card_id == card.id)).scalar_one() \
+                >= MAX_PROVISIONAL_PER_CARD:
+            raise BankError("too_many_reports")
 
     def activate_card(self, key: str, customer_id: int, card_number: str) -> dict:
         def run(s: Session) -> dict:
@@ -329,7 +380,7 @@ class Bank:
             card.status = "active"
             return {"already": False}
 
-        return self._once(key, "card_activate", customer_id, run)
+        return self._once(key, "card_activate", customer_id, run, card=card_number)
 
     def request(self, key: str, kind: str, customer_id: int, card_number: str | None = None,
                 **details: object) -> dict:
@@ -343,7 +394,7 @@ class Bank:
             s.flush()
             return {"reference": f"{req.id:08d}"}
 
-        return self._once(key, kind, customer_id, run)
+        return self._once(key, kind, customer_id, run, card=card_number, **details)
 
     def set_credit_limit(self, key: str, customer_id: int, card_number: str, limit_minor: int) -> dict:
         def run(s: Session) -> dict:
@@ -357,21 +408,28 @@ class Bank:
                                  details=json.dumps({"old": old, "new": limit_minor}), created_at=self.clock()))
             return {"old_minor": old, "new_minor": limit_minor}
 
-        return self._once(key, "card_limit", customer_id, run)
+        return self._once(key, "card_limit", customer_id, run, card=card_number, limit=limit_minor)
 
     # -- the idempotent transaction ----------------------------------------------------
-    def _once(self, key: str, kind: str, customer_id: int | None, run: Callable[[Session], dict]) -> dict:
-        """Run ``run`` and record its result under ``key`` in one transaction, at most once."""
-        if not key:
-            raise ValueError("an idempotency key is required")
+    def _once(self, key: str, kind: str, customer_id: int | None, run: Callable[[Session], dict],
+              **params: object) -> dict:
+        """Run ``run`` and record its result under ``key`` in one transaction, at most once.
+
+        A replay must be the same request (kind, customer and ``params``): a key reused for
+        another one is refused with ``key_reused``, never answered with someone else's result.
+        """
+        if not key or len(key) > MAX_KEY_LENGTH:
+            raise ValueError(f"an idempotency key of 1-{MAX_KEY_LENGTH} characters is required")
+        fingerprint = hashlib.sha256(json.dumps([kind, customer_id, params], sort_keys=True, default=str)
+                                     .encode()).hexdigest()
         try:
             with Session(self.engine) as s, s.begin():
                 done = s.get(Operation, key)
                 if done is not None:
-                    return {**json.loads(done.result), "replayed": True}
+                    return _replay(done, fingerprint)
                 result = run(s)
                 s.add(Operation(key=key, kind=kind, customer_id=customer_id, created_at=self.clock(),
-                                result=json.dumps(result)))
+                                result=json.dumps(result), fingerprint=fingerprint))
         except IntegrityError:
             # Another worker committed the same key first (replay), or a constraint refused the
             # movement (e.g. a CHECK against an overdraft in a race): either way nothing moved.
@@ -380,8 +438,15 @@ class Bank:
                 if done is None:
                     log.warning("operation %s refused by a database constraint", kind)
                     raise BankError("not_completed") from None
-                return {**json.loads(done.result), "replayed": True}
+                return _replay(done, fingerprint)
         return {**result, "replayed": False}
+
+
+def _replay(done: Operation, fingerprint: str) -> dict:
+    if done.fingerprint != fingerprint:
+        log.warning("idempotency key of a %s operation reused for another request: refused", done.kind)
+        raise BankError("key_reused")
+    return {**json.loads(done.result), "replayed": True}
 
 
 def _check_amount(amount_minor: int, maximum: int) -> None:

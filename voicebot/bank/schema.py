@@ -168,6 +168,7 @@ class Operation(Base):
     customer_id = Column(Integer, ForeignKey("customers.id"))
     created_at = Column(DateTime, nullable=False)
     result = Column(Text, nullable=False)  # JSON of the outcome, returned again on replay
+    fingerprint = Column(String(64))  # sha256 of kind, customer and parameters: a replay must match it
 
 
 class ServiceRequest(Base):
@@ -180,3 +181,4 @@ class ServiceRequest(Base):
     card_id = Column(Integer, ForeignKey("cards.id"))
     details = Column(Text, nullable=False, default="{}")
     created_at = Column(DateTime, nullable=False)
+    caller = Column(String(64), index=True)  # calling number of an unauthenticated request (rate limits)

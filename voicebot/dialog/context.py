@@ -84,6 +84,8 @@ class CallContext:
         self.ended = False
         self.record = CallRecord(self.call_id, caller, lang, region)
         self._ops = 0
+        # idempotency keys are the server's: a caller's SIP Call-ID is neither unique nor short
+        self._op_scope = uuid.uuid4().hex
 
     def t(self, name: str, /, **values: object) -> str:
         return prompts.text(name, self.lang, **values)
@@ -115,9 +117,9 @@ class CallContext:
         self.ended = True
 
     def op_key(self, what: str) -> str:
-        """A deterministic idempotency key: the same call replayed confirms the same keys."""
+        """This call's idempotency key for its next bank operation (made here, never by the caller)."""
         self._ops += 1
-        return f"{self.call_id}:{self._ops}:{what}"
+        return f"{self._op_scope}:{self._ops}:{what}"
 
     def take_slot(self, name: str) -> Any:
         return self.slots.pop(name, None)

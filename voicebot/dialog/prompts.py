@@ -179,6 +179,8 @@ BANK_ERRORS: dict[str, tuple[str, str]] = {
     "card_blocked": ("the card is blocked", "该卡已冻结"),
     "card_not_yours": ("that card is not in your name", "该卡不属于您"),
     "no_account": ("you have no account for that", "您没有相应账户"),
+    "too_many_reports": ("too many cards were reported from this line today; an agent can help you",
+                         "今日本线路挂失次数过多，请转人工服务"),
 }
 
 

@@ -61,11 +61,13 @@ def activate(ctx: CallContext, service: Service) -> Flow:
 
 def report_loss(ctx: CallContext, service: Service) -> Flow:
     """Formal report with the card's PIN (or by a logged-in owner); otherwise provisional, as the seed says."""
-    known = lambda n: None if ctx.bank.card(n) else ctx.t("card_unknown")  # noqa: E731
+    # Only a logged-in caller hears whether a number is a card of ours; anyone else is answered
+    # alike for every number (the bank holds unknown numbers as it holds real cards).
+    known = (lambda n: None if ctx.bank.card(n) else ctx.t("card_unknown")) if ctx.customer else None
     number = yield from card_number(ctx, "ask_lost_card", check=known)
     card = ctx.bank.card(number)
     provisional = True
-    if ctx.customer is not None and card.customer_id == ctx.customer.customer_id:
+    if ctx.customer is not None and card is not None and card.customer_id == ctx.customer.customer_id:
         provisional = False
     else:
         with_pin = yield from choose(ctx, [("1", True, "", ("pin", "password", "密码")),
@@ -81,7 +83,12 @@ def report_loss(ctx: CallContext, service: Service) -> Flow:
         ctx.done(service.id, "cancelled")
         return
     owner = ctx.customer.customer_id if ctx.customer and not provisional else None
-    result = ctx.bank.report_loss(ctx.op_key(service.id), number, provisional=provisional, customer_id=owner)
+    try:
+        result = ctx.bank.report_loss(ctx.op_key(service.id), number, provisional=provisional, customer_id=owner,
+                                      caller=ctx.record.caller)
+    except BankError as err:
+        report_bank_error(ctx, service.id, err)
+        return
     if result["already"]:
         ctx.say("loss_already", ending=_ending(ctx, number))
     elif provisional:

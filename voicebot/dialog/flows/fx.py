@@ -35,7 +35,7 @@ def trade(ctx: CallContext, service: Service) -> Flow:
     held = _held(ctx, currency)
 
     def check(minor: int) -> str | None:
-        cny = ctx.bank.fx_quote(currency, minor)
+        cny = ctx.bank.fx_quote(currency, minor, side)
         if cny > MAX_PHONE_TRANSFER_MINOR:
             return ctx.t("over_limit", limit=money(ctx, MAX_PHONE_TRANSFER_MINOR))
         if side == "buy" and cny > cny_balance(ctx):
@@ -45,7 +45,7 @@ def trade(ctx: CallContext, service: Service) -> Flow:
         return None
 
     minor = yield from amount(ctx, "ask_fx_amount", check=check, name=name)
-    cny = ctx.bank.fx_quote(currency, minor)
+    cny = ctx.bank.fx_quote(currency, minor, side)
     summary = ctx.t("confirm_fx", side=ctx.t(f"side_{side}"), amount=money(ctx, minor, currency),
                     cny=money(ctx, cny), rate=reading.rate(table[currency], ctx.lang))
     if not (yield from confirm(ctx, summary)):
