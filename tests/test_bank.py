@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -262,7 +263,7 @@ def _racing(bank: Bank, n: int = 2) -> list[Bank]:
     return banks
 
 
-def _in_threads(*jobs) -> list:  # noqa: ANN002
+def _in_threads(*jobs: Callable[[], object]) -> list:
     results: list = [None] * len(jobs)
 
     def run(i: int) -> None:
