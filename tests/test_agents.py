@@ -68,14 +68,39 @@ def test_a_second_failed_hand_over_does_not_offer_again(call) -> None:
 
 
 def test_the_dialled_number_selects_the_region() -> None:
-    from voicebot.telephony.server import BotServer
+    from voicebot.telephony.invite import LinePlan
 
-    server = BotServer.__new__(BotServer)  # only the number logic; no SIP stack is created
-    server.known_regions, server.default_region, server.default_lang = {"010", "021", "852"}, "010", "en-US"
+    line = LinePlan({"010", "021", "852"}, "010", "en-US")
     msg = ("INVITE sip:02195588@10.0.0.1 SIP/2.0\r\nFrom: \"x\" <sip:13912345678@10.0.0.9>;tag=1\r\n"
            "Call-ID: abc\r\nAccept-Language: zh-CN, en;q=0.5\r\n\r\n")
-    setup = server._setup(msg)
+    setup = line.setup(msg)
     assert (setup.region, setup.lang, setup.caller, setup.sip_call_id) == ("021", "zh-CN", "13912345678", "abc")
-    assert server._setup(msg.replace("02195588", "95588")).region == "010"
-    assert server._setup(msg.replace("02195588", "99995588")).region == "010"  # unknown area code
-    assert server._setup(msg.replace("Call-ID: abc", "X-Voicebot-Region: 852\r\nCall-ID: abc")).region == "852"
+    assert line.setup(msg.replace("02195588", "95588")).region == "010"
+    assert line.setup(msg.replace("02195588", "99995588")).region == "010"  # unknown area code
+    assert line.setup(msg.replace("Call-ID: abc", "X-Voicebot-Region: 852\r\nCall-ID: abc")).region == "852"
+
+
+@pytest.mark.parametrize("forged", ['999', '010" x="1', "010 region=852", "sip:premium@evil", "x" * 300])
+def test_a_region_header_the_line_does_not_know_is_ignored(forged: str) -> None:
+    """It picks the agent pool, a SIP URI, a metric label and log fields: only known regions pass."""
+    from voicebot.telephony.invite import LinePlan
+
+    line = LinePlan({"010", "021", "852"}, "010", "en-US")
+    msg = (f"INVITE sip:02195588@10.0.0.1 SIP/2.0\r\nFrom: <sip:a b=c@10.0.0.9>;tag=1\r\nX-Voicebot-Region: {forged}"
+           f"\r\nCall-ID: id with spaces\r\n\r\n")
+    setup = line.setup(msg)
+    assert setup.region == "021" and setup.caller is None
+    assert " " not in setup.sip_call_id and setup.sip_call_id.startswith("invalid-")
+
+
+def test_offers_without_usable_audio_are_recognised() -> None:
+    from voicebot.telephony.invite import usable_audio
+
+    head = "INVITE sip:95588@h SIP/2.0\r\nContent-Type: application/sdp\r\n\r\n"
+    sdp = "v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio {port} RTP/AVP {fmt}\r\n{extra}"
+    assert usable_audio(head + sdp.format(port=4000, fmt="0 101", extra=""))
+    assert usable_audio(head + sdp.format(port=4000, fmt="96", extra="a=rtpmap:96 L16/8000\r\n"))
+    assert usable_audio(head)  # no offer: ours goes in the answer
+    assert not usable_audio(head + sdp.format(port=0, fmt="0", extra=""))
+    assert not usable_audio(head + sdp.format(port=4000, fmt="18", extra=""))  # G.729 only
+    assert not usable_audio(head + "v=0\r\nm=video 4000 RTP/AVP 96\r\n")

@@ -2,61 +2,53 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
+import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from tests.calls import Call
 from tests.sip import free_port
 from voicebot.bank.bank import Bank
+from voicebot.cluster.processes import ClusterError, rasa_child, wait_http
 from voicebot.config import PROJECT_DIR
+from voicebot.nlu.parser import NluUnavailable
 from voicebot.nlu.rasa_backend import RasaHttp
 from voicebot.nlu.training import NluPaths, train
 
 PATHS = NluPaths(PROJECT_DIR, PROJECT_DIR / "models" / "nlu")
 
 
+TOKEN = "test-token-5f2c"
+
+
 @pytest.fixture(scope="module")
 def rasa_server(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A shared NLU server started as the cluster starts it (loopback, API behind a token)."""
     model, _ = train(PATHS, "en-US")
     port = free_port()
-    log = (tmp_path_factory.mktemp("rasa") / "server.log").open("w")
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    rasa = Path(sys.executable).with_name("rasa")
-    proc = subprocess.Popen([str(rasa), "run", "--enable-api", "-m", str(model), "-i", "127.0.0.1", "-p", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    child = rasa_child(tmp_path_factory.mktemp("rasa"), "en-US", model, port, TOKEN)
+    child.start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/status", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"rasa run exited: {Path(log.name).read_text()[-2000:]}")
-            time.sleep(1)
-    else:
-        pytest.fail("rasa run did not come up in 180 s")
+    try:
+        wait_http(f"{url}/status?token={TOKEN}", child, timeout=180)
+    except ClusterError as exc:
+        child.stop()
+        pytest.fail(f"{exc}: {child.log.read_text()[-2000:]}")
     yield url
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=30)
+    child.stop(30)
 
 
 def test_http_backend_parses_like_the_contract(rasa_server: str) -> None:
-    result = RasaHttp({"en-US": rasa_server}, timeout_s=5).parse("send two hundred yuan to my mother", "en-US")
+    result = RasaHttp({"en-US": rasa_server}, timeout_s=5, token=TOKEN).parse("send two hundred yuan to my mother",
+                                                                             "en-US")
     assert result.intent == "transfer.local" and result.service == "transfer.local"
     assert {"entity": "payee", "value": "mother"} in result.entities
     assert {"entity": "amount", "value": "200"} in result.entities
 
 
 def test_dialog_over_http_nlu_and_fallback_when_it_stops(rasa_server: str, bank: Bank) -> None:
-    parser = RasaHttp({"en-US": rasa_server}, timeout_s=5)
+    parser = RasaHttp({"en-US": rasa_server}, timeout_s=5, token=TOKEN)
     c = Call(bank, nlu=parser)
     c.say("what's my balance")
     assert c.engine.service.id == "account.balance"
@@ -66,3 +58,14 @@ def test_dialog_over_http_nlu_and_fallback_when_it_stops(rasa_server: str, bank:
     assert "not available" in c2.said and c2.expecting == "menu"
     c2.keys("111")
     assert c2.expecting == "card_number"
+
+
+def test_the_nlu_api_answers_nobody_without_the_token(rasa_server: str) -> None:
+    """Before: `rasa run --enable-api` without a token let anyone local parse, or swap the model."""
+    with pytest.raises(NluUnavailable):
+        RasaHttp({"en-US": rasa_server}, timeout_s=5).parse("what's my balance", "en-US")
+    for method, path in (("PUT", "/model"), ("GET", "/status"), ("POST", "/model/parse")):
+        request = urllib.request.Request(f"{rasa_server}{path}", method=method, data=b"{}" if method != "GET" else None)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        assert refused.value.code == 401, (method, path)

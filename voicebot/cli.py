@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -249,6 +250,7 @@ def mic(cfg: Config, lang: str | None) -> None:
     from voicebot.channels.text import as_transcript
     from voicebot.channels.voice import VoiceSession
     from voicebot.dialog.engine import DialogEngine
+    from voicebot.dialog.static_prompts import is_static
     from voicebot.speech.asr import StreamingRecognizer, load_model
     from voicebot.speech.models import ModelUnavailable
     from voicebot.speech.tts import PromptCache, Synthesizer
@@ -266,7 +268,7 @@ def mic(cfg: Config, lang: str | None) -> None:
         log.warning("speech unavailable for %s, keypad only: %s", lang, exc)
         recognizer = None
     engine = DialogEngine(bank, _ready_parser(cfg, lang), lang=lang, region=cfg.region, settings=cfg.dialog)
-    cache = PromptCache(cfg.path("audio_prompts"), Synthesizer(sample_rate=mic_channel.MIC_RATE))
+    cache = PromptCache(cfg.path("audio_prompts"), Synthesizer(sample_rate=mic_channel.MIC_RATE), keep=is_static)
 
     def show(action) -> None:  # noqa: ANN001
         line = as_transcript(action)
@@ -288,14 +290,18 @@ def mic(cfg: Config, lang: str | None) -> None:
 @click.option("--sip-port", type=int, default=None, help="SIP port, UDP and TCP (default from config).")
 @click.option("--cdr", type=click.Path(dir_okay=False), default=None, help="CDR file, one JSON line per call.")
 @click.option("--metrics-port", type=int, default=None, help="Prometheus /metrics port (0: off).")
+@click.option("--metrics-bind", default=None, help="Address of /metrics (default from config: 127.0.0.1).")
+@click.option("--media-bind", default=None, help="Address for RTP if not the SIP address (a worker behind a proxy).")
 @click.pass_obj
-def serve(cfg: Config, bind: str | None, sip_port: int | None, cdr: str | None, metrics_port: int | None) -> None:
+def serve(cfg: Config, bind: str | None, sip_port: int | None, cdr: str | None, metrics_port: int | None,
+          metrics_bind: str | None, media_bind: str | None) -> None:
     """Answer phone calls over SIP (at most 4 at once per worker); Ctrl-C hangs up and stops."""
     from voicebot.telephony.serve import ServeOptions, run_server
 
     options = ServeOptions(bind=bind or cfg.sip.bind, port=cfg.sip.port if sip_port is None else sip_port,
                            cdr=cfg.path(cdr or cfg.sip.cdr),
-                           metrics_port=cfg.sip.metrics_port if metrics_port is None else metrics_port)
+                           metrics_port=cfg.sip.metrics_port if metrics_port is None else metrics_port,
+                           metrics_bind=metrics_bind or cfg.sip.metrics_bind, media_bind=media_bind)
     try:
         run_server(cfg, _bank(cfg), options, echo=lambda line: click.echo(line, err=True))
     except RuntimeError as exc:
@@ -313,11 +319,12 @@ def serve(cfg: Config, bind: str | None, sip_port: int | None, cdr: str | None, 
 @click.option("--caller-id", default="13800000000", show_default=True, help="Your number (From header).")
 @click.option("--header", "headers", multiple=True, help="Extra SIP header 'Name: value' (repeatable).")
 @click.option("--tcp", is_flag=True, help="Use SIP over TCP.")
+@click.option("--bind", "bind", default="127.0.0.1", show_default=True, help="Address to call from.")
 @click.option("--jsonl", is_flag=True, help="Print one JSON object per call event.")
 @click.option("--timeout", type=float, default=120.0, show_default=True, help="Give up after this many seconds.")
 @click.pass_obj
 def call_cmd(cfg: Config, uri: str, plays: tuple[str, ...], keys: str | None, script: str | None, record: str | None,
-             lang: str | None, caller_id: str, headers: tuple[str, ...], tcp: bool, jsonl: bool,
+             lang: str | None, caller_id: str, headers: tuple[str, ...], tcp: bool, bind: str, jsonl: bool,
              timeout: float) -> None:
     """Phone a SIP address: scripted (--play/--keys/--script) or live on your microphone and speaker."""
     from voicebot.telephony import softphone as sp
@@ -337,7 +344,8 @@ def call_cmd(cfg: Config, uri: str, plays: tuple[str, ...], keys: str | None, sc
         steps = sp.parse_script(script) if script is not None else None
     except sp.ScriptError as exc:
         raise UserError(str(exc)) from exc
-    phone = sp.Softphone(uri, caller=caller_id, lang=lang, tcp=tcp, headers=extra, emit=sp.print_event(jsonl))
+    phone = sp.Softphone(uri, caller=caller_id, lang=lang, tcp=tcp, headers=extra, emit=sp.print_event(jsonl),
+                         bind=bind)
     try:
         if steps is None:
             from voicebot.channels.mic import NoSoundDevice
@@ -389,7 +397,8 @@ def agent(cfg: Config, bind: str, sip_port: int, answer_after: int, never: bool,
                                                          else "en-US")
     behaviour = SeatBehaviour(None if never else answer_after, busy, ring_s, greeting, hangup_after)
     show = print_event(jsonl)
-    seat = AgentSeat(bind, sip_port, behaviour, emit=show)
+    secret = cfg.agents.context_secret if cfg.agents else None
+    seat = AgentSeat(bind, sip_port, behaviour, emit=show, context_secret=secret)
     try:
         seat.run()
     except pj.Error as exc:
@@ -398,7 +407,12 @@ def agent(cfg: Config, bind: str, sip_port: int, answer_after: int, never: bool,
 
 @cli.command()
 @click.option("--workers", type=click.IntRange(1, 64), required=True, help="SIP workers (4 calls each).")
-@click.option("--bind", default=None, help="Address of the front door and workers (default from config).")
+@click.option("--bind", default=None, help="Address of the front door, and of RTP (default from config).")
+@click.option("--worker-bind", default="127.0.0.1", show_default=True,
+              help="Internal address the workers' SIP listens on (callers reach them only through the front door).")
+@click.option("--trusted", "trusted", multiple=True, metavar="CIDR",
+              help="Accept SIP only from these networks (an SBC or carrier trunk), repeatable; "
+                   "default: [front_door] trusted, else any.")
 @click.option("--sip-port", type=int, default=None, help="The front door's SIP port; workers use the next ones.")
 @click.option("--cdr", type=click.Path(dir_okay=False), default=None, help="CDR file all workers append to.")
 @click.option("--nlu-url", "nlu_urls", multiple=True, metavar="LANG=URL",
@@ -407,8 +421,9 @@ def agent(cfg: Config, bind: str, sip_port: int, answer_after: int, never: bool,
               help="Start shared NLU servers only for these languages (default: both).")
 @click.option("--status-every", type=float, default=30.0, show_default=True, help="Seconds between status lines.")
 @click.pass_obj
-def cluster(cfg: Config, workers: int, bind: str | None, sip_port: int | None, cdr: str | None,
-            nlu_urls: tuple[str, ...], langs: tuple[str, ...], status_every: float) -> None:
+def cluster(cfg: Config, workers: int, bind: str | None, worker_bind: str, trusted: tuple[str, ...],
+            sip_port: int | None, cdr: str | None, nlu_urls: tuple[str, ...], langs: tuple[str, ...],
+            status_every: float) -> None:
     """Kamailio in front of N `voicebot serve` workers sharing Rasa NLU servers; restarts workers that die."""
     from voicebot.cluster.processes import ClusterError
     from voicebot.cluster.supervisor import Cluster, ClusterOptions
@@ -433,7 +448,8 @@ def cluster(cfg: Config, workers: int, bind: str | None, sip_port: int | None, c
     port = cfg.sip.port if sip_port is None else sip_port
     options = ClusterOptions(workers, bind or cfg.sip.bind, port, cfg.path(cdr or cfg.sip.cdr),
                              cfg.path(f"var/cluster-{port}"), config=cfg.source, nlu_models=models, nlu_urls=urls,
-                             status_every_s=status_every)
+                             status_every_s=status_every, worker_bind=worker_bind,
+                             front_door=replace(cfg.front_door, trusted=list(trusted) or cfg.front_door.trusted))
     echo = lambda line: click.echo(line, err=True)  # noqa: E731
     supervisor = Cluster(options, echo)
     try:

@@ -26,6 +26,7 @@ class NluConfig:
     models_dir: str = "models/nlu"
     timeout_s: float = 2.0
     http_urls: dict[str, str] = field(default_factory=dict)
+    token: str | None = None  # the shared Rasa servers' --auth-token (VOICEBOT_NLU_TOKEN)
 
 
 @dataclass
@@ -34,11 +35,21 @@ class SipConfig:
     port: int = 5060
     cdr: str = "var/cdr.jsonl"
     metrics_port: int = 0  # 0: no Prometheus endpoint
+    metrics_bind: str = "127.0.0.1"  # the metrics endpoint listens here, not on the SIP address
     no_input_s: float = 6.0
     endpoint_ms: int = 700
     inband_dtmf: bool = False  # also hear keys as tones in the audio (for gateways without RFC 4733/INFO)
     media_timeout_s: float = 30.0  # no audio from the caller this long: hang up (a lost BYE); 0: never
     warm_up_s: float = 20.0  # prompt audio each worker decodes at start, so first callers get a warm recogniser
+
+
+@dataclass
+class FrontDoorLimits:
+    """What the cluster's front door lets one outside source do (trusted networks are not limited)."""
+
+    trusted: list[str] = field(default_factory=list)  # CIDRs; when given, only these (and workers) may send SIP
+    pike_density: int = 30  # requests per 2 s from one source before it is ignored for a while
+    max_calls_per_source: int = 8  # concurrent calls from one address
 
 
 @dataclass
@@ -52,6 +63,7 @@ class Config:
     nlu: NluConfig = field(default_factory=NluConfig)
     sip: SipConfig = field(default_factory=SipConfig)
     agents: AgentDirectory | None = None
+    front_door: FrontDoorLimits = field(default_factory=FrontDoorLimits)
     source: Path | None = None  # the file this came from (child processes get the same)
     base_dir: Path = PROJECT_DIR
 
@@ -97,18 +109,25 @@ def load_config(path: str | Path | None = None) -> Config:
         nlu=NluConfig(backend=os.environ.get("VOICEBOT_NLU_BACKEND", nlu.get("backend", "rasa")),
                       models_dir=os.environ.get("VOICEBOT_NLU_MODELS", nlu.get("models_dir", "models/nlu")),
                       timeout_s=float(nlu.get("timeout_s", 2.0)),
-                      http_urls=_urls(os.environ.get("VOICEBOT_NLU_URLS")) or dict(nlu.get("http_urls", {}))),
+                      http_urls=_urls(os.environ.get("VOICEBOT_NLU_URLS")) or dict(nlu.get("http_urls", {})),
+                      token=os.environ.get("VOICEBOT_NLU_TOKEN") or nlu.get("token") or None),
         base_dir=Path(data["base_dir"]) if "base_dir" in data else path.parent.parent if path.exists() else PROJECT_DIR,
     )
     cfg.source = path if path.exists() else None
     sip = data.get("sip", {})
     cfg.sip = SipConfig(bind=sip.get("bind", SipConfig.bind), port=int(sip.get("port", SipConfig.port)),
+                        metrics_bind=sip.get("metrics_bind", SipConfig.metrics_bind),
                         cdr=sip.get("cdr", SipConfig.cdr), metrics_port=int(sip.get("metrics_port", 0)),
                         no_input_s=float(sip.get("no_input_s", SipConfig.no_input_s)),
                         endpoint_ms=int(sip.get("endpoint_ms", SipConfig.endpoint_ms)),
                         inband_dtmf=bool(sip.get("inband_dtmf", False)),
                         media_timeout_s=float(sip.get("media_timeout_s", SipConfig.media_timeout_s)),
                         warm_up_s=float(sip.get("warm_up_s", SipConfig.warm_up_s)))
+    door = data.get("front_door", {})
+    cfg.front_door = FrontDoorLimits(trusted=list(door.get("trusted", [])),
+                                     pike_density=int(door.get("pike_density", FrontDoorLimits.pike_density)),
+                                     max_calls_per_source=int(door.get("max_calls_per_source",
+                                                                       FrontDoorLimits.max_calls_per_source)))
     try:
         cfg.agents = AgentDirectory.from_config(data.get("agents", {}), cfg.dialog.agent_uri)
     except AgentConfigError as exc:
@@ -138,7 +157,7 @@ def make_parser(cfg: Config) -> Parser:
     if cfg.nlu.backend == "http":
         from voicebot.nlu.rasa_backend import RasaHttp
 
-        return RasaHttp(cfg.nlu.http_urls, cfg.nlu.timeout_s, settings=cfg.dialog)
+        return RasaHttp(cfg.nlu.http_urls, cfg.nlu.timeout_s, settings=cfg.dialog, token=cfg.nlu.token)
     from voicebot.nlu.rasa_backend import RasaInProcess
 
     return RasaInProcess(cfg.path(cfg.nlu.models_dir), settings=cfg.dialog)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import signal
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
-from voicebot.config import PROJECT_DIR
+from voicebot.config import PROJECT_DIR, FrontDoorLimits
 
 KAMAILIO_TEMPLATE = PROJECT_DIR / "deploy" / "kamailio" / "kamailio.cfg.tmpl"
 
@@ -83,15 +84,30 @@ def kamailio_modules() -> str:
     raise ClusterError("Kamailio is not installed (Debian: apt-get install kamailio)")
 
 
-def render_kamailio(folder: Path, bind: str, port: int, workers: list[tuple[str, int]]) -> Path:
+def _trusted_check(trusted: list[str]) -> str:
+    """Kamailio lines that set $var(trusted), or drop the request when it is from outside the list."""
+    if not trusted:
+        return "\t# no [front_door] trusted networks: every source may call, within the limits"
+    for cidr in trusted:
+        ipaddress.ip_network(cidr, strict=False)  # refuse a typo before Kamailio sees it
+    test = " || ".join(f'is_in_subnet("$si", "{cidr}")' for cidr in trusted)
+    return (f"\tif ({test}) {{\n\t\t$var(trusted) = 1;\n\t}} else {{\n"
+            '\t\txlog("L_WARN", "SIP from $si, not a trusted network: dropped\\n");\n\t\texit;\n\t}')
+
+
+def render_kamailio(folder: Path, bind: str, port: int, workers: list[tuple[str, int]],
+                    limits: FrontDoorLimits | None = None) -> Path:
     """Write kamailio.cfg and dispatcher.list (set 1 = the workers) into ``folder``."""
+    limits = limits or FrontDoorLimits()
     folder.mkdir(parents=True, exist_ok=True)
     dispatcher = folder / "dispatcher.list"
     dispatcher.write_text("# setid destination flags priority attributes\n" + "".join(
         f"1 sip:{host}:{wport} 0 0 name=worker{i}\n" for i, (host, wport) in enumerate(workers, 1)))
     cfg = folder / "kamailio.cfg"
     cfg.write_text(Template(KAMAILIO_TEMPLATE.read_text()).safe_substitute(
-        bind=bind, port=port, modules=kamailio_modules(), dispatcher_list=dispatcher))
+        bind=bind, port=port, modules=kamailio_modules(), dispatcher_list=dispatcher,
+        pike_density=limits.pike_density, max_calls_per_source=limits.max_calls_per_source,
+        trusted_check=_trusted_check(limits.trusted)))
     check = subprocess.run(["kamailio", "-c", "-f", str(cfg)], capture_output=True, text=True)
     if check.returncode:
         raise ClusterError(f"Kamailio rejects {cfg}: {check.stderr.strip()[-1500:]}")
@@ -104,11 +120,12 @@ def kamailio_child(folder: Path, cfg: Path) -> Child:
                               str(folder)], folder / "kamailio.log")
 
 
-def rasa_child(folder: Path, lang: str, model: Path, port: int) -> Child:
+def rasa_child(folder: Path, lang: str, model: Path, port: int, token: str) -> Child:
+    """A shared Rasa server on loopback whose API asks for ``token`` (no one else may parse or PUT /model)."""
     rasa = Path(sys.executable).with_name("rasa")
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    return Child(f"nlu-{lang}", [str(rasa), "run", "--enable-api", "-m", str(model), "-i", "127.0.0.1", "-p",
-                                 str(port)], folder / f"nlu-{lang}.log", env=env)
+    return Child(f"nlu-{lang}", [str(rasa), "run", "--enable-api", "--auth-token", token, "-m", str(model),
+                                 "-i", "127.0.0.1", "-p", str(port)], folder / f"nlu-{lang}.log", env=env)
 
 
 def wait_http(url: str, child: Child, timeout: float) -> None:

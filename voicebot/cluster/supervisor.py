@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import secrets
 import signal
 import sys
 import threading
@@ -31,6 +32,7 @@ from voicebot.cluster.processes import (
     sip_options,
     wait_http,
 )
+from voicebot.config import FrontDoorLimits
 
 log = logging.getLogger("voicebot.cluster")
 
@@ -46,6 +48,8 @@ class ClusterOptions:
     nlu_models: dict[str, Path] = field(default_factory=dict)  # language -> model; empty: workers use their config
     nlu_urls: dict[str, str] = field(default_factory=dict)  # shared NLU servers that already run
     status_every_s: float = 30.0
+    worker_bind: str = "127.0.0.1"  # workers' SIP and metrics: inside, reached through Kamailio only
+    front_door: FrontDoorLimits = field(default_factory=FrontDoorLimits)
 
 
 class Cluster:
@@ -65,16 +69,19 @@ class Cluster:
     def start(self) -> None:
         self.o.folder.mkdir(parents=True, exist_ok=True)
         urls = dict(self.o.nlu_urls)
+        token = secrets.token_urlsafe(24)  # the NLU servers' API answers only the workers
         for lang, model in self.o.nlu_models.items():  # started together: they load in parallel
             port = free_port()
-            child = rasa_child(self.o.folder, lang, model, port)
+            child = rasa_child(self.o.folder, lang, model, port, token)
             self.echo(f"starting the shared {lang} NLU server on port {port} ...")
             child.start()
             self.nlu.append(child)
             urls[lang] = f"http://127.0.0.1:{port}"
         for child, lang in zip(self.nlu, self.o.nlu_models, strict=True):
-            wait_http(f"{urls[lang]}/status", child, timeout=300)
+            wait_http(f"{urls[lang]}/status?token={token}", child, timeout=300)
         env = {k: v for k, v in os.environ.items() if k != "VOICEBOT_NLU_BACKEND"}
+        if self.o.nlu_models:
+            env["VOICEBOT_NLU_TOKEN"] = token
         if self.o.config:
             env["VOICEBOT_CONFIG"] = str(self.o.config)
         if urls:
@@ -83,8 +90,9 @@ class Cluster:
         for i in range(self.o.workers):
             metrics = free_port()
             self.metrics_ports.append(metrics)
-            argv = [sys.executable, "-m", "voicebot", "serve", "--bind", self.o.bind, "--sip-port",
-                    str(self.worker_port(i)), "--cdr", str(self.o.cdr), "--metrics-port", str(metrics)]
+            argv = [sys.executable, "-m", "voicebot", "serve", "--bind", self.o.worker_bind, "--sip-port",
+                    str(self.worker_port(i)), "--cdr", str(self.o.cdr), "--metrics-port", str(metrics),
+                    "--metrics-bind", self.o.worker_bind, "--media-bind", self.o.bind]
             child = Child(f"worker{i + 1}", argv, self.o.folder / f"worker{i + 1}.log", env=env)
             child.start()
             self.workers.append(child)
@@ -93,7 +101,8 @@ class Cluster:
         for i, child in enumerate(self.workers):
             self._wait_worker(i, child, timeout=240)
         cfg = render_kamailio(self.o.folder / "kamailio", self.o.bind, self.o.port,
-                              [(self.o.bind, self.worker_port(i)) for i in range(self.o.workers)])
+                              [(self.o.worker_bind, self.worker_port(i)) for i in range(self.o.workers)],
+                              self.o.front_door)
         self.kamailio = kamailio_child(self.o.folder, cfg)
         self.kamailio.start()
         end = time.monotonic() + 20
@@ -104,7 +113,7 @@ class Cluster:
 
     def _wait_worker(self, i: int, child: Child, timeout: float) -> None:
         end = time.monotonic() + timeout
-        while not sip_options(self.o.bind, self.worker_port(i)):
+        while not sip_options(self.o.worker_bind, self.worker_port(i)):
             if not child.alive:
                 raise ClusterError(f"{child.name} exited; see {child.log}")
             if time.monotonic() > end:
@@ -137,7 +146,8 @@ class Cluster:
             active = "down"
             if child.alive:
                 try:
-                    text = urllib.request.urlopen(f"http://{self.o.bind}:{port}/metrics", timeout=1).read().decode()
+                    text = urllib.request.urlopen(f"http://{self.o.worker_bind}:{port}/metrics",
+                                                  timeout=1).read().decode()
                     m = re.search(r"^voicebot_calls_active (\d+)", text, re.M)
                     active = f"{m.group(1) if m else '?'} calls"
                 except OSError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from functools import cache
 
 from voicebot.catalogue import Catalogue, catalogue
 from voicebot.dialog import prompts
@@ -26,3 +27,13 @@ def static_sentences(lang: str, cat: Catalogue | None = None) -> list[str]:
 def _fields(name: str, lang: str) -> set[str]:
     en, zh = prompts.PROMPTS[name]
     return {f for _, f, _, _ in string.Formatter().parse(en if lang == "en-US" else zh) if f}
+
+
+@cache
+def _static_set(lang: str) -> frozenset[str]:
+    return frozenset(static_sentences(lang))
+
+
+def is_static(text: str, lang: str) -> bool:
+    """Whether a sentence is one of the fixed prompts (cacheable on disk), not one with a caller's data."""
+    return text in _static_set(lang)

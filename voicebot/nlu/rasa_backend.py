@@ -8,6 +8,7 @@ import logging
 import os
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -91,19 +92,25 @@ class RasaInProcess(_ResultMaker):
 
 
 class RasaHttp(_ResultMaker):
-    """A Rasa server per language (``rasa run --enable-api``), for deployments that share one."""
+    """A Rasa server per language (``rasa run --enable-api --auth-token T``), shared by workers.
+
+    The token (``VOICEBOT_NLU_TOKEN``) keeps anyone else on the host from parsing, or replacing
+    the model with ``PUT /model``.
+    """
 
     def __init__(self, urls: dict[str, str], timeout_s: float = 2.0, settings: DialogSettings | None = None,
-                 cat: Catalogue | None = None) -> None:
+                 cat: Catalogue | None = None, token: str | None = None) -> None:
         super().__init__(settings, cat)
         self.urls = urls
         self.timeout_s = timeout_s
+        self.token = token
 
     def parse(self, text: str, lang: str) -> NluResult:
         base = self.urls.get(lang)
         if not base:
             raise NluUnavailable(f"no NLU server configured for {lang}")
-        request = urllib.request.Request(f"{base.rstrip('/')}/model/parse", method="POST",
+        query = f"?{urllib.parse.urlencode({'token': self.token})}" if self.token else ""
+        request = urllib.request.Request(f"{base.rstrip('/')}/model/parse{query}", method="POST",
                                          data=json.dumps({"text": text}).encode(),
                                          headers={"Content-Type": "application/json"})
         try:

@@ -113,13 +113,18 @@ def _espeak_idle() -> None:
 
 
 class PromptCache:
-    """Rendered prompts under ``root/<lang>/<key>.wav``; the key covers text, voice, rate and version."""
+    """Rendered prompts under ``root/<lang>/<key>.wav``; the key covers text, voice, rate and version.
+
+    Only sentences ``keep`` accepts (the static prompts) are stored, on disk and in memory; any
+    other (a balance, a statement) is rendered each time and kept nowhere.
+    """
 
     MEMORY_ENTRIES = 512  # decoded prompts kept in memory: no disk read each time one is said
 
-    def __init__(self, root: Path, synth: Synthesizer) -> None:
+    def __init__(self, root: Path, synth: Synthesizer, keep: Callable[[str, str], bool] | None = None) -> None:
         self.root = root
         self.synth = synth
+        self.keep = keep or (lambda text, lang: True)
         self._memory: OrderedDict[Path, np.ndarray] = OrderedDict()
         self._memory_lock = threading.Lock()
 
@@ -128,6 +133,8 @@ class PromptCache:
 
     def get(self, text: str, lang: str) -> np.ndarray:
         """Cached audio: from memory, else from disk, else rendered and stored."""
+        if not self.keep(text, lang):
+            return self.synth.render(text, lang)
         path = self.path(text, lang)
         with self._memory_lock:
             if path in self._memory:
@@ -162,6 +169,7 @@ class PromptCache:
         from scipy.io import wavfile
 
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        wavfile.write(str(tmp), self.synth.sample_rate, samples.astype(np.int16))
-        tmp.replace(path)  # atomic: a half-written prompt is never played
+        # a name of its own: two workers rendering the same prompt never write one file
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.stem, suffix=".tmp", delete=False) as tmp:
+            wavfile.write(tmp, self.synth.sample_rate, samples.astype(np.int16))
+        Path(tmp.name).replace(path)  # atomic: a half-written prompt is never played

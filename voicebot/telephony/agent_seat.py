@@ -18,6 +18,7 @@ import numpy as np
 import pjsua2 as pj
 
 from voicebot.speech.audio import is_voiced
+from voicebot.telephony.agent_context import SIGNATURE, context_received, verify
 from voicebot.telephony.media import FRAME_LEN, RATE, FramePort, audio_media
 from voicebot.telephony.sipstack import SipSettings, SipStack, header, uri_user
 
@@ -89,8 +90,10 @@ class SeatAccount(pj.Account):
 class AgentSeat:
     """Answers every call to its address according to ``behaviour``."""
 
-    def __init__(self, bind: str, port: int, behaviour: SeatBehaviour, emit: Callable[..., None]) -> None:
+    def __init__(self, bind: str, port: int, behaviour: SeatBehaviour, emit: Callable[..., None],
+                 context_secret: str | None = None) -> None:
         self.behaviour = behaviour
+        self.context_secret = context_secret  # checks the bot's signature on the call context
         self._emit = emit
         self.stack = SipStack(SipSettings(bind=bind, port=port, user_agent="voicebot-agent", user="agent"))
         self.calls: list[SeatCall] = []
@@ -103,12 +106,15 @@ class AgentSeat:
     def incoming(self, acc: pj.Account, prm: pj.OnIncomingCallParam) -> None:
         msg = prm.rdata.wholeMsg
         request_uri = msg.split("\r\n", 1)[0].split(" ")[1] if " " in msg else ""
-        headers = {name: header(msg, name) for name in ("X-Voicebot-Reason", "X-Voicebot-Service",
-                                                         "X-Voicebot-Language", "X-Voicebot-Region",
-                                                         "X-Voicebot-Customer", "X-Voicebot-Call-Id", "Referred-By")}
+        headers = context_received(msg)
+        if referred := header(msg, "Referred-By"):
+            headers["Referred-By"] = referred
+        # a desk trusts the context only when the bot's signature checks out (see agent_context)
+        context = "unsigned" if SIGNATURE not in headers or not self.context_secret else (
+            "verified" if verify(headers, self.context_secret) else "forged")
         info = {"call_id": header(msg, "Call-ID"), "to": uri_user(request_uri), "from": uri_user(header(msg, "From")
                                                                                                or ""),
-                "headers": {k: v for k, v in headers.items() if v}}
+                "headers": headers, "context": context}
         call = SeatCall(self, acc, prm.callId, info)
         self.calls.append(call)
         self.emit("incoming", **info)

@@ -7,6 +7,7 @@ and weekends). Pure logic: the SIP side asks ``route`` for the order of pools to
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -69,6 +70,7 @@ class AgentDirectory:
     ring_s: float = 5.0  # one ring cadence: 1 s on, 4 s off
     rings: int = 3
     region_uri: str = "sip:agents-{region}@127.0.0.1"  # seats of regions the table does not list
+    context_secret: str | None = None  # signs the call context agents receive (see agent_context)
 
     @property
     def ring_timeout_s(self) -> float:
@@ -104,4 +106,5 @@ class AgentDirectory:
         ring_s, rings = float(data.get("ring_s", 5.0)), int(data.get("rings", 3))
         if ring_s <= 0 or rings < 1:
             raise AgentConfigError("agents.ring_s must be positive and agents.rings at least 1")
-        return cls(central, regions, mode, ring_s, rings, fallback_uri)
+        secret = os.environ.get("VOICEBOT_AGENT_SECRET") or data.get("context_secret") or None
+        return cls(central, regions, mode, ring_s, rings, fallback_uri, secret)

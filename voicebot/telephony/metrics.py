@@ -66,7 +66,7 @@ class Metrics:
                 if name not in seen:
                     seen.add(name)
                     lines.append(f"# TYPE {name} counter")
-                label = ",".join(f'{k}="{v}"' for k, v in labels)
+                label = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
                 lines.append(f"{name}{{{label}}} {value:g}" if label else f"{name} {value:g}")
             ended = sum(v for (n, _), v in self.counters.items() if n == "voicebot_calls_ended_total")
             contained = self.counters.get(("voicebot_calls_ended_total", (("outcome", "self_service"),)), 0.0)
@@ -82,6 +82,11 @@ class Metrics:
                       f"voicebot_turn_latency_seconds_sum {self._latency_sum:g}",
                       f"voicebot_turn_latency_seconds_count {total}"]
         return "\n".join(lines) + "\n"
+
+
+def _escape(value: str) -> str:
+    """A label value as the exposition format wants it: backslash, quote and newline escaped."""
+    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def serve_metrics(metrics: Metrics, host: str, port: int) -> ThreadingHTTPServer:

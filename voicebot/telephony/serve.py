@@ -31,6 +31,8 @@ class ServeOptions:
     port: int
     cdr: Path
     metrics_port: int = 0
+    metrics_bind: str = "127.0.0.1"
+    media_bind: str | None = None
 
 
 def run_server(cfg: Config, bank: object, options: ServeOptions, echo: Callable[[str], None]) -> None:
@@ -62,7 +64,8 @@ def run_server(cfg: Config, bank: object, options: ServeOptions, echo: Callable[
         else:
             echo(f"warning: no speech model for {lang}: its callers use the keypad "
                  f"(run 'voicebot models fetch --lang {lang}')")
-    server = BotServer(services, SipSettings(bind=options.bind, port=options.port), cfg.agents, options.cdr,
+    server = BotServer(services, SipSettings(bind=options.bind, port=options.port, media_bind=options.media_bind),
+                       cfg.agents, options.cdr,
                        default_lang=cfg.language, default_region=cfg.region, known_regions=set(bank.regions()),
                        media_timeout_s=cfg.sip.media_timeout_s)
     try:
@@ -72,11 +75,11 @@ def run_server(cfg: Config, bank: object, options: ServeOptions, echo: Callable[
     metrics_server = None
     if options.metrics_port:
         try:
-            metrics_server = serve_metrics(server.metrics, options.bind, options.metrics_port)
+            metrics_server = serve_metrics(server.metrics, options.metrics_bind, options.metrics_port)
         except OSError as exc:
             echo(f"warning: no metrics endpoint on port {options.metrics_port}: {exc}")
     echo(f"voicebot serving sip:{options.bind}:{options.port} (UDP and TCP), CDRs to {options.cdr}"
-         + (f", metrics on http://{options.bind}:{options.metrics_port}/metrics" if metrics_server else ""))
+         + (f", metrics on http://{options.metrics_bind}:{options.metrics_port}/metrics" if metrics_server else ""))
     print(f"ready sip:95588@{options.bind}:{options.port}", flush=True)  # what scripts and tests wait for
     sys.stdout.flush()
     server.run()

@@ -1,5 +1,9 @@
 """`voicebot serve`: the SIP worker. Answers calls, runs each through the dialog, hands over to agents.
 
+It originates no call the dialog did not ask for: a caller's REFER or INVITE-with-Replaces is
+refused (403), a seat's 3xx is not followed, and an offer without usable audio is declined
+(488) rather than holding a call slot.
+
 Threads: the SIP thread (this module's loop; every pjsua2 call happens on it), the media clock
 (``FramePort`` callbacks), one ``CallRunner`` per call, a small TTS pool, the metrics server.
 """
@@ -12,38 +16,28 @@ import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pjsua2 as pj
 
-from voicebot import LANGUAGES
 from voicebot.cdr import append_cdr
 from voicebot.channels.voice import VoiceSession, VoiceSettings
-from voicebot.dialog.actions import Say, ServiceResult, Transfer
+from voicebot.dialog.actions import Say, ServiceResult
 from voicebot.dialog.context import CallRecord, DialogSettings
 from voicebot.dialog.engine import DialogEngine
-from voicebot.redact import mask_card, redact
-from voicebot.telephony.agents import AgentDirectory, Pool
+from voicebot.redact import redact
+from voicebot.telephony.agents import AgentDirectory
 from voicebot.telephony.call_runner import CallRunner
+from voicebot.telephony.handover import AgentLeg, Handover
+from voicebot.telephony.invite import CallSetup, LinePlan, usable_audio
 from voicebot.telephony.media import FramePort, audio_media
 from voicebot.telephony.metrics import Metrics
-from voicebot.telephony.sipstack import CollectOnLoop, SipSettings, SipStack, header, register_thread, uri_user
+from voicebot.telephony.sipstack import CollectOnLoop, SipSettings, SipStack, register_thread
 
 log = logging.getLogger("voicebot.sip")
 
-LINE_NUMBER = "95588"
-
-
-@dataclass
-class CallSetup:
-    """What the INVITE says about a call: who, which region, which language."""
-
-    sip_call_id: str
-    caller: str | None
-    region: str
-    lang: str
+MEDIA_SETUP_S = 10.0  # an answered call whose audio has not started by then is hung up
 
 
 class Services:
@@ -51,6 +45,7 @@ class Services:
 
     def __init__(self, bank: Any, parser: Any, models_root: Path, prompts_root: Path, settings: DialogSettings,
                  voice: VoiceSettings, endpoint_ms: int = 700, inband_dtmf: bool = False) -> None:
+        from voicebot.dialog.static_prompts import is_static
         from voicebot.speech.tts import PromptCache, Synthesizer
 
         self.bank = bank
@@ -60,7 +55,8 @@ class Services:
         self.voice = voice
         self.endpoint_ms = endpoint_ms
         self.inband_dtmf = inband_dtmf
-        self.cache = PromptCache(prompts_root, Synthesizer(sample_rate=8000))
+        # fixed prompts are cached; a sentence with a caller's data (a balance) is never written down
+        self.cache = PromptCache(prompts_root, Synthesizer(sample_rate=8000), keep=is_static)
         self.renderer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tts",
                                            initializer=lambda: register_thread("tts"))
         # NLU parses started at a caller's pause, before the endpoint (one per call at most)
@@ -129,6 +125,7 @@ class BotCall(pj.Call):
         self.rx_packets = -1
         self.rx_changed = time.monotonic()
         self.timed_out = False  # hung up for want of audio
+        self.answered_at = time.monotonic()
 
     def onCallState(self, prm: pj.OnCallStateParam) -> None:
         try:
@@ -175,6 +172,20 @@ class BotCall(pj.Call):
         except Exception:
             log.exception("call=%s dtmf callback failed", self.id_text)
 
+    def onCallTransferRequest(self, prm: pj.OnCallTransferRequestParam) -> None:
+        """A caller's REFER would make the bot dial anywhere from its own account (toll fraud)."""
+        prm.statusCode = 403
+        log.warning("call=%s REFER from the caller refused", self.id_text)
+        self.server.metrics.inc("voicebot_refused_requests_total", kind="refer")
+
+    def onCallReplaceRequest(self, prm: pj.OnCallReplaceRequestParam) -> None:
+        prm.statusCode = 403
+        log.warning("call=%s INVITE with Replaces refused", self.id_text)
+        self.server.metrics.inc("voicebot_refused_requests_total", kind="replaces")
+
+    def onCallRedirected(self, prm: pj.OnCallRedirectedParam) -> int:
+        return pj.PJSIP_REDIRECT_REJECT
+
     def onCallTransferStatus(self, prm: pj.OnCallTransferStatusParam) -> None:
         try:
             if self.handover is not None:
@@ -191,229 +202,6 @@ class BotCall(pj.Call):
             self.hangup(op)
         except pj.Error as exc:
             log.info("call=%s hangup: %s", self.id_text, exc.info())
-
-
-class AgentLeg(pj.Call):
-    """The bot's call to an agent seat (bridged mode)."""
-
-    def __init__(self, handover: Handover, acc: pj.Account, pool: Pool) -> None:
-        super().__init__(acc)
-        self.handover = handover
-        self.pool = pool
-        self.answered = False
-        self.disconnected = False
-        self.media: pj.AudioMedia | None = None
-
-    def onCallState(self, prm: pj.OnCallStateParam) -> None:
-        try:
-            ci = self.getInfo()
-            if ci.state == pj.PJSIP_INV_STATE_EARLY and ci.lastStatusCode in (180, 183):
-                self.handover.ringing(self)
-            elif ci.state == pj.PJSIP_INV_STATE_CONFIRMED:
-                self.answered = True
-                self.handover.answered(self)
-            elif ci.state == pj.PJSIP_INV_STATE_DISCONNECTED and not self.disconnected:
-                self.disconnected = True
-                self.handover.leg_ended(self, ci.lastStatusCode)
-        except Exception:
-            log.exception("agent leg state callback failed")
-
-    def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
-        try:
-            media = audio_media(self)
-            if media is not None and self.media is None:
-                self.media = media
-                self.handover.media_ready(self)
-        except Exception:
-            log.exception("agent leg media callback failed")
-
-    def hang(self) -> None:
-        if not self.disconnected:
-            try:
-                self.hangup(pj.CallOpParam(True))
-            except pj.Error as exc:
-                log.info("agent leg hangup: %s", exc.info())
-
-
-class Handover:
-    """One caller's way to a human: ring each pool in turn (3 rings each), bridge or refer.
-
-    Runs on the SIP thread. Results go to the call record (``agent_attempts``,
-    ``agent_answer_s``, ``transfer_target``) and the per-pool metrics.
-    """
-
-    def __init__(self, server: BotServer, call: BotCall, transfer: Transfer, pools: list[Pool]) -> None:
-        self.server = server
-        self.call = call
-        self.transfer = transfer
-        self.pools = list(pools)
-        self.directory = server.agents
-        self.started = time.monotonic()
-        self.leg: AgentLeg | None = None
-        self.pool: Pool | None = None
-        self.dialled_at = 0.0
-        self.rang_at: float | None = None
-        self.generation = 0
-        self.done = False
-        self.bridged = False
-
-    @property
-    def record(self) -> CallRecord:
-        return self.call.runner.session.engine.record
-
-    def headers(self) -> dict[str, str]:
-        ctx = self.call.runner.session.engine.ctx
-        services = ctx.record.services
-        return {"X-Voicebot-Reason": self.transfer.reason, "X-Voicebot-Service": services[-1] if services else "agent",
-                "X-Voicebot-Language": ctx.lang, "X-Voicebot-Region": ctx.region, "X-Voicebot-Call-Id": ctx.call_id,
-                "X-Voicebot-Customer": mask_card(ctx.identifier) if ctx.identifier else "unidentified"}
-
-    def start(self) -> None:
-        self.next_pool()
-
-    def next_pool(self) -> None:
-        if self.done:
-            return
-        if not self.pools:
-            self.done = True
-            log.info("call=%s no agent answered: apology and call-back offer", self.call.id_text)
-            self.call.runner.agents_unavailable()
-            return
-        self.pool = self.pools.pop(0)
-        self.generation += 1
-        self.dialled_at, self.rang_at = time.monotonic(), None
-        log.info("call=%s ringing agents pool=%s uri=%s mode=%s", self.call.id_text, self.pool.name, self.pool.uri,
-                 self.directory.mode)
-        if self.directory.mode == "refer":
-            self._refer()
-            return
-        self.leg = AgentLeg(self, self.server.account, self.pool)
-        op = pj.CallOpParam(True)
-        for name, value in self.headers().items():
-            h = pj.SipHeader()
-            h.hName, h.hValue = name, value
-            op.txOption.headers.append(h)
-        self.call.runner.agent_ringing()
-        try:
-            self.leg.makeCall(self.pool.uri, op)
-        except pj.Error as exc:
-            log.warning("call=%s cannot call %s: %s", self.call.id_text, self.pool.uri, exc.info())
-            self._attempt("failed")
-            self.leg = None
-            self.next_pool()
-            return
-        # no 180 at all (seat unreachable) also counts against the ring allowance, with set-up grace
-        gen = self.generation
-        self.server.stack.call_later(self.directory.ring_timeout_s + 4.0, lambda: self._timeout(gen))
-
-    def _refer(self) -> None:
-        params = "&".join(f"{k}={v}" for k, v in self.headers().items())
-        target = f"<{self.pool.uri}?{params}>"
-        try:
-            self.call.xfer(target, pj.CallOpParam(True))
-        except pj.Error as exc:
-            log.warning("call=%s REFER to %s failed: %s", self.call.id_text, self.pool.uri, exc.info())
-            self._attempt("failed")
-            self.next_pool()
-
-    def refer_status(self, code: int, final: bool) -> bool:
-        """NOTIFY progress of a REFER; returns whether to keep listening."""
-        if self.done or not final:
-            return True
-        if 200 <= code < 300:
-            self._answered_now()
-            self.done = True
-            # the caller is with the agent now; hang up after pjsua has finished this NOTIFY
-            # (a BYE from inside its transfer callback ends the dialog under its feet)
-            self.server.stack.post(self.call.hang)
-            return False
-        self._attempt("busy" if code in (486, 600, 603) else "failed", code)
-        self.next_pool()
-        return False
-
-    # -- agent leg events ----------------------------------------------------------------
-    def ringing(self, leg: AgentLeg) -> None:
-        if leg is not self.leg or self.rang_at is not None:
-            return
-        self.rang_at = time.monotonic()
-        gen = self.generation
-        self.server.stack.call_later(self.directory.ring_timeout_s, lambda: self._timeout(gen))
-
-    def _timeout(self, gen: int) -> None:
-        if gen != self.generation or self.done or self.leg is None or self.leg.answered:
-            return
-        log.info("call=%s pool=%s did not answer within %d rings: overflow", self.call.id_text, self.pool.name,
-                 self.directory.rings)
-        self._attempt("no_answer")
-        leg, self.leg = self.leg, None
-        self.server.retire(leg)
-        leg.hang()
-        self.next_pool()
-
-    def answered(self, leg: AgentLeg) -> None:
-        if leg is not self.leg or self.done:
-            return
-        self._answered_now()
-        self.done = True
-        self.media_ready(leg)
-
-    def media_ready(self, leg: AgentLeg) -> None:
-        if leg is not self.leg or not leg.answered or self.bridged or leg.media is None:
-            return
-        caller_media = audio_media(self.call)
-        if caller_media is None:
-            return
-        port = self.call.port
-        if port is not None:
-            caller_media.stopTransmit(port)
-            port.stopTransmit(caller_media)
-        caller_media.startTransmit(leg.media)
-        leg.media.startTransmit(caller_media)
-        self.bridged = True
-        self.call.runner.bridged()
-        log.info("call=%s bridged to pool=%s", self.call.id_text, self.pool.name)
-
-    def leg_ended(self, leg: AgentLeg, code: int) -> None:
-        if leg is not self.leg:
-            return
-        if leg.answered:  # the agent finished the call: the caller's leg ends too
-            self.server.retire(leg)
-            self.call.hang()
-            return
-        self._attempt("busy" if code in (486, 600, 603) else "failed", code)
-        self.leg = None
-        self.server.retire(leg)
-        self.next_pool()
-
-    def caller_gone(self) -> None:
-        """The caller hung up during the hand-over: stop ringing, or end the agent's side."""
-        if not self.done:
-            self.done = True
-            self._attempt("caller_hung_up")
-            self.record.outcome = "abandoned"
-        leg, self.leg = self.leg, None
-        if leg is not None:  # hanging up may call back into leg_ended at once
-            self.server.retire(leg)
-            leg.hang()
-
-    # -- bookkeeping -----------------------------------------------------------------------
-    def _answered_now(self) -> None:
-        now = time.monotonic()
-        answer_s = round(now - self.started, 3)
-        self.record.agent_answer_s = answer_s
-        self.record.transfer_target = self.pool.uri
-        self._attempt("answered")
-        log.info("call=%s agent answered pool=%s after %.1f s", self.call.id_text, self.pool.name, answer_s)
-
-    def _attempt(self, result: str, code: int | None = None) -> None:
-        now = time.monotonic()
-        entry: dict[str, Any] = {"pool": self.pool.name, "uri": self.pool.uri, "result": result,
-                                 "ring_s": round(now - (self.rang_at or self.dialled_at), 3)}
-        if code:
-            entry["sip_status"] = code
-        self.record.agent_attempts.append(entry)
-        self.server.metrics.agent_attempt(self.pool.name, result == "answered",
-                                          now - self.started if result == "answered" else None)
 
 
 class _Endpoint(pj.Endpoint):
@@ -443,9 +231,7 @@ class BotServer:
         self.agents = agents
         self.cdr_path = cdr_path
         self.metrics = metrics or Metrics()
-        self.default_lang = default_lang
-        self.default_region = default_region
-        self.known_regions = known_regions or set()
+        self.line = LinePlan(known_regions or set(), default_region, default_lang)
         self.stack = SipStack(sip, _Endpoint(self.metrics))
         self.account: BotAccount | None = None
         self.calls: dict[int, BotCall] = {}
@@ -508,12 +294,16 @@ class BotServer:
     # -- calls -----------------------------------------------------------------------------
     def incoming(self, acc: pj.Account, prm: pj.OnIncomingCallParam) -> None:
         msg = prm.rdata.wholeMsg
-        setup = self._setup(msg)
+        setup = self.line.setup(msg)
         call = BotCall(self, acc, prm.callId, setup)
         self.calls[prm.callId] = call  # without a reference pjsua2 hangs it up at once
         op = pj.CallOpParam()
-        if self.stopping.is_set():
-            op.statusCode = 503
+        if self.stopping.is_set() or not usable_audio(msg):
+            op.statusCode = 503 if self.stopping.is_set() else 488
+            if op.statusCode == 488:
+                log.warning("call=%s offer without usable audio from %s: 488", redact(setup.sip_call_id),
+                            prm.rdata.srcAddress)
+                self.metrics.inc("voicebot_calls_rejected_total", status="488")
             call.answer(op)
             return
         log.info("call=%s incoming from=%s region=%s lang=%s via %s", setup.sip_call_id, setup.caller, setup.region,
@@ -522,22 +312,6 @@ class BotServer:
         call.counted = True
         op.statusCode = 200
         call.answer(op)
-
-    def _setup(self, msg: str) -> CallSetup:
-        request_line = msg.split("\r\n", 1)[0]
-        dialled = uri_user(request_line.split(" ")[1]) if " " in request_line else ""
-        region = header(msg, "X-Voicebot-Region") or self._region_of(dialled)
-        accept = (header(msg, "Accept-Language") or "").lower()
-        lang = next((code for code in LANGUAGES if accept.startswith(code[:2].lower())), self.default_lang)
-        caller = uri_user(header(msg, "From") or "") or None
-        return CallSetup(header(msg, "Call-ID") or "", caller, region, lang)
-
-    def _region_of(self, dialled: str) -> str:
-        """'02195588' (area code + line number) reaches region 021; plain '95588' the line's own."""
-        digits = "".join(ch for ch in dialled if ch.isdigit())
-        if digits.endswith(LINE_NUMBER) and digits[:-len(LINE_NUMBER)] in self.known_regions:
-            return digits[:-len(LINE_NUMBER)]
-        return self.default_region
 
     def start_dialog(self, call: BotCall) -> None:
         session = self.services.session(call.setup, call.id_text)
@@ -606,7 +380,16 @@ class BotServer:
             return
         self._next_media_check = now + 1.0
         for call in list(self.calls.values()):
-            if call.disconnected or call.media_index is None:
+            if call.disconnected:
+                continue
+            if call.port is None:  # answered, but no audio ever started (an answer of m=audio 0)
+                if now - call.answered_at > MEDIA_SETUP_S and not call.timed_out:
+                    log.warning("call=%s no audio %.0f s after answering: hanging up", call.id_text, MEDIA_SETUP_S)
+                    self.metrics.inc("voicebot_media_timeouts_total")
+                    call.timed_out = True
+                    call.hang()
+                continue
+            if call.media_index is None:
                 continue
             try:
                 packets = call.getStreamStat(call.media_index).rtcp.rxStat.pkt

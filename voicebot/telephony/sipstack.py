@@ -33,6 +33,7 @@ CODEC_PRIORITIES = {"PCMU/8000/1": 255, "PCMA/8000/1": 254, "L16/8000/1": 200}  
 class SipSettings:
     bind: str = "127.0.0.1"
     port: int = 5060
+    media_bind: str | None = None  # RTP's address when it differs from SIP's (a cluster worker: SIP inside)
     tcp: bool = True
     max_calls: int = 4  # the pjsua2-python wheel is compiled with PJSUA_MAX_CALLS = 4
     user_agent: str = "voicebot"
@@ -88,7 +89,7 @@ class SipStack:
             self.ep.codecSetPriority(codec.codecId, CODEC_PRIORITIES.get(codec.codecId, 0))
         acfg = pj.AccountConfig()
         acfg.idUri = f"sip:{s.user}@{s.bind}" + (f":{s.port}" if s.port else "")
-        acfg.mediaConfig.transportConfig.boundAddress = s.bind
+        acfg.mediaConfig.transportConfig.boundAddress = s.media_bind or s.bind
         acfg.mediaConfig.srtpUse = pj.PJMEDIA_SRTP_DISABLED
         if s.rtp_port:
             acfg.mediaConfig.transportConfig.port = s.rtp_port

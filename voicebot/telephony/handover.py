@@ -1,0 +1,265 @@
+"""The hand-over of a caller to a human: ring each agent pool in turn (3 rings each), bridge or refer.
+
+Runs on the SIP thread. Results go to the call record (``agent_attempts``, ``agent_answer_s``,
+``transfer_target``) and the per-pool metrics. The agent is told the call's context in
+``X-Voicebot-*`` headers (see ``agent_context``), signed so a caller cannot forge them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import pjsua2 as pj
+
+from voicebot.dialog.actions import Transfer
+from voicebot.dialog.context import CallRecord
+from voicebot.telephony.agent_context import context_headers, refer_params
+from voicebot.telephony.agents import Pool
+from voicebot.telephony.media import audio_media
+
+if TYPE_CHECKING:
+    from voicebot.telephony.server import BotCall, BotServer
+
+log = logging.getLogger("voicebot.sip")
+
+REFER_GRACE_S = 4.0  # set-up time a referred caller's phone gets on top of the ring allowance
+
+
+class AgentLeg(pj.Call):
+    """The bot's call to an agent seat (bridged mode)."""
+
+    def __init__(self, handover: Handover, acc: pj.Account, pool: Pool) -> None:
+        super().__init__(acc)
+        self.handover = handover
+        self.pool = pool
+        self.answered = False
+        self.disconnected = False
+        self.media: pj.AudioMedia | None = None
+
+    def onCallState(self, prm: pj.OnCallStateParam) -> None:
+        try:
+            ci = self.getInfo()
+            if ci.state == pj.PJSIP_INV_STATE_EARLY and ci.lastStatusCode in (180, 183):
+                self.handover.ringing(self)
+            elif ci.state == pj.PJSIP_INV_STATE_CONFIRMED:
+                self.answered = True
+                self.handover.answered(self)
+            elif ci.state == pj.PJSIP_INV_STATE_DISCONNECTED and not self.disconnected:
+                self.disconnected = True
+                self.handover.leg_ended(self, ci.lastStatusCode)
+        except Exception:
+            log.exception("agent leg state callback failed")
+
+    def onCallRedirected(self, prm: pj.OnCallRedirectedParam) -> int:
+        """A seat answering 3xx does not choose where the bot calls next (toll fraud)."""
+        log.warning("agent leg redirected to %s: refused", prm.targetUri)
+        return pj.PJSIP_REDIRECT_REJECT
+
+    def onCallTransferRequest(self, prm: pj.OnCallTransferRequestParam) -> None:
+        prm.statusCode = 403  # the bot never dials where a REFER points
+
+    def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
+        try:
+            media = audio_media(self)
+            if media is not None and self.media is None:
+                self.media = media
+                self.handover.media_ready(self)
+        except Exception:
+            log.exception("agent leg media callback failed")
+
+    def hang(self) -> None:
+        if not self.disconnected:
+            try:
+                self.hangup(pj.CallOpParam(True))
+            except pj.Error as exc:
+                log.info("agent leg hangup: %s", exc.info())
+
+
+class Handover:
+    """One caller's way to a human: ring each pool in turn (3 rings each), bridge or refer."""
+
+    def __init__(self, server: BotServer, call: BotCall, transfer: Transfer, pools: list[Pool]) -> None:
+        self.server = server
+        self.call = call
+        self.transfer = transfer
+        self.pools = list(pools)
+        self.directory = server.agents
+        self.started = time.monotonic()
+        self.leg: AgentLeg | None = None
+        self.pool: Pool | None = None
+        self.dialled_at = 0.0
+        self.rang_at: float | None = None
+        self.generation = 0
+        self.done = False
+        self.bridged = False
+
+    @property
+    def record(self) -> CallRecord:
+        return self.call.runner.session.engine.record
+
+    def headers(self) -> dict[str, str]:
+        ctx = self.call.runner.session.engine.ctx
+        services = ctx.record.services
+        return context_headers(reason=self.transfer.reason, service=services[-1] if services else "agent",
+                               lang=ctx.lang, region=ctx.region, call_id=ctx.call_id, identifier=ctx.identifier,
+                               secret=self.directory.context_secret)
+
+    def start(self) -> None:
+        self.next_pool()
+
+    def next_pool(self) -> None:
+        if self.done:
+            return
+        if not self.pools:
+            self.done = True
+            log.info("call=%s no agent answered: apology and call-back offer", self.call.id_text)
+            self.call.runner.agents_unavailable()
+            return
+        self.pool = self.pools.pop(0)
+        self.generation += 1
+        self.dialled_at, self.rang_at = time.monotonic(), None
+        log.info("call=%s ringing agents pool=%s uri=%s mode=%s", self.call.id_text, self.pool.name, self.pool.uri,
+                 self.directory.mode)
+        if self.directory.mode == "refer":
+            self._refer()
+            return
+        self.leg = AgentLeg(self, self.server.account, self.pool)
+        op = pj.CallOpParam(True)
+        for name, value in self.headers().items():
+            h = pj.SipHeader()
+            h.hName, h.hValue = name, value
+            op.txOption.headers.append(h)
+        self.call.runner.agent_ringing()
+        try:
+            self.leg.makeCall(self.pool.uri, op)
+        except pj.Error as exc:
+            log.warning("call=%s cannot call %s: %s", self.call.id_text, self.pool.uri, exc.info())
+            self._attempt("failed")
+            self.leg = None
+            self.next_pool()
+            return
+        # no 180 at all (seat unreachable) also counts against the ring allowance, with set-up grace
+        gen = self.generation
+        self.server.stack.call_later(self.directory.ring_timeout_s + 4.0, lambda: self._timeout(gen))
+
+    def _refer(self) -> None:
+        target = f"<{self.pool.uri}?{refer_params(self.headers())}>"
+        try:
+            self.call.xfer(target, pj.CallOpParam(True))
+        except pj.Error as exc:
+            log.warning("call=%s REFER to %s failed: %s", self.call.id_text, self.pool.uri, exc.info())
+            self._attempt("failed")
+            self.next_pool()
+            return
+        # a REFER whose final NOTIFY never comes (a phone that accepted and went quiet) must not
+        # hold the caller for ever: past the ring allowance it counts as unanswered
+        gen = self.generation
+        self.server.stack.call_later(self.directory.ring_timeout_s + REFER_GRACE_S, lambda: self._refer_timeout(gen))
+
+    def _refer_timeout(self, gen: int) -> None:
+        if gen != self.generation or self.done or self.call is None:
+            return
+        log.info("call=%s REFER to pool=%s got no final NOTIFY in time: overflow", self.call.id_text, self.pool.name)
+        self._attempt("no_answer")
+        self.next_pool()
+
+    def refer_status(self, code: int, final: bool) -> bool:
+        """NOTIFY progress of a REFER; returns whether to keep listening."""
+        if self.done or not final:
+            return not self.done
+        if 200 <= code < 300:
+            self._answered_now()
+            self.done = True
+            # the caller is with the agent now; hang up after pjsua has finished this NOTIFY
+            # (a BYE from inside its transfer callback ends the dialog under its feet)
+            self.server.stack.post(self.call.hang)
+            return False
+        self._attempt("busy" if code in (486, 600, 603) else "failed", code)
+        self.next_pool()
+        return False
+
+    # -- agent leg events ----------------------------------------------------------------
+    def ringing(self, leg: AgentLeg) -> None:
+        if leg is not self.leg or self.rang_at is not None:
+            return
+        self.rang_at = time.monotonic()
+        gen = self.generation
+        self.server.stack.call_later(self.directory.ring_timeout_s, lambda: self._timeout(gen))
+
+    def _timeout(self, gen: int) -> None:
+        if gen != self.generation or self.done or self.leg is None or self.leg.answered:
+            return
+        log.info("call=%s pool=%s did not answer within %d rings: overflow", self.call.id_text, self.pool.name,
+                 self.directory.rings)
+        self._attempt("no_answer")
+        leg, self.leg = self.leg, None
+        self.server.retire(leg)
+        leg.hang()
+        self.next_pool()
+
+    def answered(self, leg: AgentLeg) -> None:
+        if leg is not self.leg or self.done:
+            return
+        self._answered_now()
+        self.done = True
+        self.media_ready(leg)
+
+    def media_ready(self, leg: AgentLeg) -> None:
+        if leg is not self.leg or not leg.answered or self.bridged or leg.media is None:
+            return
+        caller_media = audio_media(self.call)
+        if caller_media is None:
+            return
+        port = self.call.port
+        if port is not None:
+            caller_media.stopTransmit(port)
+            port.stopTransmit(caller_media)
+        caller_media.startTransmit(leg.media)
+        leg.media.startTransmit(caller_media)
+        self.bridged = True
+        self.call.runner.bridged()
+        log.info("call=%s bridged to pool=%s", self.call.id_text, self.pool.name)
+
+    def leg_ended(self, leg: AgentLeg, code: int) -> None:
+        if leg is not self.leg:
+            return
+        if leg.answered:  # the agent finished the call: the caller's leg ends too
+            self.server.retire(leg)
+            self.call.hang()
+            return
+        self._attempt("busy" if code in (486, 600, 603) else "failed", code)
+        self.leg = None
+        self.server.retire(leg)
+        self.next_pool()
+
+    def caller_gone(self) -> None:
+        """The caller hung up during the hand-over: stop ringing, or end the agent's side."""
+        if not self.done:
+            self.done = True
+            self._attempt("caller_hung_up")
+            self.record.outcome = "abandoned"
+        leg, self.leg = self.leg, None
+        if leg is not None:  # hanging up may call back into leg_ended at once
+            self.server.retire(leg)
+            leg.hang()
+
+    # -- bookkeeping -----------------------------------------------------------------------
+    def _answered_now(self) -> None:
+        now = time.monotonic()
+        answer_s = round(now - self.started, 3)
+        self.record.agent_answer_s = answer_s
+        self.record.transfer_target = self.pool.uri
+        self._attempt("answered")
+        log.info("call=%s agent answered pool=%s after %.1f s", self.call.id_text, self.pool.name, answer_s)
+
+    def _attempt(self, result: str, code: int | None = None) -> None:
+        now = time.monotonic()
+        entry: dict[str, Any] = {"pool": self.pool.name, "uri": self.pool.uri, "result": result,
+                                 "ring_s": round(now - (self.rang_at or self.dialled_at), 3)}
+        if code:
+            entry["sip_status"] = code
+        self.record.agent_attempts.append(entry)
+        self.server.metrics.agent_attempt(self.pool.name, result == "answered",
+                                          now - self.started if result == "answered" else None)
