@@ -36,7 +36,7 @@ def seeded_bank(folder: Path) -> str:
 
 def write_config(folder: Path, db_url: str, agent_ports: tuple[int, int], *, mode: str = "bridge",
                  nlu: str = "rasa", ring_s: float = 1.0, endpoint_ms: int = 700,
-                 media_timeout_s: float = 30.0, warm_up_s: float = 2.0) -> Path:
+                 media_timeout_s: float = 30.0, warm_up_s: float = 2.0, extra: str = "") -> Path:
     path = folder / "voicebot.toml"
     path.write_text(f"""
 base_dir = "{PROJECT}"
@@ -64,6 +64,7 @@ hosted_centrally = true
 [logging]
 file = "{folder / 'voicebot.log'}"
 level = "INFO"
+{extra}
 """)
     return path
 
@@ -217,12 +218,132 @@ def finish_call(proc: subprocess.Popen, timeout: float = 90.0) -> CallResult:
     return CallResult(proc.returncode, events, err)
 
 
-def sipp(scenario: str, target: str, *, service: str = "95588", timeout_s: int = 60,
-         extra: list[str] | None = None) -> subprocess.CompletedProcess:
+def sipp(scenario: str | Path, target: str, *, service: str = "95588", timeout_s: int = 60,
+         extra: list[str] | None = None, source: str = "127.0.0.1", calls: int = 1) -> subprocess.CompletedProcess:
+    """Run a sipp scenario (a name in tests/sipp/, or a path) from ``source``; bounded by ``timeout_s``."""
+    return sipp_start(scenario, target, service=service, timeout_s=timeout_s, extra=extra, source=source,
+                      calls=calls).wait_done(timeout_s + 30)
+
+
+class Sipp(subprocess.Popen):
+    def wait_done(self, timeout: float) -> subprocess.CompletedProcess:
+        out, err = self.communicate(timeout=timeout)
+        return subprocess.CompletedProcess(self.args, self.returncode, out, err)
+
+
+def sipp_start(scenario: str | Path, target: str, *, service: str = "95588", timeout_s: int = 60,
+               extra: list[str] | None = None, source: str = "127.0.0.1", calls: int = 1) -> Sipp:
     if shutil.which("sipp") is None:
         raise RuntimeError("sipp is not installed (Debian package sip-tester; scripts/setup.sh installs it)")
-    return subprocess.run(["sipp", target, "-sf", str(SIPP_DIR / scenario), "-s", service, "-m", "1",
-                           "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
-                           "-timeout", f"{timeout_s}s", "-timeout_error", "-nostdin", "-trace_err",
-                           *(extra or [])], capture_output=True, text=True, timeout=timeout_s + 30,
-                          cwd=tempfile.gettempdir())  # sipp writes its error log into the working folder
+    return Sipp(["sipp", target, "-sf", str(SIPP_DIR / scenario), "-s", service, "-m", str(calls),
+                 "-i", source, "-p", str(free_port(source)), "-mp", str(free_port(source)),
+                 "-timeout", f"{timeout_s}s", "-timeout_error", "-nostdin", "-trace_err", *(extra or [])],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                cwd=tempfile.mkdtemp(prefix="sipp-"))  # sipp writes its error log into the working folder
+
+
+def info_keys_scenario(path: Path, steps: list[tuple[str, float]], *, caller: str = "13700000002") -> Path:
+    """Write a sipp scenario that calls, presses keys as SIP INFO (each key, then a pause in
+    seconds), hangs up and ends; routed, so it works through the front door as well as direct."""
+    common = (f'From: "sipp" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]\n'
+              "      To: <sip:[service]@[remote_ip]:[remote_port]>{to_tag}\n      Call-ID: [call_id]\n"
+              "      Contact: <sip:sipp@[local_ip]:[local_port]>\n      Max-Forwards: 70\n")
+    via = "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]"
+
+    def request(method: str, cseq: int, body: str = "", ctype: str = "") -> str:
+        head = common.format(to_tag="[peer_tag_param]")
+        content = f"Content-Type: {ctype}\n      " if ctype else ""
+        return (f'  <send retrans="500"><![CDATA[\n      {method} [next_url] SIP/2.0\n      {via}\n      [routes]\n'
+                f"      {head}      CSeq: {cseq} {method}\n      {content}Content-Length: [len]\n\n{body}"
+                "    ]]></send>\n")
+
+    sdp = ("      v=0\n      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]\n      s=-\n"
+           "      c=IN IP[media_ip_type] [media_ip]\n      t=0 0\n      m=audio [media_port] RTP/AVP 0\n"
+           "      a=rtpmap:0 PCMU/8000\n")
+    parts = ['<?xml version="1.0" encoding="UTF-8" ?>\n<scenario name="keys by INFO">\n',
+             f'  <send retrans="500"><![CDATA[\n      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0\n'
+             f"      {via}\n      {common.format(to_tag='')}      CSeq: 1 INVITE\n"
+             f"      Content-Type: application/sdp\n      Content-Length: [len]\n\n{sdp}    ]]></send>\n",
+             '  <recv response="100" optional="true"/>\n  <recv response="180" optional="true"/>\n',
+             '  <recv response="200" rrs="true"/>\n',
+             f'  <send><![CDATA[\n      ACK [next_url] SIP/2.0\n      {via}\n      [routes]\n'
+             f"      {common.format(to_tag='[peer_tag_param]')}      CSeq: 1 ACK\n      Content-Length: 0\n"
+             "    ]]></send>\n",
+             '  <pause milliseconds="2000"/>\n']
+    cseq = 2
+    for key, pause in steps:
+        parts.append(request("INFO", cseq, f"      Signal={key}\n      Duration=160\n", "application/dtmf-relay"))
+        parts.append('  <recv response="200"/>\n')
+        parts.append(f'  <pause milliseconds="{int(pause * 1000)}"/>\n')
+        cseq += 1
+    parts += [request("BYE", cseq), '  <recv response="200"/>\n</scenario>\n']
+    path.write_text("".join(parts))
+    return path
+
+
+def free_port_block(n: int, host: str = "127.0.0.1") -> int:
+    """A base port with the next n-1 ports free too (front door + workers)."""
+    import socket
+
+    for _ in range(100):
+        base = free_port(host)
+        if base + n > 65535:
+            continue
+        socks: list[socket.socket] = []
+        try:
+            for p in range(base, base + n):
+                for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                    s = socket.socket(socket.AF_INET, kind)
+                    socks.append(s)
+                    s.bind((host, p))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free port block")
+
+
+@dataclass
+class RunningCluster:
+    """A running `voicebot cluster`."""
+
+    proc: subprocess.Popen
+    port: int
+    cdr: Path
+    folder: Path
+
+    @property
+    def uri(self) -> str:
+        return f"sip:95588@127.0.0.1:{self.port}"
+
+    @property
+    def state(self) -> Path:
+        """Where the cluster keeps its rendered configuration and its children's logs."""
+        return PROJECT / "var" / f"cluster-{self.port}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(60)
+
+
+def start_cluster(folder: Path, config: Path, workers: int, extra: list[str] | None = None,
+                  timeout: float = 420.0) -> RunningCluster:
+    """`voicebot cluster` on loopback with its own ports; returns once it says it is ready."""
+    port = free_port_block(workers + 1)
+    cdr = folder / "cdr.jsonl"
+    err = folder / "cluster.err"
+    proc = subprocess.Popen([*VOICEBOT, "cluster", "--workers", str(workers), "--sip-port", str(port), "--cdr",
+                             str(cdr), "--status-every", "2", *(extra or [])], cwd=PROJECT, env=env_for(config),
+                            stdout=subprocess.PIPE, stderr=open(err, "w"), text=True, start_new_session=True)
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"voicebot cluster exited: {err.read_text()[-3000:]}")
+        ready, _, _ = select.select([proc.stdout], [], [], 1)
+        if ready and proc.stdout.readline().startswith("ready "):
+            return RunningCluster(proc, port, cdr, folder)
+    os.killpg(proc.pid, signal.SIGKILL)
+    raise RuntimeError("the cluster did not come up")

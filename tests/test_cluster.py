@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.calls import DEMO_CARD, DEMO_PIN
-from tests.sip import PROJECT, env_for, free_port, place_call, sipp, start_seat, write_config
+from tests.sip import free_port, place_call, sipp, start_cluster, start_seat, write_config
 from voicebot.speech.tts import Synthesizer
 from voicebot.telephony.softphone import save_wav
 
@@ -36,53 +34,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, demo_db_template: Path):
     shutil.copy(demo_db_template, folder / "bank.db")
     agents = (free_port(), free_port())
     config = write_config(folder, f"sqlite:///{folder / 'bank.db'}", agents)
-    port = _free_block(4)
-    cdr = folder / "cdr.jsonl"
-    proc = subprocess.Popen([sys.executable, "-m", "voicebot", "cluster", "--workers", "3", "--sip-port", str(port),
-                             "--cdr", str(cdr), "--lang", "en-US", "--status-every", "2"], cwd=PROJECT,
-                            env=env_for(config), stdout=subprocess.PIPE, stderr=open(folder / "cluster.err", "w"),
-                            text=True, start_new_session=True)
-    end = time.monotonic() + 420
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            pytest.fail(f"voicebot cluster exited: {(folder / 'cluster.err').read_text()[-3000:]}")
-        ready, _, _ = select.select([proc.stdout], [], [], 1)
-        if ready and proc.stdout.readline().startswith("ready "):
-            break
-    else:
-        os.killpg(proc.pid, signal.SIGKILL)
-        pytest.fail("the cluster did not come up")
+    running = start_cluster(folder, config, workers=3, extra=["--lang", "en-US"])
     wav = folder / "balance.wav"
     save_wav(wav, Synthesizer(sample_rate=8000).render("what is my account balance", "en-US"))
-    yield {"proc": proc, "port": port, "cdr": cdr, "config": config, "folder": folder, "agents": agents, "wav": wav,
-           "uri": f"sip:95588@127.0.0.1:{port}"}
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(60)
-
-
-def _free_block(n: int) -> int:
-    """A base port with the next n-1 ports free too (front door + workers)."""
-    import socket
-
-    for _ in range(100):
-        base = free_port()
-        if base + n > 65535:
-            continue
-        try:
-            socks = []
-            for p in range(base, base + n):
-                for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-                    s = socket.socket(socket.AF_INET, kind)
-                    socks.append(s)
-                    s.bind(("127.0.0.1", p))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free port block")
+    yield {"proc": running.proc, "port": running.port, "cdr": running.cdr, "config": config, "folder": folder,
+           "agents": agents, "wav": wav, "uri": running.uri}
+    running.stop()
 
 
 def cdrs(path: Path) -> list[dict]:

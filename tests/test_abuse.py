@@ -1,0 +1,254 @@
+"""An attacker on the line, over real SIP: the cluster's front door and its workers on loopback.
+
+Each source is its own loopback address, so the front door's per-source limits are really
+exercised: legitimate callers from 127.0.0.2, attackers and scanners from others, the
+workers' SIP on 127.0.0.10 (inside). Every flood is bounded in count and time, loopback only.
+The last test greps every file the run wrote for the demo secrets.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.calls import DEMO_CARD, DEMO_PIN, MOTHER_CARD, MOTHER_PIN
+from tests.sip import (
+    free_port,
+    info_keys_scenario,
+    place_call,
+    sipp,
+    sipp_start,
+    start_cluster,
+    write_config,
+)
+from voicebot.speech.tts import PromptCache, Synthesizer
+
+pytestmark = pytest.mark.sip
+
+CALLER_HOST, WORKER_HOST = "127.0.0.2", "127.0.0.10"
+MAX_CALLS_PER_SOURCE = 2
+WRONG_PINS = ("246813", "975310", "864201")  # guesses: secrets too, as far as files go
+PROMPTS = Path(__file__).resolve().parent.parent / "audio_prompts"
+
+if shutil.which("kamailio") is None or shutil.which("sipp") is None:
+    pytest.fail("kamailio and sipp are needed (scripts/setup.sh installs them)", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def door(tmp_path_factory: pytest.TempPathFactory, demo_db_template: Path):
+    folder = tmp_path_factory.mktemp("abuse")
+    shutil.copy(demo_db_template, folder / "bank.db")
+    config = write_config(folder, f"sqlite:///{folder / 'bank.db'}", (free_port(), free_port()), nlu="keywords",
+                          extra=f"[front_door]\npike_density = 30\nmax_calls_per_source = {MAX_CALLS_PER_SOURCE}\n")
+    prompts_before = {p: p.stat().st_mtime for p in PROMPTS.rglob("*") if p.is_file()}
+    started = time.time()
+    running = start_cluster(folder, config, workers=2, extra=["--worker-bind", WORKER_HOST])
+    yield {"cluster": running, "folder": folder, "config": config, "target": f"127.0.0.1:{running.port}",
+           "started": started, "prompts_before": prompts_before}
+    running.stop()
+
+
+def _kamailio_log(door: dict) -> str:
+    return (door["cluster"].state / "kamailio.log").read_text(errors="replace")
+
+
+def _cdrs(door: dict) -> list[dict]:
+    cdr = door["cluster"].cdr
+    return [json.loads(line) for line in cdr.read_text().splitlines()] if cdr.exists() else []
+
+
+def _cdr_of(door: dict, caller: str, timeout: float = 20.0) -> dict:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        lines = [c for c in _cdrs(door) if c["caller"] == caller]
+        if lines:
+            return lines[-1]
+        time.sleep(0.2)
+    raise AssertionError(f"no CDR for {caller}")
+
+
+class Listener:
+    """A UDP socket standing for a number an attacker wants dialled; counts what reaches it."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+
+    def received(self, wait_s: float) -> list[bytes]:
+        got, end = [], time.monotonic() + wait_s
+        while time.monotonic() < end:
+            try:
+                got.append(self.sock.recv(65535))
+            except TimeoutError:
+                pass
+        self.sock.close()
+        return got
+
+
+def _balance_call(door: dict, caller: str) -> None:
+    """A caller from the legitimate address hears their balance by keys."""
+    script = (f"wait 1; keys 1; wait 1; keys 1; wait 1; keys 1; wait 1; keys {DEMO_CARD}#; wait 1; keys {DEMO_PIN}#;"
+              " wait 4; hangup")
+    result = place_call(door["config"], door["cluster"].uri, script, caller=caller, extra=["--bind", CALLER_HOST])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert _cdr_of(door, caller)["services"] == ["account.balance"]
+
+
+def test_a_callers_refer_is_refused_and_nothing_is_dialled(door) -> None:
+    """Before: the bot accepted the REFER and sent INVITEs to the premium number (then crashed)."""
+    premium = Listener()
+    run = sipp("refer_injection.xml", door["target"], source="127.0.0.5", timeout_s=30,
+               extra=["-set", "premium", f"127.0.0.1:{premium.port}"])
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]  # the scenario expects 403
+    assert premium.received(3.0) == []
+    assert "REFER from the caller refused" in (door["folder"] / "voicebot.log").read_text()
+
+
+def _raw_request(method: str, door_port: int, target_port: int, source: str) -> str:
+    """An in-dialog-looking request with a foreign Request-URI, sent to the front door; its answer."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((source, 0))
+        s.settimeout(3)
+        lport = s.getsockname()[1]
+        msg = (f"{method} sip:victim@127.0.0.1:{target_port} SIP/2.0\r\n"
+               f"Via: SIP/2.0/UDP {source}:{lport};branch=z9hG4bK{time.time_ns()}\r\n"
+               f"Route: <sip:127.0.0.1:{door_port};lr>\r\nMax-Forwards: 70\r\n"
+               f"From: <sip:x@{source}>;tag=a1\r\nTo: <sip:victim@127.0.0.1>;tag=made-up\r\n"
+               f"Call-ID: relay-{time.time_ns()}@{source}\r\nCSeq: 1 {method}\r\n"
+               f"Contact: <sip:x@{source}:{lport}>\r\nContent-Length: 0\r\n\r\n")
+        s.sendto(msg.encode(), ("127.0.0.1", door_port))
+        try:
+            return s.recv(65535).decode(errors="replace").split("\r\n", 1)[0]
+        except TimeoutError:
+            return "no answer"
+
+
+def test_the_front_door_relays_nothing_for_a_dialog_it_did_not_make(door) -> None:
+    """Before: any request with a To-tag and a Route to the front door was relayed to its Request-URI."""
+    victim = Listener()
+    answers = {m: _raw_request(m, door["cluster"].port, victim.port, "127.0.0.6") for m in ("INVITE", "MESSAGE",
+                                                                                              "OPTIONS", "BYE")}
+    assert victim.received(2.0) == []
+    assert all(answer.startswith("SIP/2.0 403") for answer in answers.values()), answers
+
+
+def test_an_invite_flood_from_one_source_keeps_no_one_else_out(door) -> None:
+    """Before: no limit at the front door; a flood's answered calls took every worker's slots."""
+    flood = sipp_start("invite_flood.xml", door["target"], source="127.0.0.3", timeout_s=40, calls=600,
+                       extra=["-r", "200", "-l", "600", "-recv_timeout", "3000", "-max_recv_loops", "100"])
+    try:
+        time.sleep(1.5)
+        _balance_call(door, "13800000021")
+    finally:
+        run = flood.wait_done(70)
+    flooded = [c for c in _cdrs(door) if c["caller"] == "13600000000"]
+    assert len(flooded) <= MAX_CALLS_PER_SOURCE, len(flooded)  # only that many calls were ever answered
+    log = _kamailio_log(door)
+    assert "flood from 127.0.0.3" in log or "calls from there, refused" in log, run.stdout[-1500:]
+
+
+def test_offers_without_audio_are_declined_and_hold_no_slot(door) -> None:
+    """Before: an answered m=audio 0 call got no runner and no media timeout: four filled a worker."""
+    run = sipp("no_audio_offer.xml", door["target"], source="127.0.0.7", timeout_s=30, calls=10,
+               extra=["-r", "5", "-l", "10"])
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]  # every one got 488
+    _balance_call(door, "13800000022")
+
+
+def test_pin_guessing_over_sip_locks_the_card_for_every_step(door) -> None:
+    """Three wrong PINs on a call lock the card; registration, which checks the same PIN, is locked too."""
+    guesses = "; ".join(f"wait 1; keys {MOTHER_CARD}#; wait 1; keys {pin}#; wait 3" for pin in WRONG_PINS)
+    result = place_call(door["config"], door["cluster"].uri, f"wait 1; keys 1; wait 1; keys 1; wait 1; keys 1; "
+                        f"{guesses}; wait 2; hangup", caller="13800000023", extra=["--bind", CALLER_HOST])
+    assert result.returncode == 0, result.stderr[-2000:]
+    cdr = _cdr_of(door, "13800000023")
+    assert cdr["transfer_reason"] == "pin_locked", cdr
+    from voicebot.bank.bank import Bank
+    from voicebot.bank.db import make_engine
+    from voicebot.bank.views import BankError
+
+    bank = Bank(make_engine(f"sqlite:///{door['folder'] / 'bank.db'}"))
+    assert bank.authenticate(MOTHER_CARD, MOTHER_PIN).status == "locked"
+    with pytest.raises(BankError, match="locked"):
+        bank.register(MOTHER_CARD, "0200000000000300", MOTHER_PIN)
+
+
+def test_a_card_and_pin_keyed_as_one_entry_are_withheld(door) -> None:
+    """Before: a 22-digit entry matched neither mask and reached the log whole."""
+    result = place_call(door["config"], door["cluster"].uri, f"wait 1; keys 1; wait 1; keys 1; wait 1; keys 1; "
+                        f"wait 1; keys {DEMO_CARD}{DEMO_PIN}; wait 5; hangup", caller="13800000024",
+                        extra=["--bind", CALLER_HOST])
+    assert result.returncode == 0, result.stderr[-2000:]
+    _cdr_of(door, "13800000024")
+    assert "keys=**********************" in (door["folder"] / "voicebot.log").read_text()
+
+
+def _cny(door: dict) -> int:
+    with sqlite3.connect(door["folder"] / "bank.db") as db:
+        return db.execute("SELECT balance_minor FROM accounts WHERE number = '0200000000000100'").fetchone()[0]
+
+
+def test_two_calls_sharing_a_call_id_each_move_their_own_money(door) -> None:
+    """Before: idempotency keys came from the Call-ID: the second call's transfer was a 'replay'."""
+    before = _cny(door)
+    steps = [("1", 1.5), ("2", 1.5), ("1", 1.5), *[(d, 0.3) for d in DEMO_CARD], ("#", 1.5),
+             *[(d, 0.3) for d in DEMO_PIN], ("#", 2.5), ("1", 2.0), ("5", 0.3), ("0", 0.3), ("0", 0.3), ("#", 2.5),
+             ("1", 3.0)]
+    scenarios = Path(tempfile.mkdtemp(prefix="sipp-keys-"))  # outside the folders the secrets test reads
+    runs = [sipp_start(info_keys_scenario(scenarios / f"transfer{i}.xml", steps, caller=f"1370000001{i}"),
+                       door["target"], source=CALLER_HOST, timeout_s=90, extra=["-cid_str", "same-call-id@attacker"])
+            for i in range(2)]
+    results = [run.wait_done(120) for run in runs]
+    shutil.rmtree(scenarios)
+    assert all(r.returncode == 0 for r in results), [r.stdout[-1500:] + r.stderr[-1500:] for r in results]
+    for i in range(2):
+        assert _cdr_of(door, f"1370000001{i}")["services"] == ["transfer.local"]
+    assert _cny(door) == before - 2 * 500_00
+
+
+def test_sipvicious_learns_no_product_or_version_and_no_extensions(door) -> None:
+    """An independent scanner against the front door. Before: svmap read 'kamailio (5.6.3 (x86_64/linux))'."""
+    port = str(door["cluster"].port)
+    svmap = subprocess.run([str(Path(sys.executable).with_name("sipvicious_svmap")), "-p", port, "-b", "127.0.0.8",
+                            "127.0.0.1"], capture_output=True, text=True, timeout=60)
+    assert "127.0.0.1:" + port in svmap.stdout, svmap.stdout + svmap.stderr
+    assert "kamailio" not in svmap.stdout.lower() and "5.6" not in svmap.stdout, svmap.stdout
+    svwar = subprocess.run([str(Path(sys.executable).with_name("sipvicious_svwar")), "-p", port, "-b", "127.0.0.9",
+                            "-e", "95580-95590", "127.0.0.1"], capture_output=True, text=True, timeout=90)
+    found = [line for line in svwar.stdout.splitlines() if "reqauth" in line.lower() or "noauth" in line.lower()]
+    assert found == [], svwar.stdout + svwar.stderr
+
+
+def test_no_secret_reaches_any_file_the_run_wrote(door) -> None:
+    """Logs, CDRs, the front door's and workers' logs, prompt caches: no card number, no PIN."""
+    time.sleep(2)  # last CDR lines and log lines
+    secrets = [DEMO_CARD, DEMO_PIN, MOTHER_PIN, *WRONG_PINS]
+    places = [door["folder"], door["cluster"].state]
+    read = 0
+    for folder in places:
+        for path in folder.rglob("*"):
+            if not path.is_file() or path.suffix in (".db", ".xml") or path.stat().st_mtime < door["started"]:
+                continue
+            text = path.read_bytes().decode("utf-8", errors="replace")
+            read += 1
+            for secret in secrets:
+                assert secret not in text, f"{secret} in {path}"
+    assert read >= 4  # the workers' log, CDRs, Kamailio's and the workers' own output were all read
+    # the prompt cache gained nothing but fixed prompts: no balance or statement was written as audio
+    cache = PromptCache(PROMPTS, Synthesizer(sample_rate=8000))
+    from voicebot.dialog.static_prompts import static_sentences
+
+    static = {cache.path(s, lang) for lang in ("en-US", "zh-CN") for s in static_sentences(lang)}
+    new = [p for p in PROMPTS.rglob("*") if p.is_file() and door["prompts_before"].get(p) != p.stat().st_mtime]
+    assert [p for p in new if p not in static] == []
