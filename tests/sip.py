@@ -36,7 +36,8 @@ def seeded_bank(folder: Path) -> str:
 
 def write_config(folder: Path, db_url: str, agent_ports: tuple[int, int], *, mode: str = "bridge",
                  nlu: str = "rasa", ring_s: float = 1.0, endpoint_ms: int = 700,
-                 media_timeout_s: float = 30.0, warm_up_s: float = 2.0, extra: str = "") -> Path:
+                 media_timeout_s: float = 30.0, warm_up_s: float = 2.0, extra: str = "",
+                 max_hold_s: float = 120.0) -> Path:
     path = folder / "voicebot.toml"
     path.write_text(f"""
 base_dir = "{PROJECT}"
@@ -50,6 +51,7 @@ backend = "{nlu}"
 no_input_s = 5.0
 endpoint_ms = {endpoint_ms}
 media_timeout_s = {media_timeout_s}
+max_hold_s = {max_hold_s}
 warm_up_s = {warm_up_s}
 inband_dtmf = true
 [agents]

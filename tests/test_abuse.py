@@ -48,6 +48,7 @@ def door(tmp_path_factory: pytest.TempPathFactory, demo_db_template: Path):
     folder = tmp_path_factory.mktemp("abuse")
     shutil.copy(demo_db_template, folder / "bank.db")
     config = write_config(folder, f"sqlite:///{folder / 'bank.db'}", (free_port(), free_port()), nlu="keywords",
+                          max_hold_s=4.0,
                           extra=f"[front_door]\npike_density = 30\nmax_calls_per_source = {MAX_CALLS_PER_SOURCE}\n")
     prompts_before = {p: p.stat().st_mtime for p in PROMPTS.rglob("*") if p.is_file()}
     started = time.time()
@@ -158,11 +159,14 @@ def test_an_invite_flood_from_one_source_keeps_no_one_else_out(door) -> None:
     assert "flood from 127.0.0.3" in log or "calls from there, refused" in log, run.stdout[-1500:]
 
 
-def test_offers_without_audio_are_declined_and_hold_no_slot(door) -> None:
-    """Before: an answered m=audio 0 call got no runner and no media timeout: four filled a worker."""
-    run = sipp("no_audio_offer.xml", door["target"], source="127.0.0.7", timeout_s=30, calls=10,
-               extra=["-r", "5", "-l", "10"])
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]  # every one got 488
+def test_calls_without_audio_are_declined_or_hung_up_and_hold_no_slot(door) -> None:
+    """Before: a call answered with m=audio 0 got no runner and no media timeout: four filled a worker."""
+    offered = sipp("no_audio_offer.xml", door["target"], source="127.0.0.7", timeout_s=30, calls=10,
+                   extra=["-r", "5", "-l", "10"])
+    assert offered.returncode == 0, offered.stdout[-3000:] + offered.stderr[-2000:]  # every one got 488
+    for scenario in ("no_audio_answer.xml", "held_from_the_start.xml"):  # each call gets the bot's BYE
+        answered = sipp(scenario, door["target"], source="127.0.0.7", timeout_s=40, calls=2, extra=["-r", "2"])
+        assert answered.returncode == 0, scenario + answered.stdout[-3000:] + answered.stderr[-2000:]
     _balance_call(door, "13800000022")
 
 

@@ -40,6 +40,7 @@ class SipConfig:
     endpoint_ms: int = 700
     inband_dtmf: bool = False  # also hear keys as tones in the audio (for gateways without RFC 4733/INFO)
     media_timeout_s: float = 30.0  # no audio from the caller this long: hang up (a lost BYE); 0: never
+    max_hold_s: float = 120.0  # a caller who holds the call this long is hung up; 0: never
     warm_up_s: float = 20.0  # prompt audio each worker decodes at start, so first callers get a warm recogniser
 
 
@@ -122,6 +123,7 @@ def load_config(path: str | Path | None = None) -> Config:
                         endpoint_ms=int(sip.get("endpoint_ms", SipConfig.endpoint_ms)),
                         inband_dtmf=bool(sip.get("inband_dtmf", False)),
                         media_timeout_s=float(sip.get("media_timeout_s", SipConfig.media_timeout_s)),
+                        max_hold_s=float(sip.get("max_hold_s", SipConfig.max_hold_s)),
                         warm_up_s=float(sip.get("warm_up_s", SipConfig.warm_up_s)))
     door = data.get("front_door", {})
     cfg.front_door = FrontDoorLimits(trusted=list(door.get("trusted", [])),

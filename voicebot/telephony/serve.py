@@ -67,7 +67,7 @@ def run_server(cfg: Config, bank: object, options: ServeOptions, echo: Callable[
     server = BotServer(services, SipSettings(bind=options.bind, port=options.port, media_bind=options.media_bind),
                        cfg.agents, options.cdr,
                        default_lang=cfg.language, default_region=cfg.region, known_regions=set(bank.regions()),
-                       media_timeout_s=cfg.sip.media_timeout_s)
+                       media_timeout_s=cfg.sip.media_timeout_s, max_hold_s=cfg.sip.max_hold_s)
     try:
         server.start()
     except pj.Error as exc:

@@ -32,12 +32,12 @@ from voicebot.telephony.call_runner import CallRunner
 from voicebot.telephony.handover import AgentLeg, Handover
 from voicebot.telephony.invite import CallSetup, LinePlan, usable_audio
 from voicebot.telephony.media import FramePort, audio_media
+from voicebot.telephony.media_watch import MediaWatch
 from voicebot.telephony.metrics import Metrics
 from voicebot.telephony.sipstack import CollectOnLoop, SipSettings, SipStack, register_thread
 
 log = logging.getLogger("voicebot.sip")
 
-MEDIA_SETUP_S = 10.0  # an answered call whose audio has not started by then is hung up
 
 
 class Services:
@@ -126,6 +126,8 @@ class BotCall(pj.Call):
         self.rx_changed = time.monotonic()
         self.timed_out = False  # hung up for want of audio
         self.answered_at = time.monotonic()
+        self.hung_at = 0.0
+        self.held_since: float | None = None  # held by the caller since (see MediaWatch)
 
     def onCallState(self, prm: pj.OnCallStateParam) -> None:
         try:
@@ -224,15 +226,14 @@ class BotServer:
 
     def __init__(self, services: Services, sip: SipSettings, agents: AgentDirectory, cdr_path: Path,
                  metrics: Metrics | None = None, default_lang: str = "en-US", known_regions: set[str] | None = None,
-                 default_region: str = "010", media_timeout_s: float = 30.0) -> None:
+                 default_region: str = "010", media_timeout_s: float = 30.0, max_hold_s: float = 120.0) -> None:
         self.services = services
-        self.media_timeout_s = media_timeout_s
-        self._next_media_check = 0.0
         self.agents = agents
         self.cdr_path = cdr_path
         self.metrics = metrics or Metrics()
         self.line = LinePlan(known_regions or set(), default_region, default_lang)
         self.stack = SipStack(sip, _Endpoint(self.metrics))
+        self.media_watch = MediaWatch(self.metrics, media_timeout_s, max_hold_s)
         self.account: BotAccount | None = None
         self.calls: dict[int, BotCall] = {}
         self._retired: list[AgentLeg] = []
@@ -253,7 +254,7 @@ class BotServer:
             collector.tick()
             try:
                 self._sweep()
-                self._check_media()
+                self.media_watch.check(list(self.calls.values()))
             except Exception:  # a bug in bookkeeping must not take the other calls down
                 log.exception("sweep failed")
         self.shutdown()
@@ -368,46 +369,6 @@ class BotServer:
         """Keep an agent leg alive until pjsua2 is done with it (it is freed at the next sweep)."""
         if leg not in self._retired:
             self._retired.append(leg)
-
-    def _check_media(self) -> None:
-        """Once a second: hang up calls whose caller has sent no RTP for ``media_timeout_s``.
-
-        A BYE lost on the way (UDP under load, a gateway that died) would otherwise keep a call
-        slot busy for ever, the dialog talking to nobody. Calls the caller holds are left alone.
-        """
-        now = time.monotonic()
-        if not self.media_timeout_s or now < self._next_media_check:
-            return
-        self._next_media_check = now + 1.0
-        for call in list(self.calls.values()):
-            if call.disconnected:
-                continue
-            if call.port is None:  # answered, but no audio ever started (an answer of m=audio 0)
-                if now - call.answered_at > MEDIA_SETUP_S and not call.timed_out:
-                    log.warning("call=%s no audio %.0f s after answering: hanging up", call.id_text, MEDIA_SETUP_S)
-                    self.metrics.inc("voicebot_media_timeouts_total")
-                    call.timed_out = True
-                    call.hang()
-                continue
-            if call.media_index is None:
-                continue
-            try:
-                packets = call.getStreamStat(call.media_index).rtcp.rxStat.pkt
-                held = any(mi.status == pj.PJSUA_CALL_MEDIA_REMOTE_HOLD for mi in call.getInfo().media)
-            except pj.Error:  # the stream is gone (pjsua has dropped the call's media): no audio either
-                packets, held = call.rx_packets, False
-            if packets != call.rx_packets or held:
-                call.rx_packets, call.rx_changed = packets, now
-            elif now - call.rx_changed < self.media_timeout_s:
-                continue
-            elif not call.timed_out:
-                log.warning("call=%s no audio from the caller for %.0f s: hanging up", call.id_text,
-                            now - call.rx_changed)
-                self.metrics.inc("voicebot_media_timeouts_total")
-                call.timed_out, call.rx_changed = True, now
-                call.hang()
-            else:  # our BYE got no answer either: the call is over for us
-                call.gone("no audio and no answer to our BYE")
 
     def _sweep(self) -> None:
         self._retired = [leg for leg in self._retired if not leg.disconnected]
