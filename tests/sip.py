@@ -37,7 +37,7 @@ def seeded_bank(folder: Path) -> str:
 def write_config(folder: Path, db_url: str, agent_ports: tuple[int, int], *, mode: str = "bridge",
                  nlu: str = "rasa", ring_s: float = 1.0, endpoint_ms: int = 700,
                  media_timeout_s: float = 30.0, warm_up_s: float = 2.0, extra: str = "",
-                 max_hold_s: float = 120.0) -> Path:
+                 max_hold_s: float = 120.0, agent_secret: str = "") -> Path:
     path = folder / "voicebot.toml"
     path.write_text(f"""
 base_dir = "{PROJECT}"
@@ -56,6 +56,7 @@ warm_up_s = {warm_up_s}
 inband_dtmf = true
 [agents]
 mode = "{mode}"
+{f'context_secret = "{agent_secret}"' if agent_secret else ""}
 ring_s = {ring_s}
 rings = 3
 central = "sip:agents-central@127.0.0.1:{agent_ports[1]}"

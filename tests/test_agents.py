@@ -104,3 +104,37 @@ def test_offers_without_usable_audio_are_recognised() -> None:
     assert not usable_audio(head + sdp.format(port=0, fmt="0", extra=""))
     assert not usable_audio(head + sdp.format(port=4000, fmt="18", extra=""))  # G.729 only
     assert not usable_audio(head + "v=0\r\nm=video 4000 RTP/AVP 96\r\n")
+
+
+def test_the_agent_context_is_signed_escaped_and_forgeries_are_told_apart() -> None:
+    from urllib.parse import unquote
+
+    from voicebot.telephony.agent_context import context_headers, refer_params, verify
+
+    secret, now = "desk-secret", 1_000_000.0
+    headers = context_headers(reason="emergency_loss", service="card.report_loss", lang="en-US", region="010",
+                              call_id="abc@host", identifier="6222020000000001", secret=secret, now=now)
+    assert headers["X-Voicebot-Customer"] == "************0001"
+    assert verify(headers, secret, now=now + 10)
+    assert not verify({**headers, "X-Voicebot-Customer": "************0003"}, secret, now=now + 10)  # forged
+    assert not verify({**headers, "X-Voicebot-Region": "852"}, secret, now=now + 10)
+    assert not verify(headers, "another-secret", now=now + 10)
+    assert not verify(headers, secret, now=now + 3600)  # too late: replayed from an old call
+    # a value that tries to break out of the Refer-To URI or a header is neutralised
+    odd = context_headers(reason='x>&X-Voicebot-Customer=me\r\nVia: evil', service="s", lang="en-US",
+                          region="010", call_id="c", identifier=None, secret=None)
+    assert "X-Voicebot-Customer" not in odd  # no secret: the customer is not named
+    params = refer_params(odd)
+    assert all(ch not in params for ch in "<>\r\n ") and params.count("&") == len(odd) - 1
+    assert unquote(params.split("&")[0].split("=", 1)[1]) == odd["X-Voicebot-Reason"]
+
+
+def test_metric_labels_are_escaped_so_the_scrape_stays_whole() -> None:
+    from voicebot.telephony.metrics import Metrics
+
+    metrics = Metrics()
+    metrics.agent_attempt('010"} evil 1\n# x', answered=False, answer_s=None)
+    lines = metrics.render().splitlines()
+    offered = [line for line in lines if line.startswith("voicebot_agent_offered_total")]
+    assert offered == ['voicebot_agent_offered_total{pool="010\\"} evil 1\\n# x"} 1']
+    assert not any(line.startswith("# x") for line in lines)

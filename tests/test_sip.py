@@ -276,7 +276,8 @@ def test_refer_mode_hands_the_caller_to_the_seat(tmp_path: Path, demo_db_templat
     """Blind transfer: the bot REFERs, our softphone follows, the seat sees the caller and Referred-By."""
     shutil.copy(demo_db_template, tmp_path / "bank.db")
     ports = (free_port(), free_port())
-    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'bank.db'}", ports, mode="refer", nlu="keywords")
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'bank.db'}", ports, mode="refer", nlu="keywords",
+                          agent_secret="shared-with-the-agent-desk")
     worker = start_worker(tmp_path, config)
     seat = start_seat(tmp_path, config, ports[0], "--answer-after", "1", "--ring-s", "0.3", "--hangup-after", "2")
     try:
@@ -289,6 +290,9 @@ def test_refer_mode_hands_the_caller_to_the_seat(tmp_path: Path, demo_db_templat
     assert result.returncode == 0, result.stderr  # the softphone followed the REFER and exited cleanly
     assert result.first("transfer_request") is not None
     assert incoming["from"] == "13800000010" and "Referred-By" in incoming["headers"]
+    # the context came through the caller's phone, signed: the desk can tell it was not changed
+    assert incoming["context"] == "verified", incoming
+    assert incoming["headers"]["X-Voicebot-Customer"] == "unidentified"
     cdr = worker.cdr_of("13800000010")
     assert cdr["outcome"] == "transferred" and cdr["agent_attempts"][-1]["result"] == "answered"
     assert code == 0, worker.stderr_tail()
