@@ -227,11 +227,37 @@ def test_sipvicious_learns_no_product_or_version_and_no_extensions(door) -> None
     svmap = subprocess.run([str(Path(sys.executable).with_name("sipvicious_svmap")), "-p", port, "-b", "127.0.0.8",
                             "127.0.0.1"], capture_output=True, text=True, timeout=60)
     assert "127.0.0.1:" + port in svmap.stdout, svmap.stdout + svmap.stderr
+    print(svmap.stdout)  # shown with -s: what the scanner learnt
     assert "kamailio" not in svmap.stdout.lower() and "5.6" not in svmap.stdout, svmap.stdout
     svwar = subprocess.run([str(Path(sys.executable).with_name("sipvicious_svwar")), "-p", port, "-b", "127.0.0.9",
                             "-e", "95580-95590", "127.0.0.1"], capture_output=True, text=True, timeout=90)
+    print(svwar.stdout, svwar.stderr)
     found = [line for line in svwar.stdout.splitlines() if "reqauth" in line.lower() or "noauth" in line.lower()]
     assert found == [], svwar.stdout + svwar.stderr
+
+
+def test_internal_headers_from_outside_are_stripped_and_workers_are_inside(door) -> None:
+    """A caller cannot pick a region (agent pool) by header; workers answer on their inside address only."""
+    from voicebot.cluster.processes import sip_options
+
+    result = place_call(door["config"], door["cluster"].uri, "wait 2; hangup", caller="13800000025",
+                        extra=["--bind", CALLER_HOST, "--header", "X-Voicebot-Region: 852"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert _cdr_of(door, "13800000025")["region"] == "010"  # the line's own: 852 was removed at the door
+    first_worker = door["cluster"].port + 1
+    assert sip_options(WORKER_HOST, first_worker)
+    assert not sip_options("127.0.0.1", first_worker, timeout=0.5)  # not on the front door's address
+
+
+def test_trusted_networks_render_and_a_typo_is_refused(tmp_path: Path) -> None:
+    from voicebot.cluster.processes import render_kamailio
+    from voicebot.config import FrontDoorLimits
+
+    cfg = render_kamailio(tmp_path, "127.0.0.1", 5999, [("127.0.0.10", 6000)],
+                          FrontDoorLimits(trusted=["192.0.2.0/24", "127.0.0.2/32"]))  # checked by kamailio -c
+    assert 'is_in_subnet("$si", "192.0.2.0/24") || is_in_subnet("$si", "127.0.0.2/32")' in cfg.read_text()
+    with pytest.raises(ValueError):
+        render_kamailio(tmp_path, "127.0.0.1", 5999, [("127.0.0.10", 6000)], FrontDoorLimits(trusted=["10.0.0/33"]))
 
 
 def test_no_secret_reaches_any_file_the_run_wrote(door) -> None:

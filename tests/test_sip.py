@@ -312,3 +312,27 @@ def test_received_frames_are_read_out_of_pjsua2_vectors_exactly() -> None:
     for data in (b"", b"\x01", os.urandom(320), os.urandom(4096)):
         vec = pj.ByteVector(data)
         assert media.vector_bytes(vec) == bytes(vec) == data
+
+
+def test_a_refer_whose_final_notify_never_comes_overflows(tmp_path: Path, demo_db_template: Path) -> None:
+    """Refer mode: the regional seat rings for ever (no final NOTIFY); past the ring allowance the
+    caller is referred to the central pool instead of waiting with nobody."""
+    shutil.copy(demo_db_template, tmp_path / "bank.db")
+    ports = (free_port(), free_port())
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'bank.db'}", ports, mode="refer", nlu="keywords",
+                          ring_s=1.0)
+    worker = start_worker(tmp_path, config)
+    region = start_seat(tmp_path, config, ports[0], "--never", "--ring-s", "0.3")
+    central = start_seat(tmp_path, config, ports[1], "--answer-after", "1", "--ring-s", "0.3", "--hangup-after", "2")
+    try:
+        result = place_call(config, worker.uri, "wait 1; keys 0; wait 0.5; keys 1; await-hangup; wait 1",
+                            caller="13800000011", timeout=60)
+        central.wait_for("answered", timeout=30)
+    finally:
+        region.stop()
+        central.stop()
+        code = worker.stop()
+    assert result.returncode == 0, result.stderr[-2000:]
+    cdr = worker.cdr_of("13800000011")
+    assert [(a["pool"], a["result"]) for a in cdr["agent_attempts"]] == [("010", "no_answer"), ("central", "answered")]
+    assert code == 0, worker.stderr_tail()
