@@ -33,6 +33,7 @@ class VoiceSettings:
     frame_ms: int = 20
     no_input_s: float = 6.0  # after a prompt ends, this long without speech or keys is "no input"
     interdigit_s: float = 3.0  # a digit entry without '#' ends after this pause
+    entry_pause_s: float = 1.5  # after a spoken digit group, this much more silence ends the number
 
 
 class VoiceSession:
@@ -101,7 +102,9 @@ class VoiceSession:
                 self._flush_digits()
         elif waiting and not (self.recognizer and self.recognizer.in_speech):
             self._idle_ms += ms
-            if self._idle_ms >= self.settings.no_input_s * 1000:
+            # a number read in groups ends when the caller stops for longer than between groups
+            limit = self.settings.entry_pause_s if self.engine.gathering else self.settings.no_input_s
+            if self._idle_ms >= limit * 1000:
                 self._handle(NoInput())
         return self._out.popleft() if self._out else self._silence
 

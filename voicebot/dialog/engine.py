@@ -12,27 +12,25 @@ import inspect
 import logging
 import re
 from concurrent.futures import Executor, Future
-from datetime import date
 from typing import Any
 
 from voicebot.bank.bank import Bank
-from voicebot.catalogue import BACK_KEY, CORPORATE, LANGUAGE_KEY, PERSONAL, REPEAT_KEY, Catalogue, Service
+from voicebot.catalogue import BACK_KEY, CORPORATE, PERSONAL, REPEAT_KEY, Catalogue, Service
 from voicebot.catalogue import catalogue as default_catalogue
-from voicebot.dialog import prompts
 from voicebot.dialog.actions import Action, Collect, Hangup, Say
 from voicebot.dialog.ask import Ask
 from voicebot.dialog.context import CallContext, CallRecord, DialogSettings
 from voicebot.dialog.events import Event, HangUp, Keys, NoInput, Speech
 from voicebot.dialog.flows import Flow, handler
 from voicebot.dialog.flows.common import authenticate
-from voicebot.dialog.inputs import from_keys, from_speech
+from voicebot.dialog.inputs import BAD_ENTRY, from_keys, from_speech
+from voicebot.dialog.menus import anything_else_ask, callback_offer, menu_ask, presented, slots_from
+from voicebot.dialog.spoken_number import LONG_NUMBER_STEPS, NumberEntry, is_number_turn
 from voicebot.nlu.parser import NluResult, Parser
 from voicebot.redact import redact
 
 log = logging.getLogger("voicebot.dialog")
 
-_BAD_ENTRY = {"card_number": "bad_card", "account_number": "bad_card", "pin": "bad_pin", "amount": "bad_amount",
-              "date": "bad_date", "area_code": "bad_area_code"}
 _SECRET_STEPS = ("pin",)
 
 
@@ -56,6 +54,7 @@ class DialogEngine:
         self.failed = False
         self.callback_offered = False
         self._guess: tuple[str, Future] | None = None  # words understood ahead of the turn's end (anticipate)
+        self.numbers = NumberEntry(self)  # card and account numbers said aloud
 
     # -- public --------------------------------------------------------------------------
     @property
@@ -66,6 +65,11 @@ class DialogEngine:
     def expecting(self) -> str | None:
         """What the bot waits for now (channels use it, e.g. to gather digits until '#')."""
         return None if self.ended or self.ask is None else self.ask.expect
+
+    @property
+    def gathering(self) -> bool:
+        """A spoken number has begun and waits for more (the channel gives a shorter pause to end it)."""
+        return self.numbers.gathering
 
     @property
     def record(self) -> CallRecord:
@@ -125,7 +129,7 @@ class DialogEngine:
             return self._finish()
         self.callback_offered = True
         self.ctx.ended = False
-        self.mode, self.service, self.flow = "flow", None, _callback_offer(self.ctx)
+        self.mode, self.service, self.flow = "flow", None, callback_offer(self.ctx)
         self._advance(None, first=True)
         return self._finish()
 
@@ -149,11 +153,13 @@ class DialogEngine:
             self._cancel_flow(report=False)
             self.ctx.ended = True
         elif isinstance(event, NoInput):
-            self._fail("no_input")
+            self.numbers.done() if self.gathering else self._fail("no_input")
         elif isinstance(event, Keys):
             self._on_keys(re.sub(r"[^0-9*#]", "", event.digits))
         elif isinstance(event, Speech):
-            if event.confidence < self.ctx.settings.min_asr_confidence:
+            # an unsure digit group is still gathered: the whole number is read back anyway
+            number_turn = self.ask.expect in LONG_NUMBER_STEPS and is_number_turn(event.text)
+            if event.confidence < self.ctx.settings.min_asr_confidence and not number_turn:
                 self._fail("no_match")  # unsure recognition: ask again rather than act on a guess
             else:
                 self._on_speech(event.text.strip())
@@ -162,6 +168,9 @@ class DialogEngine:
         ask = self.ask
         if not digits:
             self._fail("no_match")
+            return
+        if self.gathering:  # keys (or '#' alone) finish a number the caller began to say
+            self.numbers.press(digits)
             return
         if digits[0] == REPEAT_KEY and (len(digits) == 1 or ask.expect in ("menu", "confirm")):
             self._repeat()
@@ -176,7 +185,7 @@ class DialogEngine:
         else:
             value = from_keys(ask, digits.rstrip(BACK_KEY), self.ctx.bank.clock().date())
             if value is None:
-                self._fail("no_match", self.ctx.t(_BAD_ENTRY.get(ask.expect, "no_match")))
+                self._fail("no_match", self.ctx.t(BAD_ENTRY.get(ask.expect, "no_match")))
             else:
                 self._validated(value)
             return
@@ -187,13 +196,16 @@ class DialogEngine:
     def _on_speech(self, text: str) -> None:
         ask = self.ask
         if not text:
-            self._fail("no_match")
+            if not self.gathering:  # a cough between digit groups loses nothing
+                self._fail("no_match")
             return
         if ask.expect in _SECRET_STEPS:  # never parsed, never recorded
             self._fail("no_match", self.ctx.t("pin_by_keypad"))
             return
         if self.keypad_only:
             self._fail("no_match", self.ctx.t("nlu_down"))
+            return
+        if self.numbers.hear(text):
             return
         nlu = self._understand(text)
         if nlu is None:
@@ -263,7 +275,9 @@ class DialogEngine:
             self._accept(value)
 
     def _accept(self, value: Any) -> None:
-        if self.mode == "flow":
+        if self.numbers.reading_back:
+            self.numbers.answered(bool(value))
+        elif self.mode == "flow":
             self._advance(value)
         elif self.mode == "after":
             {"main_menu": self._main_menu, "goodbye": self._goodbye,
@@ -287,6 +301,7 @@ class DialogEngine:
         self._present(self.ask, keypad=self.failures >= 2)
 
     def _present(self, ask: Ask, keypad: bool = False) -> None:
+        self.numbers.drop()  # a prompt said again starts the number afresh
         self.ctx.say_text(presented(ask, self.ctx.lang, keypad or self.keypad_only))
         self.ctx.out.append(Collect(ask.expect))
 
@@ -332,7 +347,7 @@ class DialogEngine:
     # -- services ------------------------------------------------------------------------
     def _start_service(self, service: Service, nlu: NluResult | None = None, text: str = "") -> None:
         self._cancel_flow()
-        self.ctx.slots = _slots(nlu, text) if nlu else {}
+        self.ctx.slots = slots_from(nlu, text) if nlu else {}
         corporate = self.menu_path.startswith(CORPORATE) or (
             self.ctx.customer is not None and self.ctx.customer.kind == "corporate")
         if corporate and service.auth and not any(p.startswith(CORPORATE) for p in service.paths):
@@ -413,50 +428,3 @@ class DialogEngine:
             log.info("call=%s step=%s speech=%r", self.ctx.call_id, step, shown)
         else:
             log.info("call=%s step=%s event=%s", self.ctx.call_id, step, type(event).__name__)
-
-
-def _callback_offer(ctx: CallContext) -> Flow:
-    """The caller chooses a call-back (recorded in the CDR with their number) or to call again."""
-    wanted = yield Ask("confirm", ctx.t("offer_callback"), options={"1": True, "2": False}, step="callback")
-    ctx.record.callback_requested = bool(wanted)
-    ctx.say("callback_booked" if wanted else "callback_declined")
-    ctx.say("goodbye")
-    ctx.hangup()
-
-
-def menu_ask(cat: Catalogue, lang: str, path: str) -> Ask:
-    """The spoken menu at a key path, derived from the catalogue (and the language key at the entry)."""
-    kids = cat.children(path)
-    options: dict[str, Any] = dict(kids)
-    lines = [prompts.text("menu_item", lang, label=node.label(lang), key=key) for key, node in kids]
-    if path == "":
-        options[LANGUAGE_KEY] = "switch_language"
-        lines.insert(len(lines) - 1, prompts.text("menu_language", lang, key=LANGUAGE_KEY))
-    listing = " ".join(lines) + (f" {prompts.text('menu_nav', lang)}" if path else "")
-    words = {key: node.group.keywords.get(lang, ()) for key, node in kids if node.group is not None}
-    return Ask("menu", f"{prompts.text('menu_speak', lang)} {listing}", listing, options=options, words=words,
-               step=f"menu:{path or 'main'}")
-
-
-def anything_else_ask(lang: str) -> Ask:
-    return Ask("menu", prompts.text("anything_else", lang), options={"1": "main_menu", "0": "agent", "2": "goodbye"},
-               words={"1": ("main menu", "主菜单"), "2": ("goodbye", "bye", "再见", "结束")}, step="anything_else")
-
-
-def presented(ask: Ask, lang: str, keypad: bool) -> str:
-    """What the caller hears for a step: its prompt, or after failures its keypad-only form."""
-    return f"{prompts.text('keypad_only', lang)} {ask.keypad}" if keypad else ask.prompt
-
-
-def _slots(nlu: NluResult, text: str) -> dict[str, Any]:
-    """Slots a spoken request pre-fills: amount, currency, payee, period, agent reason."""
-    slots: dict[str, Any] = {"utterance": text}
-    for name in ("amount", "currency", "payee", "agent_reason"):
-        if nlu.entity(name) is not None:
-            slots[name] = nlu.entity(name)
-    if slots.get("currency") == "CNY":
-        del slots["currency"]
-    if nlu.entity("date_range"):
-        start, end = nlu.entity("date_range").split("/")
-        slots["period"] = (date.fromisoformat(start), date.fromisoformat(end))
-    return slots

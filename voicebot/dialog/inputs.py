@@ -12,6 +12,9 @@ from voicebot.nlu.numbers import parse_amount, parse_digits
 from voicebot.nlu.parser import NluResult
 
 DIGIT_LENGTHS = {"card_number": (16, 19), "account_number": (16, 19), "pin": (6, 6), "area_code": (3, 4)}
+# the prompt that says what a well-formed entry looks like, after a malformed one
+BAD_ENTRY = {"card_number": "bad_card", "account_number": "bad_card", "pin": "bad_pin", "amount": "bad_amount",
+              "date": "bad_date", "area_code": "bad_area_code"}
 
 
 def from_keys(ask: Ask, digits: str, today: date) -> Any:

@@ -117,7 +117,8 @@ def digits(s: str, lang: str) -> str:
 
 
 def card_ending(number_: str, lang: str) -> str:
-    """The only part of a card number the bot ever reads out: its last four digits."""
+    """How the bot names a card: by its last four digits (a whole number is read back only to the
+    caller who has just said it, see spoken_number)."""
     last4 = number_[-4:]
     return f"ending in {digits(last4, lang)}" if lang == "en-US" else f"尾号{digits(last4, lang)}"
 

@@ -7,7 +7,7 @@ from functools import cache
 
 from voicebot.catalogue import Catalogue, catalogue
 from voicebot.dialog import prompts
-from voicebot.dialog.engine import anything_else_ask, menu_ask, presented
+from voicebot.dialog.menus import anything_else_ask, menu_ask, presented
 
 
 def static_sentences(lang: str, cat: Catalogue | None = None) -> list[str]:

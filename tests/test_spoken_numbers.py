@@ -1,0 +1,136 @@
+"""Card and account numbers said as people say them: in groups, with pauses and corrections, read back."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.calls import DEMO_CARD, DEMO_PIN, Call
+from voicebot.bank.bank import Bank
+from voicebot.dialog.spoken_number import SpokenNumber
+
+EN = ["six two two two", "zero two zero zero", "zero zero zero zero", "zero zero zero one"]
+ZH = ["六二二二", "零二零零", "零零零零", "零零零幺"]
+
+
+def at_card_prompt(bank: Bank, lang: str = "en-US") -> Call:
+    c = Call(bank, lang=lang)
+    c.path("111")  # personal -> accounts -> balance: asks for the card
+    assert c.expecting == "card_number"
+    return c
+
+
+@pytest.mark.parametrize("lang,groups,yes", [("en-US", EN, "yes"), ("zh-CN", ZH, "对")])
+def test_groups_said_across_pauses_make_one_number_read_back_in_groups(bank: Bank, lang: str, groups: list[str],
+                                                                        yes: str) -> None:
+    c = at_card_prompt(bank, lang)
+    for group in groups:
+        assert c.say(group) == []  # the bot waits for the rest
+        assert c.engine.gathering
+    c.silence()  # the caller stopped: the number is read back before it counts
+    assert c.expecting == "confirm"
+    if lang == "en-US":
+        assert "6 2 2 2, 0 2 0 0, 0 0 0 0, 0 0 0 1" in c.said and "right" in c.said
+    else:
+        assert "六二二二，零二零零，零零零零，零零零一" in c.said
+    c.say(yes)
+    assert c.expecting == "pin"
+    c.keys(DEMO_PIN)
+    assert any(a.id == "account.balance" and a.status == "ok" for a in c.services())
+
+
+def test_a_correction_replaces_what_was_just_said(bank: Bank) -> None:
+    c = at_card_prompt(bank)
+    c.say("six two two two zero two zero one")
+    c.say("no zero two zero zero")  # the last four were wrong
+    c.say("zero zero zero zero, zero zero zero two")
+    c.say("sorry, zero zero zero one")
+    c.silence()
+    assert "6 2 2 2, 0 2 0 0, 0 0 0 0, 0 0 0 1" in c.said
+    c.keys("1")
+    assert c.expecting == "pin"
+
+
+def test_oh_double_and_triple(bank: Bank) -> None:
+    c = at_card_prompt(bank)
+    c.say("six triple two")
+    c.say("oh two oh oh")
+    c.say("double oh double oh")
+    c.say("triple oh one")
+    c.silence()
+    assert "6 2 2 2, 0 2 0 0, 0 0 0 0, 0 0 0 1" in c.said
+
+
+def test_speech_finished_on_the_keypad_is_read_back(bank: Bank) -> None:
+    c = at_card_prompt(bank)
+    c.say("six two two two")
+    c.keys(DEMO_CARD[4:] + "#")
+    assert c.expecting == "confirm" and "6 2 2 2, 0 2 0 0" in c.said
+    c.keys("1")
+    assert c.expecting == "pin"
+
+
+def test_no_at_the_read_back_asks_again_and_keys_need_no_read_back(bank: Bank) -> None:
+    c = at_card_prompt(bank)
+    for group in EN[:3] + ["zero zero zero two"]:
+        c.say(group)
+    c.silence()
+    c.say("no")
+    assert "say the number again" in c.said and c.expecting == "card_number"
+    c.keys(DEMO_CARD + "#")  # keyed: taken as it is
+    assert c.expecting == "pin"
+
+
+def test_too_few_digits_are_judged_only_when_the_caller_stops(bank: Bank) -> None:
+    c = at_card_prompt(bank)
+    c.say("six two two two")
+    c.say("zero two zero zero")
+    assert c.say("") == []  # a cough or an 'um' between groups loses nothing
+    c.silence()
+    assert "I heard 8 digits" in c.said and "sixteen to nineteen" in c.said
+    assert c.expecting == "card_number" and not c.engine.gathering
+
+
+def test_a_whole_number_in_one_breath_is_read_back_at_once(bank: Bank) -> None:
+    c = at_card_prompt(bank)
+    c.say("six two two two zero two zero zero zero zero zero zero zero zero zero one")
+    assert c.expecting == "confirm"
+
+
+def test_commands_still_work_at_the_card_prompt(bank: Bank) -> None:
+    c = at_card_prompt(bank)
+    c.say("six two two two")
+    c.say("main menu")
+    assert c.expecting == "menu"
+
+
+def test_the_correction_rule() -> None:
+    n = SpokenNumber(16, 19)
+    n.hear("six two two two, no, six two two zero")
+    assert n.digits == "6220"
+    n.hear("zero two zero zero zero two zero zero")
+    n.hear("no")  # drops the last group said
+    assert n.digits == "6220"
+    assert not n.hear("what is my balance")
+
+
+def test_a_spoken_card_through_voicebot_chat_jsonl(tmp_path, demo_db_template) -> None:
+    import shutil
+
+    shutil.copy(demo_db_template, tmp_path / "bank.db")
+    lines = ["dtmf:1", "dtmf:1", "dtmf:1", *EN, "silence", "yes", f"dtmf:{DEMO_PIN}"]
+    env = {"VOICEBOT_DB_URL": f"sqlite:///{tmp_path / 'bank.db'}", "VOICEBOT_NLU_BACKEND": "keywords",
+           "VOICEBOT_LOG_FILE": str(tmp_path / "log")}
+    import os
+
+    out = subprocess.run([sys.executable, "-m", "voicebot", "chat", "--jsonl", "--lang", "en-US"],
+                         input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=120,
+                         env={**os.environ, **env})
+    actions = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    said = " ".join(a["text"] for a in actions if a["type"] == "say")
+    assert "I heard 6 2 2 2, 0 2 0 0, 0 0 0 0, 0 0 0 1" in said, out.stderr[-2000:]
+    assert {"type": "service", "id": "account.balance", "status": "ok"}.items() <= next(
+        a for a in actions if a["type"] == "service").items()
