@@ -6,7 +6,8 @@ continuous speech and for a half-silent call with and without the voice-activity
 estimate of concurrent real-time streams on this machine, memory per extra recogniser, and
 word error rate plus speech->service routing (through the Rasa model) on espeak-ng speech of
 every catalogue service's phrasings at 8 kHz, and of digit strings and amounts said at the
-card-number and amount prompts (with those steps' grammars). Asserts nothing.
+card-number and amount prompts (with those steps' grammars), and human voices reading card numbers at
+the card prompt over the call path (bench/real_voices.py; --real-voices for just that). Asserts nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.real_voices import card_prompt_figures
 from tests.phrases import PHRASES
 from voicebot.config import PROJECT_DIR
 from voicebot.speech.asr import Final, RecognizerPool, StreamingRecognizer, VadSettings, load_model
@@ -130,9 +132,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-quality", action="store_true", help="skip the WER / routing part")
     ap.add_argument("--entry-only", action="store_true", help="only digit strings and amounts (quality)")
+    ap.add_argument("--real-voices", action="store_true", help="only human voices at the card prompt")
     args = ap.parse_args()
     if args.entry_only:
         return entry_quality(load_model(MODELS, "en-US"))
+    if args.real_voices:
+        return card_prompt_figures(load_model(MODELS, "en-US"))
     base = rss_mb()
     started = time.monotonic()
     model = load_model(MODELS, "en-US")
@@ -142,7 +147,7 @@ def main() -> None:
     quiet = np.random.default_rng(0).normal(0, 25, len(speech)).astype(np.int16)  # line hiss, about -62 dBFS
     half_silent = np.concatenate([x for pair in zip(np.array_split(speech, 8), np.array_split(quiet, 8), strict=True)
                                   for x in pair])
-    no_gate = VadSettings(min_dbfs=-200, above_floor_db=-200, endpoint_ms=10**9)
+    no_gate = VadSettings(detector="energy", min_dbfs=-200, above_floor_db=-200, endpoint_ms=10**9)
     # recognisers are pooled and a new one costs more on its first turns (asr.RecognizerPool):
     # the figures below are for warm ones, as a running server has them
     warm = time.process_time()
@@ -200,6 +205,7 @@ def main() -> None:
         for phrase, text, intent in misses[:8]:
             print(f"  miss: {phrase!r} heard as {text!r} -> {intent}")
     entry_quality(model)
+    card_prompt_figures(model)
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; "
           f"median word count {statistics.median(len(p.split()) for v in PHRASES['en-US'].values() for p in v)}")
 

@@ -44,6 +44,7 @@ class Reading:
 
     speaker: str
     level_dbfs: float | None = None  # speech RMS level; None: as recorded
+    peak_dbfs: float | None = None  # or: the loudest sample at this level (a loud caller, peak-normalised)
     group: int = 4  # digits said together
     digit_gap_s: tuple[float, float] = (0.05, 0.15)
     group_pause_s: tuple[float, float] = (0.7, 1.2)
@@ -52,7 +53,10 @@ class Reading:
 
     @property
     def label(self) -> str:
-        level = "recorded" if self.level_dbfs is None else f"{self.level_dbfs:+.0f}dBFS"
+        if self.peak_dbfs is not None:
+            level = f"{self.peak_dbfs:+.0f}dBFS peak"
+        else:
+            level = "recorded" if self.level_dbfs is None else f"{self.level_dbfs:+.0f}dBFS rms"
         return f"{self.speaker}/{level}/groups of {self.group}"
 
 
@@ -72,6 +76,8 @@ def spoken_number(digits: str, how: Reading, rng: np.random.Generator, lead_s: f
         voiced = audio[np.abs(audio) > 0]
         rms = np.sqrt(np.mean(voiced ** 2)) if len(voiced) else 1.0
         audio = audio * (32768 * 10 ** (how.level_dbfs / 20) / rms)
+    if how.peak_dbfs is not None:
+        audio = audio * (32767 * 10 ** (how.peak_dbfs / 20) / max(np.abs(audio).max(), 1.0))
     if how.hiss_dbfs is not None:
         audio = audio + rng.normal(0, 32768 * 10 ** (how.hiss_dbfs / 20), len(audio))
     audio = np.clip(audio, -32768, 32767)
@@ -94,6 +100,7 @@ def card_numbers(n: int, rng: np.random.Generator) -> list[str]:
     return ["622202" + "".join(str(d) for d in rng.integers(0, 10, 10)) for _ in range(n)]
 
 
-def readings(levels: tuple[float | None, ...] = (None, -45.0, -10.0)) -> list[Reading]:
-    """Every speaker at each level: as recorded, a quiet caller and a loud one."""
-    return [Reading(speaker, level) for speaker in SPEAKERS for level in levels]
+def readings() -> list[Reading]:
+    """Every speaker as recorded, as a quiet caller (-45 dBFS) and peak-normalised (a loud one)."""
+    return [r for speaker in SPEAKERS
+            for r in (Reading(speaker), Reading(speaker, level_dbfs=-45.0), Reading(speaker, peak_dbfs=-1.0))]

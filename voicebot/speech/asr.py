@@ -1,7 +1,8 @@
 """Offline recognition with Vosk: one loaded model per language, one streaming recogniser per call.
 
-A light energy-based voice-activity gate sits in front of Vosk, so the silence of a caller
-listening to a prompt costs next to nothing; a short pre-roll keeps word onsets. A turn ends
+A voice-activity detector sits in front of Vosk (see ``voice_activity``), so the silence of a
+caller listening to a prompt costs next to nothing; a pre-roll keeps word onsets, and each
+turn's level is measured on its first speech and normalised before Vosk hears it. A turn ends
 after a configurable trailing silence, or at a maximum length, so memory stays bounded.
 """
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from voicebot.speech.audio import StreamUpsampler, dbfs, read_wav, resample
 from voicebot.speech.models import ModelUnavailable, is_model, model_dir
+from voicebot.speech.voice_activity import LevelNormaliser, SpeechDetector
 
 log = logging.getLogger("voicebot.speech")
 
@@ -169,9 +171,13 @@ AsrEvent = SpeechStarted | Partial | Pause | Final
 @dataclass
 class VadSettings:
     frame_ms: int = 20
-    start_frames: int = 3  # 60 ms above the threshold starts speech
-    min_dbfs: float = -45.0  # quieter than this is never speech
-    above_floor_db: float = 12.0  # speech stands this far above the running noise floor
+    detector: str = "webrtc"  # webrtc (WebRTC's VAD) | energy (the adaptive level gate it replaced)
+    aggressiveness: int = 2  # WebRTC VAD mode 0-3: higher calls less noise speech
+    start_frames: int = 3  # 60 ms of speech starts a turn
+    min_dbfs: float = -45.0  # energy gate only: quieter than this is never speech
+    above_floor_db: float = 12.0  # energy gate only: speech stands this far above the running noise floor
+    normalise: bool = True  # bring each turn's speech to one level before recognition
+    measure_ms: int = 200  # speech heard before decoding starts, to measure its level (then caught up)
     pre_roll_ms: int = 300
     endpoint_ms: int = 700  # trailing silence that ends a turn
     # Vosk hears this much of a pause (a word's quiet end, the model's right context); the rest of
@@ -216,7 +222,10 @@ class StreamingRecognizer:
         self._pre_roll: deque[np.ndarray] = deque(maxlen=max(1, self.vad.pre_roll_ms // self.vad.frame_ms))
         self._held: list[np.ndarray] = []  # a pause's frames beyond ``trailing_fed_ms``, not yet decoded
         self._frame_len = frame
-        self._noise_floor = -70.0
+        self._detector = SpeechDetector(sample_rate, self.vad.detector, self.vad.aggressiveness, self.vad.min_dbfs,
+                                        self.vad.above_floor_db)
+        self._level = LevelNormaliser(self.vad.normalise)
+        self._measuring: list[np.ndarray] | None = None  # a turn's first frames, before its gain is known
         self._loud_run = 0
         self._silent_ms = 0
         self._speech_ms = 0
@@ -285,19 +294,15 @@ class StreamingRecognizer:
 
     def feed(self, frame: np.ndarray) -> list[AsrEvent]:
         events: list[AsrEvent] = []
-        level = dbfs(frame)
-        loud = level > max(self.vad.min_dbfs, self._noise_floor + self.vad.above_floor_db)
+        loud = self._detector.is_speech(frame, dbfs(frame), self.in_speech)
         ms = len(frame) * 1000 // self.rate
         if not self.in_speech:
-            if not loud:  # track the noise floor only while nobody speaks
-                self._noise_floor = 0.95 * self._noise_floor + 0.05 * level
             self._pre_roll.append(frame)
             self._loud_run = self._loud_run + 1 if loud else 0
             if self._loud_run >= self.vad.start_frames:
                 self.in_speech, self._silent_ms, self._speech_ms = True, 0, 0
                 events.append(SpeechStarted())
-                for buffered in self._pre_roll:
-                    self._accept(buffered)
+                self._measuring = list(self._pre_roll)  # decoded once the turn's level is known
                 self._pre_roll.clear()
             return events
         self._speech_ms += ms
@@ -334,7 +339,23 @@ class StreamingRecognizer:
         return self._finish() if self.in_speech else None
 
     def _accept(self, frame: np.ndarray) -> None:
-        pcm = self._up(frame.astype(np.int16)).tobytes()
+        if self._measuring is None:
+            self._decode(frame)
+            return
+        self._measuring.append(frame)
+        if len(self._measuring) * self.vad.frame_ms >= self.vad.pre_roll_ms + self.vad.measure_ms:
+            self._measured()
+
+    def _measured(self) -> None:
+        """The turn's first speech sets its gain; the frames kept so far are decoded at once."""
+        if self._measuring is not None:
+            frames, self._measuring = self._measuring, None
+            self._level.measure(frames)
+            for frame in frames:
+                self._decode(frame)
+
+    def _decode(self, frame: np.ndarray) -> None:
+        pcm = self._up(self._level.apply(frame.astype(np.int16))).tobytes()
         self._spoken.append(pcm)
         if self._biased is not None:  # decode once; free recognition only if this one is unsure
             self._biased.AcceptWaveform(pcm)
@@ -369,6 +390,7 @@ class StreamingRecognizer:
         A partial result would not do: the decoder lags the audio by 200-400 ms, so at this
         point it still lacks the last word ("i lost my" for "i lost my card")."""
         self._counts = (dict(self.fallbacks), self.command_turns)
+        self._measured()
         self._settled = self._decide()
         return Pause(self._settled[0])
 
@@ -380,6 +402,7 @@ class StreamingRecognizer:
         (self._free() if self._biased is None else self._biased).AcceptWaveform(b"".join(self._spoken))
 
     def _finish(self) -> Final:
+        self._measured()
         text, confidence = self._settled if self._settled is not None else self._decide()
         if self._rec is not None:  # back to the pool at once: a few recognisers serve all the calls' turns
             self.pool.release(None, self._rec)
@@ -419,7 +442,7 @@ class StreamingRecognizer:
     def _forget_turn(self) -> None:
         """The turn is over: its kept and held audio and which recognisers followed it are dropped."""
         self._unfollow()
-        self._held, self._spoken, self._settled = [], [], None
+        self._held, self._spoken, self._settled, self._measuring = [], [], None, None
 
     def _unfollow(self) -> None:
         """Only the first recogniser follows the turn again (the others catch up when needed)."""

@@ -52,6 +52,7 @@ class FramePort(pj.AudioMediaPort):
         backlog = int(max_backlog_s * 1000 / FRAME_MS)
         self.received: deque[bytes | None] = deque(maxlen=backlog)  # oldest dropped if stalled
         self.outgoing: deque[bytes] = deque(maxlen=backlog)
+        self.recording: deque[bytes] = deque()  # a whole recording given to ``play``, sent after ``outgoing``
         self.wakeup: threading.Event | None = None  # set when a frame arrives (its call's thread waits on it)
         fmt = pj.MediaFormatAudio()
         fmt.type = pj.PJMEDIA_TYPE_AUDIO
@@ -73,7 +74,8 @@ class FramePort(pj.AudioMediaPort):
 
     def onFrameRequested(self, frame: pj.MediaFrame) -> None:
         try:
-            data = self.outgoing.popleft() if self.outgoing else _SILENCE
+            data = self.outgoing.popleft() if self.outgoing else (
+                self.recording.popleft() if self.recording else _SILENCE)
             frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
             frame.buf = pj.ByteVector(data)
             frame.size = len(data)
@@ -85,6 +87,7 @@ class FramePort(pj.AudioMediaPort):
         self.wakeup = None
         self.received.clear()
         self.outgoing.clear()
+        self.recording.clear()
 
     def take(self) -> list[np.ndarray]:
         """Received frames as int16 arrays (a missing frame reads as silence)."""
@@ -98,9 +101,14 @@ class FramePort(pj.AudioMediaPort):
         return out
 
     def play(self, pcm: np.ndarray) -> None:
-        """Queue audio (any length) for the call, cut into frames."""
+        """Queue a recording (any length: not bounded like ``outgoing``, whose oldest frames a long
+        one would push out) for the call, cut into frames."""
         for start in range(0, len(pcm), FRAME_LEN):
-            self.outgoing.append(_fit(pcm[start:start + FRAME_LEN]).tobytes())
+            self.recording.append(_fit(pcm[start:start + FRAME_LEN]).tobytes())
+
+    @property
+    def sending(self) -> bool:
+        return bool(self.outgoing or self.recording)
 
 
 class PortPool:

@@ -236,7 +236,7 @@ class Softphone:
             self.port.play(samples)
 
     def sending(self) -> bool:
-        return bool(self.port and self.port.outgoing)
+        return bool(self.port and self.port.sending)
 
     def recording(self) -> np.ndarray:
         return np.concatenate(self.received) if self.received else np.zeros(0, dtype=np.int16)
