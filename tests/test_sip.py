@@ -241,6 +241,26 @@ def test_keys_as_in_band_tones_are_heard(lab) -> None:
     assert cdr["intents"] == []  # the tones never reached the recogniser as speech
 
 
+@pytest.mark.parametrize("level", ["recorded", "loud"])
+def test_a_human_voice_reads_the_card_number_in_groups(lab, level: str) -> None:
+    """A real speaker (FSDD) reads the demo card in groups of four with pauses, at the recorded level
+    or peak-normalised, through µ-law; the bot gathers the groups, reads the number back, the caller
+    confirms with 1 and keys the PIN: the balance is served. (Quiet callers still lose their first
+    word too often for a test that must pass: see the speech bench.)"""
+    from tests.voices import Reading, fsdd_available, spoken_number
+
+    assert fsdd_available(), "the FSDD recordings are expected in ../shared/data/fsdd"
+    how = Reading("lucas") if level == "recorded" else Reading("lucas", peak_dbfs=-1.0)
+    wav = lab["folder"] / f"card-{level}.wav"
+    save_wav(wav, spoken_number(CARD, how, np.random.default_rng(3)))
+    caller = "1380000003" + str(len(level))
+    result = place_call(lab["config"], lab["worker"].uri, f"wait 1; keys 1; wait 1; keys 1; wait 1; keys 1; "
+                        f"wait 2; play {wav}; wait 4; keys 1; wait 1; keys {PIN}#; wait 3; hangup", caller=caller)
+    assert result.returncode == 0, result.stderr[-2000:]
+    cdr = lab["worker"].cdr_of(caller)
+    assert cdr["services"] == ["account.balance"], lab["worker"].log_tail()
+
+
 def test_sigterm_hangs_up_calls_writes_their_cdrs_and_exits_0(lab) -> None:
     """Last: stops the module's worker."""
     worker = lab["worker"]
@@ -337,23 +357,3 @@ def test_a_refer_whose_final_notify_never_comes_overflows(tmp_path: Path, demo_d
     cdr = worker.cdr_of("13800000011")
     assert [(a["pool"], a["result"]) for a in cdr["agent_attempts"]] == [("010", "no_answer"), ("central", "answered")]
     assert code == 0, worker.stderr_tail()
-
-
-@pytest.mark.parametrize("level", ["recorded", "loud"])
-def test_a_human_voice_reads_the_card_number_in_groups(lab, level: str) -> None:
-    """A real speaker (FSDD) reads the demo card in groups of four with pauses, at the recorded level
-    or peak-normalised, through µ-law; the bot gathers the groups, reads the number back, the caller
-    confirms with 1 and keys the PIN: the balance is served. (Quiet callers still lose their first
-    word too often for a test that must pass: see the speech bench.)"""
-    from tests.voices import Reading, fsdd_available, spoken_number
-
-    assert fsdd_available(), "the FSDD recordings are expected in ../shared/data/fsdd"
-    how = Reading("lucas") if level == "recorded" else Reading("lucas", peak_dbfs=-1.0)
-    wav = lab["folder"] / f"card-{level}.wav"
-    save_wav(wav, spoken_number(CARD, how, np.random.default_rng(3)))
-    caller = "1380000003" + str(len(level))
-    result = place_call(lab["config"], lab["worker"].uri, f"wait 1; keys 1; wait 1; keys 1; wait 1; keys 1; "
-                        f"wait 2; play {wav}; wait 4; keys 1; wait 1; keys {PIN}#; wait 3; hangup", caller=caller)
-    assert result.returncode == 0, result.stderr[-2000:]
-    cdr = lab["worker"].cdr_of(caller)
-    assert cdr["services"] == ["account.balance"], lab["worker"].log_tail()
