@@ -79,3 +79,12 @@ def test_bad_configuration_is_a_readable_error(tmp_path: Path, env: dict[str, st
     assert result.returncode == 2 and "bad.toml" in result.stderr and "Traceback" not in result.stderr
     unreachable = run(["db", "migrate"], {**env, "VOICEBOT_DB_URL": "postgresql://nobody@127.0.0.1:1/none"})
     assert unreachable.returncode == 2 and "cannot use the database" in unreachable.stderr
+
+
+def test_a_scripted_call_nobody_answers_fails_with_a_readable_error(env: dict[str, str]) -> None:
+    """Not exit 0: a test or script calling a worker that is down must see it."""
+    from tests.sip import free_port
+
+    result = run(["call", f"sip:95588@127.0.0.1:{free_port()}", "--script", "wait 1; hangup", "--timeout", "3"], env)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "was not answered" in result.stderr and "Traceback" not in result.stderr

@@ -357,6 +357,10 @@ def call_cmd(cfg: Config, uri: str, plays: tuple[str, ...], keys: str | None, sc
                 raise UserError(f"{exc}; use --play/--keys/--script for a scripted call") from exc
         else:
             sp.run_script(phone, steps, timeout)
+            if not phone.connected.is_set():  # a script that never reached anyone has not run
+                raise UserError(f"the call to {uri} was not answered")
+    except UserError:
+        raise
     except Exception as exc:
         import pjsua2 as pj
 
