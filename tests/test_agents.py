@@ -113,7 +113,8 @@ def test_the_agent_context_is_signed_escaped_and_forgeries_are_told_apart() -> N
 
     secret, now = "desk-secret", 1_000_000.0
     headers = context_headers(reason="emergency_loss", service="card.report_loss", lang="en-US", region="010",
-                              call_id="abc@host", identifier="6222020000000001", secret=secret, now=now)
+                              call_id="abc@host", identifier="6222020000000001", secret=secret, now=now,
+                              through_caller=True)
     assert headers["X-Voicebot-Customer"] == "************0001"
     assert verify(headers, secret, now=now + 10)
     assert not verify({**headers, "X-Voicebot-Customer": "************0003"}, secret, now=now + 10)  # forged
@@ -122,8 +123,11 @@ def test_the_agent_context_is_signed_escaped_and_forgeries_are_told_apart() -> N
     assert not verify(headers, secret, now=now + 3600)  # too late: replayed from an old call
     # a value that tries to break out of the Refer-To URI or a header is neutralised
     odd = context_headers(reason='x>&X-Voicebot-Customer=me\r\nVia: evil', service="s", lang="en-US",
-                          region="010", call_id="c", identifier=None, secret=None)
+                          region="010", call_id="c", identifier=None, secret=None, through_caller=True)
     assert "X-Voicebot-Customer" not in odd  # no secret: the customer is not named
+    bridged = context_headers(reason="r", service="s", lang="en-US", region="010", call_id="c",
+                              identifier="6222020000000001", secret=None, through_caller=False)
+    assert bridged["X-Voicebot-Customer"] == "************0001"  # the bot's own INVITE: named, masked
     params = refer_params(odd)
     assert all(ch not in params for ch in "<>\r\n ") and params.count("&") == len(odd) - 1
     assert unquote(params.split("&")[0].split("=", 1)[1]) == odd["X-Voicebot-Reason"]

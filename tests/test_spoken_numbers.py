@@ -134,3 +134,25 @@ def test_a_spoken_card_through_voicebot_chat_jsonl(tmp_path, demo_db_template) -
     assert "I heard 6 2 2 2, 0 2 0 0, 0 0 0 0, 0 0 0 1" in said, out.stderr[-2000:]
     assert {"type": "service", "id": "account.balance", "status": "ok"}.items() <= next(
         a for a in actions if a["type"] == "service").items()
+
+
+def test_a_card_read_in_groups_of_three_is_not_logged_a_group_a_line(bank: Bank, tmp_path) -> None:
+    from voicebot.logs import setup_logging
+
+    setup_logging("INFO", tmp_path / "log")
+    try:
+        c = at_card_prompt(bank)
+        for group in ("six two two", "two zero two", "zero zero zero", "zero zero zero", "zero zero one"):
+            c.say(group)
+        c.silence()
+        c.say("yes")
+    finally:
+        setup_logging("WARNING", None)
+    logged = (tmp_path / "log").read_text()
+    assert "speech=" in logged and "two zero two" not in logged and "zero zero one" not in logged
+
+
+def test_a_lone_no_at_the_card_prompt_is_answered(bank: Bank) -> None:
+    c = at_card_prompt(bank)
+    assert c.say("no") != []  # not swallowed as a correction of nothing
+    assert not c.engine.gathering

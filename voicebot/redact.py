@@ -17,6 +17,7 @@ CARD_DIGITS = (12, 19)
 _DIGIT_RUN = re.compile(r"(?<![\d*])\d(?:[ -]?\d)*(?![\d*])")
 _DIGIT_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple|[零〇一幺二两三四五六七八九])"
 _SPOKEN_LONG = re.compile(rf"(?<![a-z]){_DIGIT_WORD}(?:[\s,.-]*{_DIGIT_WORD}){{5,}}(?![a-z])", re.IGNORECASE)
+_SPOKEN_ANY = re.compile(rf"(?<![a-z]){_DIGIT_WORD}(?:[\s,.-]*{_DIGIT_WORD})*(?![a-z])", re.IGNORECASE)
 _SPOKEN_SHORT = re.compile(rf"(?<![a-z]){_DIGIT_WORD}(?:[\s,.-]*{_DIGIT_WORD}){{3,}}(?![a-z])", re.IGNORECASE)
 
 
@@ -28,9 +29,12 @@ def mask_card(number: str) -> str:
     return "*" * max(len(digits) - 4, 0) + digits[-4:]
 
 
-def redact(text: str, *, caller_input: bool = False) -> str:
+def redact(text: str, *, caller_input: bool = False, number_entry: bool = False) -> str:
     """``text`` with card numbers masked to their last four, longer digit runs and spoken digit
-    strings (six or more) withheld; with ``caller_input`` every run of four or more digits too."""
+    strings (six or more) withheld; with ``caller_input`` every run of four or more digits too;
+    with ``number_entry`` (a number read out in groups, one turn each) every digit at all."""
+    if number_entry:
+        return _SPOKEN_ANY.sub("<digits>", re.sub(r"\d", "*", text))
     shortest = 4 if caller_input else CARD_DIGITS[0]
 
     def digits(m: re.Match[str]) -> str:

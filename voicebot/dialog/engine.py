@@ -424,7 +424,10 @@ class DialogEngine:
             shown = f"<{len(event.digits)} keys withheld>" if secret else redact(event.digits, caller_input=True)
             log.info("call=%s step=%s keys=%s", self.ctx.call_id, step, shown)
         elif isinstance(event, Speech):
-            shown = "<withheld>" if step in _SECRET_STEPS else redact(event.text, caller_input=True)
+            # a card read in groups of three would otherwise be logged a group a line
+            number = self.ask is not None and (self.ask.expect in LONG_NUMBER_STEPS or self.numbers.reading_back)
+            shown = "<withheld>" if step in _SECRET_STEPS else redact(event.text, caller_input=True,
+                                                                      number_entry=number)
             log.info("call=%s step=%s speech=%r", self.ctx.call_id, step, shown)
         else:
             log.info("call=%s step=%s event=%s", self.ctx.call_id, step, type(event).__name__)

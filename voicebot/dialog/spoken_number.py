@@ -50,8 +50,8 @@ class SpokenNumber:
     def hear(self, text: str) -> bool:
         """Add a turn's speech; False when it holds no digits and corrects nothing (not for us)."""
         pieces = _CORRECTION.split(text)
-        if len(pieces) == 1 and not parse_digits(text):
-            return False
+        if not parse_digits(text) and (len(pieces) == 1 or not self.started):
+            return False  # no digits, and nothing said yet to correct: not part of a number
         for i, piece in enumerate(pieces):
             new = parse_digits(piece)
             if i:  # after a correction word: the new digits replace as many just said, or the last group

@@ -104,7 +104,7 @@ class Handover:
         services = ctx.record.services
         return context_headers(reason=self.transfer.reason, service=services[-1] if services else "agent",
                                lang=ctx.lang, region=ctx.region, call_id=ctx.call_id, identifier=ctx.identifier,
-                               secret=self.directory.context_secret)
+                               secret=self.directory.context_secret, through_caller=self.directory.mode == "refer")
 
     def start(self) -> None:
         self.next_pool()

@@ -52,7 +52,8 @@ class MediaWatch:
             except pj.Error:  # the stream is gone (pjsua has dropped the call's media): no audio either
                 packets, held = call.rx_packets, False
             call.held_since = (call.held_since or now) if held else None
-            if held and self.max_hold_s and now - call.held_since > self.max_hold_s:
+            with_agent = call.handover is not None and call.handover.bridged  # a hold there is the caller's own
+            if held and self.max_hold_s and not with_agent and now - call.held_since > self.max_hold_s:
                 self._hang(call, f"held by the caller for {now - call.held_since:.0f} s")
             elif packets != call.rx_packets or held:
                 call.rx_packets, call.rx_changed = packets, now
