@@ -152,15 +152,16 @@ def nlu_train(cfg: Config, lang: str, force: bool) -> None:
             continue
         examples = load_examples(paths.data(code))
         click.echo(f"{code}: training on {len(examples)} examples of {len({e.intent for e in examples})} intents "
-                   f"(about a minute; the bar shows DIET's epochs)")
+                   f"(seconds: encoding the sentences, then fitting the classifier)")
         model, seconds = train(paths, code, force=True)
         click.echo(f"{code}: trained in {seconds:.0f} s -> {model}")
 
 
 @nlu.command("parse")
 @click.option("--lang", type=click.Choice(LANGUAGES), required=True)
+@click.option("--ranking", is_flag=True, help="Also print the three best intents with their confidences.")
 @click.pass_obj
-def nlu_parse(cfg: Config, lang: str) -> None:
+def nlu_parse(cfg: Config, lang: str, ranking: bool) -> None:
     """Read one utterance per line on stdin; print one JSON object per line (intent, service, entities)."""
     import json
 
@@ -171,7 +172,7 @@ def nlu_parse(cfg: Config, lang: str) -> None:
     try:
         for line in sys.stdin:
             if line.strip():
-                click.echo(json.dumps(parser.parse(line.strip(), lang).to_json(), ensure_ascii=False))
+                click.echo(json.dumps(parser.parse(line.strip(), lang).to_json(ranking), ensure_ascii=False))
                 sys.stdout.flush()
     except NluUnavailable as exc:
         raise UserError(str(exc)) from exc

@@ -48,6 +48,7 @@ class Catalogue:
         self.intents = intents
         self.agent_reasons = agent_reasons
         self.by_id = {s.id: s for s in services}
+        self.family_by_intent = {g.intent: g for g in groups if g.intent}
         self.nodes: dict[str, MenuNode] = {g.path: MenuNode(g.path, group=g) for g in groups}
         for service in services:
             for path in service.paths:

@@ -28,11 +28,16 @@ class Service:
 
 @dataclass(frozen=True)
 class Group:
-    """A menu node that only leads to other nodes (e.g. "1 2" transfers)."""
+    """A menu node that only leads to other nodes (e.g. "1 2" transfers).
+
+    ``intent`` names the NLU intent of a request for the family as a whole ("pay a bill"):
+    the caller is taken to this menu and asked which member they mean.
+    """
 
     path: str
     label: Text
     keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    intent: str = ""
 
 
 @dataclass(frozen=True)

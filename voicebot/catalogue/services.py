@@ -27,10 +27,12 @@ GROUPS: tuple[Group, ...] = (
     Group(CORPORATE, _t("corporate customers", "企业客户"), _kw("corporate|company|business", "企业|公司|对公")),
     Group("11", _t("account enquiries", "账户查询"), _kw("account enquiry|account information", "账户查询|账户信息")),
     Group("12", _t("transfers and remittances", "转账汇款"), _kw("transfer|remittance", "转账|汇款")),
-    Group("13", _t("bill payments", "缴费"), _kw("bill|bills|pay a bill", "缴费|账单")),
-    Group("14", _t("investments", "投资理财"), _kw("invest|investment", "投资|理财")),
-    Group("15", _t("foreign exchange", "外汇业务"), _kw("foreign exchange|forex", "外汇")),
-    Group("16", _t("card services", "信用卡及银行卡服务"), _kw("card services", "卡服务|信用卡服务")),
+    Group("13", _t("bill payments", "缴费"), _kw("bill|bills|pay a bill", "缴费|账单"),
+          intent="family.bill"),
+    Group("14", _t("investments", "投资理财"), _kw("invest|investment", "投资|理财"), intent="family.invest"),
+    Group("15", _t("foreign exchange", "外汇业务"), _kw("foreign exchange|forex", "外汇"), intent="family.fx"),
+    Group("16", _t("card services", "信用卡及银行卡服务"), _kw("card services", "卡服务|信用卡服务"),
+          intent="family.card"),
 )
 
 SERVICES: tuple[Service, ...] = (

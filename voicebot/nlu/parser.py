@@ -17,13 +17,19 @@ class NluResult:
     confidence: float
     service: str | None = None
     entities: list[dict[str, Any]] = field(default_factory=list)
+    #: the classifier's best guesses, most likely first: (intent, confidence); fallback excluded
+    ranking: tuple[tuple[str, float], ...] = ()
 
     def entity(self, name: str) -> Any:
         return next((e["value"] for e in self.entities if e["entity"] == name), None)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"text": self.text, "intent": self.intent, "confidence": round(self.confidence, 4),
-                "service": self.service, "entities": self.entities}
+    def to_json(self, ranking: bool = False) -> dict[str, Any]:
+        """The ``nlu parse`` contract; ``ranking`` adds the three best guesses (for trainers)."""
+        out = {"text": self.text, "intent": self.intent, "confidence": round(self.confidence, 4),
+               "service": self.service, "entities": self.entities}
+        if ranking:
+            out["ranking"] = [{"intent": i, "confidence": round(c, 4)} for i, c in self.ranking[:3]]
+        return out
 
 
 class Parser(Protocol):

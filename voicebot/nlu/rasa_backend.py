@@ -49,8 +49,10 @@ class _ResultMaker:
     def result(self, text: str, raw: dict[str, Any]) -> NluResult:
         intent = raw.get("intent") or {}
         name, confidence = intent.get("name") or "nlu_fallback", float(intent.get("confidence") or 0.0)
+        ranking = tuple((str(r["name"]), float(r["confidence"])) for r in raw.get("intent_ranking") or ()
+                        if r.get("name") and r["name"] != "nlu_fallback")
         return NluResult(text, name, confidence, route(name, confidence, self.settings, self.cat),
-                         entities.extract(text, raw.get("entities")))
+                         entities.extract(text, raw.get("entities")), ranking)
 
 
 class RasaInProcess(_ResultMaker):

@@ -17,6 +17,10 @@ from voicebot.nlu.rasa_backend import prepare_environment, quiet_rasa_logging
 log = logging.getLogger("voicebot.nlu")
 
 
+# our own pipeline components: a change to their code makes a model out of date too
+_COMPONENTS = tuple(Path(__file__).parent / f for f in ("sentence_encoder.py", "intent_classifier.py"))
+
+
 @dataclass(frozen=True)
 class NluPaths:
     """Where a language's pipeline, data, held-out set and model live (relative to ``root``)."""
@@ -41,13 +45,13 @@ class NluPaths:
 
     def inputs(self, lang: str) -> list[Path]:
         extra = sorted((self.root / "config" / "nlu" / "jieba").glob("*")) if lang == "zh-CN" else []
-        return [self.config(lang), *sorted(self.data(lang).rglob("*.yml")), *extra]
+        return [self.config(lang), *sorted(self.data(lang).rglob("*.yml")), *extra, *_COMPONENTS]
 
 
 def fingerprint(paths: NluPaths, lang: str) -> str:
     digest = hashlib.sha256()
     for path in paths.inputs(lang):
-        digest.update(path.relative_to(paths.root).as_posix().encode())
+        digest.update(path.name.encode() if path in _COMPONENTS else path.relative_to(paths.root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -21,8 +21,8 @@ class Problem:
 
 
 def expected_intents(cat: Catalogue) -> set[str]:
-    """Every catalogue service id and conversation id must have an intent."""
-    return {s.id for s in cat.services} | {i.id for i in cat.intents}
+    """Every catalogue service id, family intent and conversation id must have an intent."""
+    return {s.id for s in cat.services} | {i.id for i in cat.intents} | set(cat.family_by_intent)
 
 
 def validate(train: list[Example], heldout: list[Example], cat: Catalogue) -> list[Problem]:
