@@ -26,7 +26,7 @@ from voicebot.nlu.rasa_backend import RasaInProcess
 from voicebot.nlu.training import NluPaths, train
 
 PATHS = NluPaths(PROJECT_DIR, PROJECT_DIR / "models" / "nlu")
-TARGET = {"en-US": 0.97, "zh-CN": 0.95}
+TARGET = {"en-US": 0.98, "zh-CN": 0.97}  # acted on straight away (no "did you mean"), issue 16
 
 @pytest.fixture(scope="module")
 def rasa() -> RasaInProcess:
@@ -55,6 +55,9 @@ def test_three_phrasings_reach_each_service(rasa: RasaInProcess, bank: Bank, lan
     for phrase in PHRASES[lang][service_id]:
         c = Call(bank, nlu=rasa, lang=lang)
         c.say(phrase)
+        if c.engine.ask.step == "did_you_mean":  # a likely but unsure request is offered, and "yes" takes it
+            assert catalogue().by_id[service_id].label[lang] in c.said
+            c.say("yes" if lang == "en-US" else "是的")
         started = c.engine.service.id if c.engine.service else None
         finished = [s.id for s in c.services()]
         assert service_id in (started, *finished), f"{phrase!r}: {c.said}"

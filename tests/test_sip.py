@@ -47,7 +47,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory, demo_db_template: Path):
     worker = start_worker(folder, config)
     synth = Synthesizer(sample_rate=8000)
     wavs = {}
-    for name, text in {"balance": "what is my account balance", "hello": "hello I need some help with my card"}.items():
+    for name, text in {"balance": "what is my account balance", "hello": "hello I need some help with my card",
+                       "bills": "I would like to pay one of my bills", "electricity": "electricity"}.items():
         wavs[name] = folder / f"{name}.wav"
         save_wav(wavs[name], synth.render(text, "en-US"))
     yield {"folder": folder, "config": config, "worker": worker, "agents": agent_ports, "wavs": wavs}
@@ -80,6 +81,19 @@ def test_a_spoken_request_is_served(lab) -> None:
     cdr = worker.cdr_of("13800000002")
     assert cdr["intents"] and cdr["intents"][0]["service"] == "account.balance"
     assert cdr["services"] == ["account.balance"]
+
+
+def test_a_family_request_is_answered_by_the_members_name(lab) -> None:
+    """'pay one of my bills' -> 'which one: ...?' -> 'electricity', over real SIP with speech (issue 16)."""
+    worker = lab["worker"]
+    result = place_call(lab["config"], worker.uri, f"wait 1.5; play {lab['wavs']['bills']}; wait 10; "
+                        f"play {lab['wavs']['electricity']}; wait 2; keys {CARD}#; wait 1; keys {PIN}#; wait 4; "
+                        "keys 2; listen; hangup", caller="13800000012")
+    assert result.returncode == 0, result.stderr
+    cdr = worker.cdr_of("13800000012")
+    assert cdr["intents"][0]["intent"] == "family.bill", cdr["intents"]
+    assert any(i["service"] == "bill.electricity" for i in cdr["intents"][1:]), cdr["intents"]
+    assert "service=bill.electricity start" in worker.log.read_text()
 
 
 def test_agent_answers_a_bridged_transfer_and_both_sides_hear_each_other(lab) -> None:

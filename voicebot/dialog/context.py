@@ -79,6 +79,7 @@ class CallContext:
         self.identifier: str | None = None  # card/account number used to log in (never logged whole)
         self.slots: dict[str, Any] = {}
         self.next_menu: str | None = None  # a flow may send the caller to a menu instead of "anything else"
+        self.next_service: tuple[Any, Any, str] | None = None  # ... or to another service (a correction)
         self.last_nlu: NluResult | None = None
         self.out: list[Action] = []
         self.ended = False

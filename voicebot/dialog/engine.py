@@ -25,6 +25,7 @@ from voicebot.dialog.flows import Flow, handler
 from voicebot.dialog.flows.common import authenticate
 from voicebot.dialog.inputs import BAD_ENTRY, from_keys, from_speech
 from voicebot.dialog.menus import anything_else_ask, callback_offer, menu_ask, presented, slots_from
+from voicebot.dialog.repair import NOT_THAT, Offered, Repair
 from voicebot.dialog.spoken_number import LONG_NUMBER_STEPS, NumberEntry, is_number_turn
 from voicebot.nlu.parser import NluResult, Parser
 from voicebot.redact import redact
@@ -55,6 +56,7 @@ class DialogEngine:
         self.callback_offered = False
         self._guess: tuple[str, Future] | None = None  # words understood ahead of the turn's end (anticipate)
         self.numbers = NumberEntry(self)  # card and account numbers said aloud
+        self.repair = Repair(self)  # unsure requests, families, follow-ups, corrections
 
     # -- public --------------------------------------------------------------------------
     @property
@@ -210,11 +212,14 @@ class DialogEngine:
         nlu = self._understand(text)
         if nlu is None:
             return
-        value = from_speech(ask, text, nlu, self.ctx.bank.clock().date())
-        if value is not None:
+        correction = self.repair.correction(nlu, text)
+        value = correction or from_speech(ask, text, nlu, self.ctx.bank.clock().date())
+        if correction is not None:
+            self._accept(correction)
+        elif value is not None:
             self._validated(value)
         elif not self._global_intent(nlu, text):
-            self._fail("no_match")
+            self._fail("no_match", brief=self.repair.brief_reprompt())
 
     def _understand(self, text: str) -> NluResult | None:
         if self.ctx.nlu is None:
@@ -245,26 +250,21 @@ class DialogEngine:
 
     def _global_intent(self, nlu: NluResult, text: str) -> bool:
         """Conversation intents and service requests valid at any step; False if none applies."""
-        if nlu.confidence < self.ctx.settings.min_confidence:
-            return False
+        sure = nlu.confidence >= self.ctx.settings.min_confidence
         simple = {"repeat": self._repeat, "back": self._back, "main_menu": self._main_menu,
                   "goodbye": self._goodbye, "switch_language": self._switch_language,
                   "greet": lambda: self._present(self.ask)}
-        if nlu.intent in simple:
+        if sure and nlu.intent in simple:
             simple[nlu.intent]()
             return True
-        if self.mode == "after" and nlu.intent in ("affirm", "deny"):
+        if sure and self.mode == "after" and nlu.intent in ("affirm", "deny"):
             if nlu.intent == "affirm":
                 self.ctx.say("what_else")
                 self._main_menu()
             else:
                 self._goodbye()
             return True
-        service = self.cat.by_id.get(nlu.service or "")  # the parser routed it, thresholds applied
-        if service is None or (self.mode == "flow" and self.service is service):
-            return False
-        self._start_service(service, nlu, text)
-        return True
+        return self.repair.understood(nlu, text)
 
     # -- steps ---------------------------------------------------------------------------
     def _validated(self, value: Any) -> None:
@@ -284,18 +284,29 @@ class DialogEngine:
              "agent": lambda: self._start_service(self.cat.by_id["agent"])}[value]()
         elif value == "switch_language":
             self._switch_language()
+        elif isinstance(value, Offered):
+            self._start_service(value.service, value.nlu, value.text)
+        elif value == NOT_THAT:
+            self.repair.not_that()
         elif value.group is not None:
             self._show_menu(value.path)
         else:
             self._start_service(value.service)
 
-    def _fail(self, kind: str, message: str | None = None) -> None:
+    def _fail(self, kind: str, message: str | None = None, brief: str | None = None) -> None:
+        """Count a failure; the third goes to an agent, the second brings the keypad-only prompt.
+        ``brief`` replaces the whole prompt after a first failure (examples, not the menu again)."""
         self.failures += 1
         if self.failures >= self.ctx.settings.max_failures:
             step = self.ask.step if self.ask else "unknown"
             self.ctx.say("too_many_failures")
             self._cancel_flow()
             self.ctx.transfer(f"{kind}:{step}")
+            return
+        if brief and self.failures < 2 and not self.keypad_only:
+            self.numbers.drop()
+            self.ctx.say_text(brief)
+            self.ctx.out.append(Collect(self.ask.expect))
             return
         self.ctx.say_text(message or self.ctx.t(kind))
         self._present(self.ask, keypad=self.failures >= 2)
@@ -348,6 +359,7 @@ class DialogEngine:
     def _start_service(self, service: Service, nlu: NluResult | None = None, text: str = "") -> None:
         self._cancel_flow()
         self.ctx.slots = slots_from(nlu, text) if nlu else {}
+        self.repair.remember(service, text)
         corporate = self.menu_path.startswith(CORPORATE) or (
             self.ctx.customer is not None and self.ctx.customer.kind == "corporate")
         if corporate and service.auth and not any(p.startswith(CORPORATE) for p in service.paths):
@@ -387,6 +399,10 @@ class DialogEngine:
         if self.ctx.next_menu is not None:
             path, self.ctx.next_menu = self.ctx.next_menu, None
             self._show_menu(path)
+            return
+        if self.ctx.next_service is not None:  # a correction named another service of the family
+            (service, nlu, text), self.ctx.next_service = self.ctx.next_service, None
+            self._start_service(service, nlu, text)
             return
         self.mode, self.failures = "after", 0
         self.ask = anything_else_ask(self.ctx.lang)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -15,6 +16,21 @@ DIGIT_LENGTHS = {"card_number": (16, 19), "account_number": (16, 19), "pin": (6,
 # the prompt that says what a well-formed entry looks like, after a malformed one
 BAD_ENTRY = {"card_number": "bad_card", "account_number": "bad_card", "pin": "bad_pin", "amount": "bad_amount",
               "date": "bad_date", "area_code": "bad_area_code"}
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A change to the request being confirmed ("no, two hundred", "I said electricity").
+
+    Falsy, so a confirmation that does not expect one reads it as a "no": nothing moves.
+    """
+
+    amount: Decimal | None = None
+    service: Any = None  # a catalogue Service of the same family ...
+    request: tuple[Any, str] | None = None  # ... and the (NluResult, words) that named it
+
+    def __bool__(self) -> bool:
+        return False
 
 
 def from_keys(ask: Ask, digits: str, today: date) -> Any:

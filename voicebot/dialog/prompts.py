@@ -19,6 +19,21 @@ PROMPTS: dict[str, tuple[str, str]] = {
     # failures
     "no_input": ("Sorry, I didn't hear anything.", "对不起，没有听到您的声音。"),
     "no_match": ("Sorry, I didn't catch that.", "对不起，我没有听懂。"),
+    # repair: unsure requests, families, corrections (voicebot.dialog.repair)
+    "examples_hint": ("Sorry, I didn't catch that. You can say, for example, {examples}. Or press a key; "
+                      "star repeats the menu.",
+                      "对不起，我没有听懂。您可以这样说：{examples}。也可以按键选择，重听菜单请按星号键。"),
+    "did_you_mean": ("Did you mean {label}? Say yes or no, or press 1 for yes, 2 for no.",
+                     "您是要办理{label}吗？请说“是”或“不是”，也可以按1确认，按2否认。"),
+    "which_of_two": ("Did you mean {first}, or {second}? Say which, or press 1 for {first}, 2 for {second}.",
+                     "您是要办理{first}，还是{second}？请直接说，或按1选择{first}，按2选择{second}。"),
+    "family_which": ("{family}: which one, {options}? Or press {first} to {last}.",
+                     "{family}：请问是哪一项，{options}？也可以按{first}到{last}选择。"),
+    "not_that": ("All right. Tell me in a few words what you need, for example {examples}. Or press a key; "
+                 "star repeats the menu.",
+                 "好的。请简单说说您要办理什么，例如：{examples}。也可以按键选择，重听菜单请按星号键。"),
+    "corrected": ("All right.", "好的。"),
+    "service_corrected": ("All right: {label}.", "好的，为您办理{label}。"),
     "invalid_key": ("Sorry, {key} is not an option here.", "对不起，{key}不是有效的选项。"),
     "too_many_failures": ("Let me put you through to an agent who can help you.", "正在为您转接人工服务，请稍候。"),
     "pin_by_keypad": ("For your security, please enter your PIN on the keypad and never say it aloud.",
@@ -36,6 +51,7 @@ PROMPTS: dict[str, tuple[str, str]] = {
     "ask_pin": ("Please enter your six-digit PIN on the keypad.", "请在电话按键上输入六位密码。"),
     "bad_card": ("A card number has sixteen to nineteen digits.", "卡号应为十六到十九位数字。"),
     "heard_digits": ("I heard {count} digits.", "我听到{count}位数字。"),
+    "heard_digits#one": ("I heard {count} digit.", "我听到{count}位数字。"),
     "read_back_number": ("I heard {digits}. Is that right? Say yes or press 1; say no or press 2 to give it again.",
                          "您说的是{digits}，对吗？正确请说“对”或按1，重新输入请说“不对”或按2。"),
     "number_again": ("Please say the number again, or key it in and press hash.",
@@ -44,6 +60,7 @@ PROMPTS: dict[str, tuple[str, str]] = {
     "auth_ok": ("Thank you, you are identified.", "身份验证成功。"),
     "auth_wrong": ("That card number or PIN is not correct.", "您输入的卡号或密码不正确。"),
     "auth_attempts": ("You have {n} more tries before phone banking is locked.", "您还有{n}次机会，之后电话银行将被锁定。"),
+    "auth_attempts#one": ("You have {n} more try before phone banking is locked.", "您还有{n}次机会，之后电话银行将被锁定。"),
     "auth_locked": ("For your security, phone banking is locked for this card.", "为了您的安全，该卡的电话银行已被锁定。"),
     "auth_unregistered": ("This card is not registered for phone banking yet. You can register from the "
                           "personal menu with key 8.", "该卡尚未开通电话银行，您可以在个人客户菜单按8自助注册。"),
@@ -63,6 +80,7 @@ PROMPTS: dict[str, tuple[str, str]] = {
     "balance_line": ("Your {currency} account {ending} has {balance}.", "您{ending}的{currency}账户余额为{balance}。"),
     "no_accounts": ("You have no such accounts with us.", "您没有此类账户。"),
     "txn_count": ("You have {n} transactions {period}.", "您{period}共有{n}笔交易。"),
+    "txn_count#one": ("You have {n} transaction {period}.", "您{period}共有{n}笔交易。"),
     "txn_none": ("You have no transactions {period}.", "您{period}没有交易。"),
     "txn_line": ("{day}: {direction} {amount}, {what}.", "{day}，{direction}{amount}。"),
     "txn_in": ("received", "收入"),
@@ -101,6 +119,8 @@ PROMPTS: dict[str, tuple[str, str]] = {
     "over_holding": ("You hold only {held}.", "您只持有{held}份。"),
     "confirm_invest": ("{side} {units} units of {name} at {price}, {total} in all.",
                        "{side}{name}{units}份，单价{price}，合计{total}。"),
+    "confirm_invest#one": ("{side} {units} unit of {name} at {price}, {total} in all.",
+                           "{side}{name}{units}份，单价{price}，合计{total}。"),
     "side_buy": ("Buy", "买入"),
     "side_sell": ("Sell", "卖出"),
     "invest_done": ("Your order is complete.", "交易成功。"),
@@ -190,8 +210,14 @@ BANK_ERRORS: dict[str, tuple[str, str]] = {
 
 
 def text(name: str, lang: str, /, **values: object) -> str:
+    """The prompt in ``lang``; a ``name#one`` form is used when its count (n, count, units) is one."""
     en, zh = PROMPTS[name]
+    if f"{name}#one" in PROMPTS and any(str(values.get(k)) in ("1", "一") for k in _COUNTS):
+        en, zh = PROMPTS[f"{name}#one"]
     return (en if lang == "en-US" else zh).format(**values)
+
+
+_COUNTS = ("n", "count", "units")
 
 
 def bank_error(code: str, lang: str) -> str:

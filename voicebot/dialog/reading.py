@@ -16,6 +16,7 @@ CURRENCY_NAMES = {
               "GBP": "pounds"},
     "zh-CN": {"CNY": "元", "USD": "美元", "EUR": "欧元", "HKD": "港币", "JPY": "日元", "GBP": "英镑"},
 }
+_SINGULAR = {"USD": "US dollar", "EUR": "euro", "HKD": "Hong Kong dollar", "GBP": "pound"}  # en-US, one unit
 _ACCOUNT_NAMES = {"zh-CN": {"CNY": "人民币"}}  # how an account's currency is named, where it differs
 _ZH_DIGIT = "零一二三四五六七八九"
 _MONTHS = ("January February March April May June July August September October November "
@@ -70,12 +71,17 @@ def currency(code: str, lang: str) -> str:
     return _ACCOUNT_NAMES.get(lang, {}).get(code) or CURRENCY_NAMES[lang].get(code, code)
 
 
+def unit_name(code: str, lang: str) -> str:
+    """One unit of a currency: 'US dollar', 'euro', 'yen' / '美元'."""
+    return _SINGULAR.get(code, CURRENCY_NAMES[lang].get(code, code)) if lang == "en-US" else CURRENCY_NAMES[lang][code]
+
+
 def money(minor: int, currency: str, lang: str) -> str:
-    """12,345.67 yuan / 一万二千三百四十五元六角七分 / 500.00 US dollars / 五百美元."""
+    """12,345.67 yuan / 一万二千三百四十五元六角七分 / 500.00 US dollars / 1.00 US dollar / 五百美元."""
     value = from_minor(minor)
     name = CURRENCY_NAMES[lang].get(currency, currency)
     if lang == "en-US":
-        return f"{value:,} {name}"
+        return f"{value:,} {unit_name(currency, lang) if abs(minor) == 100 else name}"
     whole, frac = divmod(abs(minor), 100)
     sign = "负" if minor < 0 else ""
     if currency == "CNY":
@@ -102,7 +108,8 @@ def number(value: int | Decimal, lang: str) -> str:
 
 
 def rate(value: Decimal, lang: str) -> str:
-    text = f"{value.normalize():f}"
+    """An exchange rate as a bank quotes it: at least two decimals (7.1 -> 7.10, 七点一零)."""
+    text = f"{max(value.normalize(), value.quantize(Decimal('0.01')), key=lambda d: -d.as_tuple().exponent):f}"
     if lang == "en-US":
         return text
     whole, _, frac = text.partition(".")

@@ -9,6 +9,7 @@ from voicebot.bank.views import BankError, CardView
 from voicebot.dialog import reading
 from voicebot.dialog.ask import Ask
 from voicebot.dialog.context import CallContext
+from voicebot.dialog.inputs import Correction
 from voicebot.money import AmountError, to_minor
 
 Step = Generator[Ask, Any, Any]
@@ -23,13 +24,44 @@ def choose(ctx: CallContext, items: list[tuple[str, Any, str, tuple[str, ...]]],
                       words={k: w for k, _v, _s, w in items}, step=step))
 
 
-def confirm(ctx: CallContext, summary: str) -> Step:
-    """Read back what will happen and wait for an explicit yes (key 1) or no (key 2)."""
+def confirm(ctx: CallContext, summary: str, *, amounts: bool = False) -> Step:
+    """Read back what will happen and wait for an explicit yes (key 1) or no (key 2).
+
+    A spoken correction naming another service of the family ("I said electricity") ends this
+    one and starts that one; an amount correction is returned (falsy) when ``amounts`` is set,
+    and otherwise asked again.
+    """
     prompt = f"{summary} {ctx.t('confirm_keys')}"
-    answer = yield Ask("confirm", prompt, options={"1": True, "2": False}, step="confirm")
+    while True:
+        answer = yield Ask("confirm", prompt, options={"1": True, "2": False}, step="confirm")
+        if not isinstance(answer, Correction):
+            break
+        if answer.service is not None:
+            ctx.say("service_corrected", label=answer.service.label[ctx.lang])
+            ctx.next_service = (answer.service, *(answer.request or (None, "")))
+            return answer
+        if amounts:
+            return answer
+        ctx.say("no_match")
     if not answer:
         ctx.say("cancelled")
     return answer
+
+
+def confirm_amount(ctx: CallContext, minor: int, summary: Callable[[int], str],
+                   check: Callable[[int], str | None] | None = None, prompt_key: str = "ask_amount",
+                   **values: object) -> Step:
+    """Confirm a request that carries an amount; "no, two hundred" reads the new amount back.
+
+    Returns the confirmed amount in minor units, or None when the caller declined.
+    """
+    while True:
+        answer = yield from confirm(ctx, summary(minor), amounts=True)
+        if not isinstance(answer, Correction) or answer.amount is None:
+            return minor if answer else None
+        ctx.say("corrected")
+        ctx.slots["amount"] = answer.amount
+        minor = yield from amount(ctx, prompt_key, check=check, **values)
 
 
 ABSURD_MINOR = 10**13  # a hundred billion: no phone caller means this

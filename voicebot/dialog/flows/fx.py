@@ -8,7 +8,7 @@ from voicebot.catalogue import Service
 from voicebot.dialog import reading
 from voicebot.dialog.context import CallContext
 from voicebot.dialog.flows import Flow
-from voicebot.dialog.flows.common import amount, choose, cny_balance, confirm, money, report_bank_error
+from voicebot.dialog.flows.common import amount, choose, cny_balance, confirm_amount, money, report_bank_error
 from voicebot.money import from_minor
 
 
@@ -17,7 +17,7 @@ def rates(ctx: CallContext, service: Service) -> None:
     wanted = ctx.take_slot("currency")
     shown = {wanted: table[wanted]} if wanted in table else table
     for cur, value in shown.items():
-        ctx.say("rate_line", name=reading.CURRENCY_NAMES[ctx.lang][cur], rate=reading.rate(value, ctx.lang))
+        ctx.say("rate_line", name=reading.unit_name(cur, ctx.lang), rate=reading.rate(value, ctx.lang))
     ctx.done(service.id, "ok", currencies=list(shown))
 
 
@@ -45,12 +45,17 @@ def trade(ctx: CallContext, service: Service) -> Flow:
         return None
 
     minor = yield from amount(ctx, "ask_fx_amount", check=check, name=name)
-    cny = ctx.bank.fx_quote(currency, minor, side)
-    summary = ctx.t("confirm_fx", side=ctx.t(f"side_{side}"), amount=money(ctx, minor, currency),
-                    cny=money(ctx, cny), rate=reading.rate(table[currency], ctx.lang))
-    if not (yield from confirm(ctx, summary)):
+
+    def summary(minor: int) -> str:
+        return ctx.t("confirm_fx", side=ctx.t(f"side_{side}"), amount=money(ctx, minor, currency),
+                     cny=money(ctx, ctx.bank.fx_quote(currency, minor, side)),
+                     rate=reading.rate(table[currency], ctx.lang))
+
+    minor = yield from confirm_amount(ctx, minor, summary, check, "ask_fx_amount", name=name)
+    if minor is None:
         ctx.done(service.id, "cancelled")
         return
+    cny = ctx.bank.fx_quote(currency, minor, side)
     try:
         ctx.bank.fx_trade(ctx.op_key(service.id), ctx.customer.customer_id, side, currency, minor)
     except BankError as err:

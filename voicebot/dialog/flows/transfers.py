@@ -13,7 +13,7 @@ from voicebot.dialog.flows.common import (
     card_number,
     choose,
     cny_balance,
-    confirm,
+    confirm_amount,
     funds_check,
     money,
     report_bank_error,
@@ -42,10 +42,15 @@ def transfer(ctx: CallContext, service: Service) -> Flow:
     actual = ctx.cat.by_id[f"transfer.{scope}"]
     if actual.id != service.id:
         ctx.say(f"scope_{scope}")
-    minor = yield from amount(ctx, check=funds_check(ctx, MAX_PHONE_TRANSFER_MINOR))
-    summary = ctx.t("confirm_transfer", amount=money(ctx, minor), payee=payee.alias[ctx.lang],
-                    ending=reading.card_ending(payee.card_number, ctx.lang), service=actual.label[ctx.lang])
-    if not (yield from confirm(ctx, summary)):
+    check = funds_check(ctx, MAX_PHONE_TRANSFER_MINOR)
+    minor = yield from amount(ctx, check=check)
+
+    def summary(minor: int) -> str:
+        return ctx.t("confirm_transfer", amount=money(ctx, minor), payee=payee.alias[ctx.lang],
+                     ending=reading.card_ending(payee.card_number, ctx.lang), service=actual.label[ctx.lang])
+
+    minor = yield from confirm_amount(ctx, minor, summary, check)
+    if minor is None:
         ctx.done(actual.id, "cancelled")
         return
     try:

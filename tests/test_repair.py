@@ -1,0 +1,198 @@
+"""Repair of unsure, partial and corrected requests (issue 16), as a caller meets it.
+
+Conversations run through ``voicebot chat --jsonl`` with the real Rasa models: a likely but
+unsure service is offered, two close guesses are offered together, a family request asks
+which member, nothing understood gets examples, follow-ups keep their context, and a
+correction at a confirmation changes the request. The decision rules themselves are tested
+on made-up rankings, so they do not depend on what the models happen to score.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.calls import DEMO_CARD, DEMO_PIN
+from voicebot.catalogue import catalogue
+from voicebot.dialog.context import DialogSettings
+from voicebot.dialog.repair import EXAMPLE_REQUESTS, decide
+from voicebot.nlu.parser import NluResult
+
+LOGIN = [f"dtmf:{DEMO_CARD}#", f"dtmf:{DEMO_PIN}"]
+YES = {"en-US": "yes", "zh-CN": "是的"}
+
+
+@dataclass
+class Chat:
+    actions: list[dict]
+    cdr: dict
+    log: str
+
+    def said(self) -> list[str]:
+        return [a["text"] for a in self.actions if a["type"] == "say"]
+
+    def services(self) -> list[tuple[str, str]]:
+        return [(a["id"], a["status"]) for a in self.actions if a["type"] == "service"]
+
+    def result(self, service_id: str) -> dict:
+        return next(a for a in self.actions if a["type"] == "service" and a["id"] == service_id and a["status"] == "ok")
+
+
+@pytest.fixture
+def chat(tmp_path: Path, db_url: str):
+    def run(lang: str, *lines: str) -> Chat:
+        env = {**os.environ, "VOICEBOT_DB_URL": db_url, "VOICEBOT_LOG_FILE": str(tmp_path / "voicebot.log")}
+        cdr = tmp_path / "cdr.jsonl"
+        cdr.unlink(missing_ok=True)
+        done = subprocess.run([sys.executable, "-m", "voicebot", "chat", "--lang", lang, "--jsonl", "--cdr", str(cdr)],
+                              input="\n".join(lines) + "\n", capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        [record] = [json.loads(line) for line in cdr.read_text().splitlines()]
+        return Chat([json.loads(line) for line in done.stdout.splitlines()], record,
+                    (tmp_path / "voicebot.log").read_text())
+    return run
+
+
+def label(service_id: str, lang: str) -> str:
+    return catalogue().by_id[service_id].label[lang]
+
+
+# -- a likely but unsure service: "did you mean ...?" ---------------------------------------------
+@pytest.mark.parametrize(("lang", "request_"), [("en-US", "i'd like to move some money around"), ("zh-CN", "打钱")])
+def test_an_unsure_service_is_offered_and_yes_takes_it(chat, lang: str, request_: str) -> None:
+    c = chat(lang, request_, YES[lang], *LOGIN, "dtmf:1", "dtmf:100#", "dtmf:2")
+    offer = c.said()[2]
+    assert label("transfer.local", lang) in offer and ("yes" in offer or "是" in offer)
+    assert ("transfer.local", "cancelled") in c.services()  # it ran (and was cancelled at its own confirmation)
+
+
+@pytest.mark.parametrize(("lang", "request_", "no", "then"), [
+    ("en-US", "i'd like to move some money around", "no", "check my balance"),
+    ("zh-CN", "打钱", "不是", "查余额"),
+])
+def test_no_to_an_offer_asks_briefly_with_examples(chat, lang: str, request_: str, no: str, then: str) -> None:
+    c = chat(lang, request_, no, then, *LOGIN)
+    hint = c.said()[3]
+    assert all(example.strip("'“”") in hint for example in EXAMPLE_REQUESTS[lang])
+    assert "1" not in hint  # not the whole menu again
+    assert ("account.balance", "ok") in c.services() and not any(s == "transfer.local" for s, _ in c.services())
+
+
+# -- two close guesses: both offered ----------------------------------------------------------------
+@pytest.mark.parametrize(("lang", "request_", "answer"), [("en-US", "pay the cell phone bill", "mobile"),
+                                                           ("zh-CN", "交话费", "手机费")])
+def test_two_close_guesses_are_offered_together(chat, lang: str, request_: str, answer: str) -> None:
+    c = chat(lang, request_, answer, *LOGIN, "dtmf:2")
+    offer = c.said()[2]
+    assert label("bill.mobile", lang) in offer and label("bill.landline", lang) in offer
+    assert c.services() == [("bill.mobile", "cancelled")]
+
+
+# -- a family: "which bill?" answered by the member's name -------------------------------------------
+@pytest.mark.parametrize(("lang", "request_", "member"), [("en-US", "i'd like to pay one of my bills", "electricity"),
+                                                          ("zh-CN", "我想交个费", "电费")])
+def test_a_family_request_asks_which_member(chat, lang: str, request_: str, member: str) -> None:
+    c = chat(lang, request_, member, *LOGIN, "dtmf:1")
+    question = c.said()[2]
+    kinds = ("landline", "mobile", "water", "electricity", "gas")
+    assert all(label(f"bill.{kind}", lang) in question for kind in kinds)
+    assert "1" in question and "5" in question  # keys stay an answer
+    assert ("bill.electricity", "ok") in c.services()
+
+
+# -- nothing understood: examples, then the keypad -----------------------------------------------------
+@pytest.mark.parametrize(("lang", "nonsense"), [("en-US", "purple elephants dancing slowly"),
+                                                ("zh-CN", "紫色的大象在跳舞")])
+def test_nothing_understood_gets_examples_then_the_keypad(chat, lang: str, nonsense: str) -> None:
+    c = chat(lang, nonsense, nonsense)
+    first, second = c.said()[2], " ".join(c.said()[3:])
+    assert EXAMPLE_REQUESTS[lang][0].strip("'“”") in first and "1" not in first
+    assert ("keypad" in second or "按键" in second) and "1" in second  # the rule of two failures holds
+
+
+# -- follow-ups keep the context ------------------------------------------------------------------------
+@pytest.mark.parametrize(("lang", "first", "then", "spoken"), [
+    ("en-US", "what's the dollar exchange rate today", "and euros?", "One euro is 7."),
+    ("zh-CN", "美元汇率是多少", "那欧元呢", "一欧元兑"),
+])
+def test_and_euros_after_a_rate(chat, lang: str, first: str, then: str, spoken: str) -> None:
+    c = chat(lang, first, then)
+    rates = [a for a in c.actions if a["type"] == "service"]
+    assert [(r["id"], r["currencies"]) for r in rates] == [("fx.rates", ["USD"]), ("fx.rates", ["EUR"])]
+    assert any(s.startswith(spoken) for s in c.said())
+    assert "fx.trade" not in c.log
+
+
+@pytest.mark.parametrize(("lang", "first", "then"), [
+    ("en-US", "show my transactions from last week", "what about last month"),
+    ("zh-CN", "查一下上周的交易明细", "那上个月的呢"),
+])
+def test_what_about_last_month_after_history(chat, lang: str, first: str, then: str) -> None:
+    c = chat(lang, first, *LOGIN, then)
+    history = [a for a in c.actions if a["type"] == "service" and a["id"] == "account.history"]
+    assert len(history) == 2
+    assert history[1]["start"].endswith("-01") and history[1]["start"] < history[0]["start"]
+
+
+@pytest.mark.parametrize(("lang", "first", "then"), [("en-US", "what's my balance", "and my credit card"),
+                                                     ("zh-CN", "查余额", "还有信用卡呢")])
+def test_and_my_credit_card_after_a_balance(chat, lang: str, first: str, then: str) -> None:
+    c = chat(lang, first, *LOGIN, then)
+    assert c.services() == [("account.balance", "ok"), ("card.account", "ok")]
+
+
+# -- corrections at a confirmation ------------------------------------------------------------------------
+@pytest.mark.parametrize(("lang", "request_", "correction", "yes", "spoken"), [
+    ("en-US", "send five hundred yuan to my mother", "no, two hundred", "yes", "200.00 yuan"),
+    ("zh-CN", "给妈妈转五百块", "不是，两百", "好的 确认", "二百元"),
+])
+def test_no_two_hundred_changes_the_amount(chat, lang: str, request_: str, correction: str, yes: str,
+                                           spoken: str) -> None:
+    c = chat(lang, request_, *LOGIN, correction, yes)
+    assert c.result("transfer.local")["amount"] == "200.00"
+    confirmations = [s for s in c.said() if "1" in s and ("confirm" in s or "确认" in s)]
+    assert len(confirmations) == 2 and spoken in confirmations[1]
+
+
+@pytest.mark.parametrize(("lang", "request_", "correction", "yes"), [
+    ("en-US", "pay my water bill", "no, I said electricity", "yes"),
+    ("zh-CN", "交水费", "不是，我说的是电费", "确认"),
+])
+def test_i_said_electricity_changes_the_bill(chat, lang: str, request_: str, correction: str, yes: str) -> None:
+    c = chat(lang, request_, *LOGIN, correction, yes)
+    assert c.services() == [("bill.water", "cancelled"), ("bill.electricity", "ok")]
+    assert c.cdr["services"][-1] == "bill.electricity"
+
+
+# -- the rules, on made-up rankings ------------------------------------------------------------------------
+def _nlu(*ranking: tuple[str, float]) -> NluResult:
+    return NluResult("words", ranking[0][0], ranking[0][1], None, [], tuple(ranking))
+
+
+@pytest.mark.parametrize(("ranking", "action", "ids"), [
+    ((("account.balance", 0.8), ("account.today", 0.1)), "start", ["account.balance"]),
+    ((("transfer.local", 0.65), ("fx.trade", 0.1)), "confirm", ["transfer.local"]),  # money needs 0.7 to act
+    ((("account.balance", 0.45), ("fx.trade", 0.05)), "confirm", ["account.balance"]),
+    ((("transfer.remote", 0.5), ("transfer.local", 0.4)), "choose", ["transfer.remote", "transfer.local"]),
+    ((("bill.mobile", 0.6), ("bill.landline", 0.3)), "choose", ["bill.mobile", "bill.landline"]),  # siblings
+    ((("account.balance", 0.45), ("fx.trade", 0.14)), "confirm", ["account.balance"]),  # not close, not siblings
+    ((("family.bill", 0.6), ("bill.water", 0.2)), "family", []),
+    ((("family.invest", 0.34), ("transfer.local", 0.32)), "none", []),  # a family must clearly win
+    ((("account.balance", 0.15), ("fx.trade", 0.1)), "none", []),
+    ((("out_of_scope", 0.7), ("account.balance", 0.2)), "none", []),
+])
+def test_decision_rules(ranking, action: str, ids: list[str]) -> None:
+    decision = decide(_nlu(*ranking), catalogue(), DialogSettings())
+    assert decision.action == action and [s.id for s in decision.services] == ids
+
+
+def test_naming_a_member_answers_the_family_question() -> None:
+    members = frozenset({"bill.landline", "bill.mobile", "bill.water", "bill.electricity", "bill.gas"})
+    decision = decide(_nlu(("bill.gas", 0.3), ("family.bill", 0.25)), catalogue(), DialogSettings(), members)
+    assert decision.action == "start" and decision.services[0].id == "bill.gas"

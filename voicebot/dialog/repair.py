@@ -1,0 +1,239 @@
+"""Repair: what the bot does when it is not sure what a caller wants, and when a caller refines
+or corrects a request.
+
+- A likely but unsure service is offered ("Did you mean a same-city transfer?"), two close
+  guesses are offered together, a request for a whole family ("pay a bill") opens that family
+  and asks which one, and nothing understood gets a short reprompt with examples.
+- A follow-up ("and euros?", "what about last month", "and my credit card") is read against
+  the request before it; a correction at a confirmation ("no, two hundred", "I said
+  electricity") changes that request instead of cancelling it.
+
+The no-match count, the keypad fallback and the agent hand-over stay the engine's; a service
+accepted here still runs its own confirmation before any money moves.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from voicebot.catalogue import Catalogue, Group, Service
+from voicebot.dialog.actions import Collect
+from voicebot.dialog.ask import Ask
+from voicebot.dialog.context import DialogSettings
+from voicebot.dialog.inputs import Correction
+from voicebot.dialog.menus import menu_ask
+from voicebot.nlu import entities
+from voicebot.nlu.parser import NluResult
+from voicebot.redact import redact
+
+if TYPE_CHECKING:
+    from voicebot.dialog.engine import DialogEngine
+
+SUGGEST_MIN = 0.2  # below this nothing was understood
+SECOND_MIN = 0.12  # a second guess at least this likely ...
+CLOSE = 0.25  # ... and this close to the first is offered too
+SIBLINGS_CLOSE = 0.45  # two members of one family ("the phone bill": landline or mobile?) even more so
+FAMILY_MARGIN = 0.15  # "money": investments or a transfer? neither is offered
+
+#: Requests the caller hears as examples when nothing was understood (a test parses each one).
+EXAMPLE_REQUESTS = {"en-US": ("'what's my balance'", "'I lost my card'", "'pay a bill'"),
+                    "zh-CN": ("“查余额”", "“我的卡丢了”", "“我要缴费”")}
+
+# words that mark a follow-up to the last request: "and euros?", "what about last month", "那欧元呢"
+_FOLLOW_UP = {"en-US": re.compile(r"^(?:and(?: what| how)? about|what about|how about|and for|and|also)\b\s*"),
+              "zh-CN": re.compile(r"^(?:那么|那(?![个就])|还有|另外)\s*")}
+_TRAILING = re.compile(r"[\s?？呢吗的]+$")
+# words that mark a correction at a confirmation: "no, two hundred", "I said electricity", "不是，改成两百"
+_CORRECTING = re.compile(r"\b(?:no|not|nope|i said|i meant|make it|change it to|actually|rather)\b"
+                         r"|不是|不对|改成|我说的是|是说")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with an understood request: start | confirm | choose | family | none."""
+
+    action: str
+    services: tuple[Service, ...] = ()
+    group: Group | None = None
+
+
+@dataclass(frozen=True)
+class Offered:
+    """A service the caller is asked about; accepting it starts it with the original request's slots."""
+
+    service: Service
+    nlu: NluResult
+    text: str
+
+
+NOT_THAT = "not_that"
+
+
+def decide(nlu: NluResult, cat: Catalogue, settings: DialogSettings, members: frozenset[str] = frozenset()) -> Decision:
+    """From the classifier's ranking to an action; ``members`` are the services of the menu the
+    caller is answering (naming one of them there is an answer, not a guess)."""
+    ranking = nlu.ranking or ((nlu.intent, nlu.confidence),)
+    top, confidence = ranking[0]
+    if members:
+        answer = next(((i, c) for i, c in ranking[:2] if i in members and c >= SUGGEST_MIN), None)
+        if answer is not None:
+            return Decision("start", (cat.by_id[answer[0]],))
+    runner_up = ranking[1][1] if len(ranking) > 1 else 0.0
+    if top in cat.family_by_intent:  # a family only when it clearly beats the next guess
+        sure = confidence >= SUGGEST_MIN and confidence - runner_up >= FAMILY_MARGIN
+        return Decision("family", group=cat.family_by_intent[top]) if sure else Decision("none")
+    service = cat.by_id.get(top)
+    if service is None or confidence < SUGGEST_MIN:
+        return Decision("none")
+    needed = settings.min_confidence_money if service.moves_money else settings.min_confidence
+    if confidence >= needed:
+        return Decision("start", (service,))
+    second = next(((cat.by_id[i], c) for i, c in ranking[1:] if i in cat.by_id), None)
+    if second is not None and second[1] >= SECOND_MIN:
+        siblings = {p[:-1] for p in service.paths} & {p[:-1] for p in second[0].paths}
+        if confidence - second[1] <= (SIBLINGS_CLOSE if siblings else CLOSE):
+            return Decision("choose", (service, second[0]))
+    return Decision("confirm", (service,))
+
+
+def examples(lang: str) -> str:
+    said = EXAMPLE_REQUESTS[lang]
+    return f"{', '.join(said[:-1])} or {said[-1]}" if lang == "en-US" else "、".join(said)
+
+
+def _spoken_list(labels: list[str], lang: str) -> str:
+    if lang != "en-US":
+        return "、".join(labels)
+    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
+
+
+class Repair:
+    """The engine's helper for unsure requests, family requests, follow-ups and corrections."""
+
+    def __init__(self, engine: DialogEngine) -> None:
+        self.engine = engine
+        self.last: tuple[Service, str] | None = None  # the last service started and the words that asked
+
+    @property
+    def ctx(self):  # noqa: ANN201 - the engine's CallContext
+        return self.engine.ctx
+
+    def remember(self, service: Service, text: str) -> None:
+        if text:
+            self.last = (service, text)
+
+    # -- unsure requests -------------------------------------------------------------------
+    def understood(self, nlu: NluResult, text: str) -> bool:
+        """Act on a request outside a flow's own answers; False if nothing was understood."""
+        engine = self.engine
+        if engine.mode == "after" and self.follow_up(text):
+            return True
+        node = engine.cat.node(engine.menu_path)
+        members = frozenset(n.service.id for _, n in engine.cat.children(engine.menu_path) if n.service) \
+            if engine.mode == "menu" and node is not None and node.group is not None else frozenset()
+        decision = decide(nlu, engine.cat, self.ctx.settings, members)
+        if engine.mode == "flow":  # in a flow only a sure request for another service interrupts it
+            if decision.action == "start" and decision.services[0] is not engine.service:
+                engine._start_service(decision.services[0], nlu, text)
+                return True
+            return False
+        if decision.action == "start":
+            engine._start_service(decision.services[0], nlu, text)
+        elif decision.action == "family":
+            self.open_family(decision.group)
+        elif decision.action in ("confirm", "choose"):
+            self.offer(decision, nlu, text)
+        else:
+            return False
+        return True
+
+    def offer(self, decision: Decision, nlu: NluResult, text: str) -> None:
+        lang, engine = self.ctx.lang, self.engine
+        first = decision.services[0]
+        if decision.action == "confirm":
+            ask = Ask("confirm", self.ctx.t("did_you_mean", label=first.label[lang]),
+                      options={"1": Offered(first, nlu, text), "2": NOT_THAT},
+                      words={"1": first.keywords.get(lang, ())}, step="did_you_mean")
+        else:
+            second = decision.services[1]
+            ask = Ask("menu", self.ctx.t("which_of_two", first=first.label[lang], second=second.label[lang]),
+                      options={"1": Offered(first, nlu, text), "2": Offered(second, nlu, text)},
+                      words={"1": (*first.keywords.get(lang, ()), "first", "第一个", "前面那个"),
+                             "2": (*second.keywords.get(lang, ()), "second", "第二个", "后面那个")},
+                      step="which_service")
+        engine.mode, engine.ask, engine.failures = "menu", ask, 0
+        engine._present(ask)
+
+    def open_family(self, group: Group) -> None:
+        """'Pay a bill': the family's menu, asked as a question that names its members."""
+        lang, engine = self.ctx.lang, self.engine
+        kids = engine.cat.children(group.path)
+        options = _spoken_list([n.label(lang) for _, n in kids], lang)
+        engine.mode, engine.menu_path, engine.failures = "menu", group.path, 0
+        ask = menu_ask(engine.cat, lang, group.path)
+        family = group.label[lang]
+        ask.prompt = self.ctx.t("family_which", family=family[:1].upper() + family[1:], options=options,
+                                first=kids[0][0], last=kids[-1][0])
+        engine.ask = ask
+        engine._present(ask)
+
+    def not_that(self) -> None:
+        """The caller said no to 'did you mean': ask again briefly, at the menu they were at."""
+        engine = self.engine
+        engine.ask = menu_ask(engine.cat, self.ctx.lang, engine.menu_path)
+        self.ctx.say("not_that", examples=examples(self.ctx.lang))
+        self.ctx.out.append(Collect(engine.ask.expect))
+
+    def brief_reprompt(self) -> str | None:
+        """After speech nobody understood at a menu: examples instead of the whole menu again."""
+        engine = self.engine
+        if engine.mode != "menu" or engine.ask is None or engine.ask.step.split(":")[0] != "menu":
+            return None
+        return self.ctx.t("examples_hint", examples=examples(self.ctx.lang))
+
+    # -- follow-ups ------------------------------------------------------------------------
+    def follow_up(self, text: str) -> bool:
+        """'and euros?' after the rates, 'what about last month' after the history: the last
+        request again with the new details, or the service the two requests name together."""
+        if self.last is None or self.ctx.nlu is None:
+            return False
+        lang = self.ctx.lang
+        lowered = text.lower().strip()
+        lead = _FOLLOW_UP[lang].match(lowered)
+        rest = _TRAILING.sub("", lowered[lead.end():] if lead else lowered)
+        if not rest or (lead is None and not (lang == "zh-CN" and lowered.endswith("呢"))):
+            return False
+        service, said = self.last
+        combined = self.ctx.nlu.parse(redact(f"{said} {rest}"), lang)
+        decision = decide(combined, self.engine.cat, self.ctx.settings)
+        found = entities.extract(rest, today=self.ctx.bank.clock().date())
+        if decision.action == "start" and decision.services[0] is not service and not found:
+            service = decision.services[0]
+        elif not found:
+            return False
+        details = NluResult(rest, service.id, 1.0, service.id, found)
+        self.engine._start_service(service, details, rest)
+        return True
+
+    # -- corrections at a confirmation ------------------------------------------------------
+    def correction(self, nlu: NluResult | None, text: str) -> Correction | None:
+        """'no, two hundred' or 'I said electricity' while a request is read back for confirmation."""
+        engine, lowered = self.engine, text.lower()
+        if engine.ask is None or engine.ask.step != "confirm" or engine.service is None:
+            return None
+        marked = bool(_CORRECTING.search(lowered))
+        found = {e["entity"]: e["value"] for e in entities.extract(text, today=self.ctx.bank.clock().date())}
+        if "amount" in found and (marked or nlu is None or nlu.intent not in ("affirm",)):
+            return Correction(amount=Decimal(found["amount"]))
+        if nlu is None or not marked:
+            return None
+        family = engine.service.paths[0][:-1] if engine.service.paths else None
+        for intent, confidence in nlu.ranking[:3]:
+            other = engine.cat.by_id.get(intent)
+            if (other is not None and other is not engine.service and confidence >= SUGGEST_MIN
+                    and family is not None and any(p[:-1] == family for p in other.paths)):
+                return Correction(service=other, request=(nlu, text))
+        return None
