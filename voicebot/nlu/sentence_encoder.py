@@ -95,6 +95,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> GraphComponent:
+        encoder()  # loaded with the model (about a second), not on the first caller's words
         return cls(config, execution_context.node_name)
 
     @classmethod

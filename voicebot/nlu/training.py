@@ -51,7 +51,8 @@ class NluPaths:
 def fingerprint(paths: NluPaths, lang: str) -> str:
     digest = hashlib.sha256()
     for path in paths.inputs(lang):
-        digest.update(path.name.encode() if path in _COMPONENTS else path.relative_to(paths.root).as_posix().encode())
+        inside = path.is_relative_to(paths.root) and path not in _COMPONENTS
+        digest.update((path.relative_to(paths.root).as_posix() if inside else path.name).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

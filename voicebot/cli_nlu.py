@@ -1,0 +1,136 @@
+"""``voicebot nlu``: the NLU trainer's workflow (validate, train, parse, test on held-out or outside data)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from voicebot import LANGUAGES
+from voicebot.cli import LANG_OR_ALL, UserError, _langs
+from voicebot.config import Config
+
+if TYPE_CHECKING:
+    from voicebot.nlu.training import NluPaths
+
+
+@click.group()
+def nlu() -> None:
+    """The NLU trainer's workflow: validate data, train, parse, evaluate."""
+
+
+@nlu.command("train")
+@click.option("--lang", type=LANG_OR_ALL, default="all", show_default=True)
+@click.option("--force", is_flag=True, help="Retrain even if data and pipeline are unchanged.")
+@click.pass_obj
+def nlu_train(cfg: Config, lang: str, force: bool) -> None:
+    """Train the Rasa model of a language into models/nlu/ (skipped when its inputs are unchanged)."""
+    from voicebot.config import nlu_paths
+    from voicebot.nlu.data import load_examples
+    from voicebot.nlu.training import is_current, train
+
+    paths = nlu_paths(cfg)
+    for code in _langs(lang):
+        if not force and is_current(paths, code):
+            click.echo(f"{code}: model is up to date ({paths.model(code)})")
+            continue
+        examples = load_examples(paths.data(code))
+        click.echo(f"{code}: training on {len(examples)} examples of {len({e.intent for e in examples})} intents "
+                   f"(seconds: encoding the sentences, then fitting the classifier)")
+        model, seconds = train(paths, code, force=True)
+        click.echo(f"{code}: trained in {seconds:.0f} s -> {model}")
+
+
+@nlu.command("parse")
+@click.option("--lang", type=click.Choice(LANGUAGES), required=True)
+@click.option("--ranking", is_flag=True, help="Also print the three best intents with their confidences.")
+@click.pass_obj
+def nlu_parse(cfg: Config, lang: str, ranking: bool) -> None:
+    """Read one utterance per line on stdin; print one JSON object per line (intent, service, entities)."""
+    import json
+
+    from voicebot.config import make_parser
+    from voicebot.nlu.parser import NluUnavailable
+
+    parser = make_parser(cfg)
+    try:
+        for line in sys.stdin:
+            if line.strip():
+                click.echo(json.dumps(parser.parse(line.strip(), lang).to_json(ranking), ensure_ascii=False))
+                sys.stdout.flush()
+    except NluUnavailable as exc:
+        raise UserError(str(exc)) from exc
+
+
+@nlu.command("test")
+@click.option("--lang", type=LANG_OR_ALL, default="all", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="reports/nlu", show_default=True)
+@click.option("--cross-validation", "folds", type=int, default=0,
+              help="Also run Rasa's N-fold cross-validation on the training data (minutes).")
+@click.option("--outside", is_flag=True,
+              help="Evaluate on other people's requests (nlu_data/outside/, never trained on) instead.")
+@click.pass_obj
+def nlu_test(cfg: Config, lang: str, out_dir: str, folds: int, outside: bool) -> None:
+    """Evaluate on the held-out set (or --outside): per-intent scores, per-service routing, confusion matrix."""
+    from voicebot.catalogue import catalogue
+    from voicebot.config import make_parser, nlu_paths
+    from voicebot.nlu.data import load_examples
+    from voicebot.nlu.evaluation import evaluate, write_report
+    from voicebot.nlu.outside import load_outside, outside_file, score
+    from voicebot.nlu.parser import NluUnavailable
+
+    paths, parser = nlu_paths(cfg), make_parser(cfg)
+    for code in _langs(lang):
+        source = outside_file(cfg.base_dir, code) if outside else paths.heldout(code)
+        if not source.exists():
+            click.echo(f"{code}: no outside collection ({source} is missing; see nlu_data/outside/README.md)")
+            continue
+        examples = load_outside(source) if outside else load_examples(source)
+        try:
+            ev, truth, predicted = evaluate(parser, code, examples, catalogue(), cfg.dialog)
+        except NluUnavailable as exc:
+            raise UserError(str(exc)) from exc
+        files = write_report(ev, truth, predicted, cfg.path(out_dir) / (f"{code}-outside" if outside else code))
+        click.echo(ev.summary().replace("held-out", "outside") + f" ({source.name})" if outside else ev.summary())
+        if outside:
+            click.echo("\n".join(score(parser, code, examples, catalogue(), cfg.dialog).lines()))
+        click.echo("  reports: " + ", ".join(str(f) for f in files))
+        if folds:
+            _cross_validate(cfg, paths, code, folds, cfg.path(out_dir) / code / "cross-validation")
+
+
+def _cross_validate(cfg: Config, paths: NluPaths, lang: str, folds: int, out: Path) -> None:
+    import subprocess
+
+    click.echo(f"{lang}: {folds}-fold cross-validation (Rasa) -> {out}")
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    rasa = Path(sys.executable).with_name("rasa")
+    subprocess.run([str(rasa), "test", "nlu", "--config", str(paths.config(lang)), "--nlu", str(paths.data(lang)),
+                    "--cross-validation", "--folds", str(folds), "--out", str(out)], check=True, cwd=cfg.base_dir,
+                   env=env)
+
+
+@nlu.command("validate")
+@click.option("--lang", type=LANG_OR_ALL, default="all", show_default=True)
+@click.pass_obj
+def nlu_validate(cfg: Config, lang: str) -> None:
+    """Check the data: duplicates, conflicts across intents, thin intents, catalogue ids without an intent."""
+    from voicebot.catalogue import catalogue
+    from voicebot.config import nlu_paths
+    from voicebot.nlu.data import load_examples
+    from voicebot.nlu.validation import validate
+
+    paths, errors = nlu_paths(cfg), 0
+    for code in _langs(lang):
+        train, heldout = load_examples(paths.data(code)), load_examples(paths.heldout(code))
+        problems = validate(train, heldout, catalogue())
+        errors += sum(p.severity == "error" for p in problems)
+        click.echo(f"{code}: {len(train)} training and {len(heldout)} held-out examples, "
+                   f"{len({e.intent for e in train})} intents, {len(problems)} problems")
+        for p in problems:
+            click.echo(f"  {p}")
+    if errors:
+        raise UserError(f"{errors} errors in the NLU data")
