@@ -59,7 +59,7 @@ def test_chat_jsonl_serves_the_demo_customer(env: dict[str, str], tmp_path: Path
 def test_chat_transcript_in_mandarin(env: dict[str, str]) -> None:
     result = run(["chat", "--lang", "zh-CN"], env, "silence\n我要查余额\n")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("bot: 您好") and "请输入您的卡号" in result.stdout
+    assert result.stdout.startswith("bot: 您好") and "您的卡号" in result.stdout
 
 
 def test_db_seed_creates_the_demo_bank_on_a_new_database(tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory, demo_db_template: Path):
     synth = Synthesizer(sample_rate=8000)
     wavs = {}
     for name, text in {"balance": "what is my account balance", "hello": "hello I need some help with my card",
-                       "bills": "I would like to pay one of my bills", "electricity": "electricity"}.items():
+                       "bills": "I need to pay a bill please", "electricity": "electricity"}.items():
         wavs[name] = folder / f"{name}.wav"
         save_wav(wavs[name], synth.render(text, "en-US"))
     yield {"folder": folder, "config": config, "worker": worker, "agents": agent_ports, "wavs": wavs}

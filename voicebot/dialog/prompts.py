@@ -46,8 +46,10 @@ PROMPTS: dict[str, tuple[str, str]] = {
     "not_for_segment": ("Sorry, {label} is not available for your kind of account by phone.",
                         "对不起，您的账户类型不能通过电话办理{label}。"),
     # identification
-    "ask_card": ("Please enter your card number, then press hash.", "请输入您的卡号，以井号键结束。"),
-    "ask_account": ("Please enter your corporate account number, then press hash.", "请输入您的企业账号，以井号键结束。"),
+    "ask_card": ("Please say your card number, or key it in and press hash.",
+                 "请说出您的卡号，或按键输入您的卡号，以井号键结束。"),
+    "ask_account": ("Please say your corporate account number, or key it in and press hash.",
+                    "请说出您的企业账号，或按键输入，以井号键结束。"),
     "ask_pin": ("Please enter your six-digit PIN on the keypad.", "请在电话按键上输入六位密码。"),
     "bad_card": ("A card number has sixteen to nineteen digits.", "卡号应为十六到十九位数字。"),
     "heard_digits": ("I heard {count} digits.", "我听到{count}位数字。"),
@@ -142,7 +144,8 @@ PROMPTS: dict[str, tuple[str, str]] = {
     "ask_activate_card": ("Please enter the number of the card to activate, then hash.", "请输入需要启用的卡号，以井号键结束。"),
     "activated": ("Your card {ending} is now active.", "卡号{ending}的卡已启用。"),
     "already_active": ("Your card {ending} is already active.", "卡号{ending}的卡已处于启用状态。"),
-    "ask_lost_card": ("Please enter the number of the lost card, then hash.", "请输入挂失的卡号，以井号键结束。"),
+    "ask_lost_card": ("Please say the number of the lost card, or key it in and press hash.",
+                      "请说出挂失的卡号，或按键输入，以井号键结束。"),
     "loss_pin_choice": ("To confirm with the card's PIN press 1. If you do not know it, press 2 for a "
                         "provisional report.", "凭密码正式挂失请按1；不知道密码请按2，办理临时口头挂失。"),
     "confirm_loss": ("Block card {ending} now?", "现在冻结卡号{ending}的卡？"),
