@@ -67,8 +67,13 @@ def _zh_section(sec: int) -> str:
 
 
 def currency(code: str, lang: str) -> str:
-    """The currency as a noun for an account: 'yuan' / '人民币', 'US dollars' / '美元'."""
+    """The currency as a plural noun: 'how many US dollars' / '美元'."""
     return _ACCOUNT_NAMES.get(lang, {}).get(code) or CURRENCY_NAMES[lang].get(code, code)
+
+
+def account_currency(code: str, lang: str) -> str:
+    """The currency naming an account or balance: 'your US dollar account', 'your yuan balance' / '人民币'."""
+    return _ACCOUNT_NAMES.get(lang, {}).get(code) or unit_name(code, lang)
 
 
 def unit_name(code: str, lang: str) -> str:

@@ -21,7 +21,7 @@ def balance(ctx: CallContext, service: Service) -> None:
     if not accounts:
         ctx.say("no_accounts")
     for a in accounts:
-        ctx.say("balance_line", currency=reading.currency(a.currency, ctx.lang),
+        ctx.say("balance_line", currency=reading.account_currency(a.currency, ctx.lang),
                 ending=reading.card_ending(a.number, ctx.lang), balance=money(ctx, a.balance_minor, a.currency))
     ctx.done(service.id, "ok", accounts=len(accounts))
 

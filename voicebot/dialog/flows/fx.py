@@ -61,7 +61,8 @@ def trade(ctx: CallContext, service: Service) -> Flow:
     except BankError as err:
         report_bank_error(ctx, service.id, err)
         return
-    ctx.say("done_balance", currency=name, balance=money(ctx, _held(ctx, currency), currency))
+    ctx.say("done_balance", currency=reading.account_currency(currency, ctx.lang),
+            balance=money(ctx, _held(ctx, currency), currency))
     ctx.done(service.id, "ok", side=side, currency=currency, amount=str(from_minor(minor)), cny=str(from_minor(cny)))
 
 

@@ -58,7 +58,7 @@ def transfer(ctx: CallContext, service: Service) -> Flow:
     except BankError as err:
         report_bank_error(ctx, actual.id, err)
         return
-    ctx.say("done_balance", currency=reading.currency("CNY", ctx.lang), balance=money(ctx, cny_balance(ctx)))
+    ctx.say("done_balance", currency=reading.account_currency("CNY", ctx.lang), balance=money(ctx, cny_balance(ctx)))
     ctx.done(actual.id, "ok", amount=str(from_minor(minor)), currency="CNY",
              payee=mask_card(payee.card_number), replayed=result["replayed"])
 
