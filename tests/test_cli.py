@@ -88,3 +88,20 @@ def test_a_scripted_call_nobody_answers_fails_with_a_readable_error(env: dict[st
     result = run(["call", f"sip:95588@127.0.0.1:{free_port()}", "--script", "wait 1; hangup", "--timeout", "3"], env)
     assert result.returncode == 2, result.stderr[-2000:]
     assert "was not answered" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_users_add_creates_an_operator_who_can_sign_in(env: dict[str, str], db_url: str) -> None:
+    from voicebot.bank.db import make_engine
+    from voicebot.console.operators import check_password
+
+    made = run(["users", "add", "alice", "--role", "trainer", "--password-stdin"], env, "a long secret\n")
+    assert made.returncode == 0, made.stderr
+    again = run(["users", "add", "alice", "--role", "agent", "--password-stdin"], env, "another secret\n")
+    short = run(["users", "add", "bob", "--role", "agent", "--password-stdin"], env, "short\n")
+    role = run(["users", "add", "carol", "--role", "admin", "--password-stdin"], env, "a long secret\n")
+    assert again.returncode == short.returncode == role.returncode == 2
+    assert "already" in again.stderr and "8 characters" in short.stderr and "Traceback" not in role.stderr
+    engine = make_engine(db_url)
+    assert check_password(engine, "alice", "a long secret").role == "trainer"
+    assert check_password(engine, "alice", "a long secreT") is None and check_password(engine, "nobody", "x") is None
+    engine.dispose()

@@ -501,6 +501,8 @@ def main() -> NoReturn:
     sys.exit(0)
 
 
-from voicebot.cli_nlu import nlu  # noqa: E402 - the nlu group needs cli's helpers defined above
+from voicebot.cli_console import console, up, users  # noqa: E402 - these need cli's helpers defined above
+from voicebot.cli_nlu import nlu  # noqa: E402
 
-cli.add_command(nlu)
+for _command in (nlu, console, users, up):
+    cli.add_command(_command)

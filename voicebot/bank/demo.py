@@ -113,3 +113,6 @@ def seed_demo(engine: Engine, today: date | None = None) -> None:
                 in_passbook=False),
             Txn(account_id=c_cny.id, booked_at=at(7, 16), amount_minor=-12_000_00, description="supplier invoice"),
         ])
+    from voicebot.console.operators import DEMO_OPERATOR, add_operator
+
+    add_operator(engine, *DEMO_OPERATOR)  # the console's demo sign-in, stated in README

@@ -182,3 +182,18 @@ class ServiceRequest(Base):
     details = Column(Text, nullable=False, default="{}")
     created_at = Column(DateTime, nullable=False)
     caller = Column(String(64), index=True)  # calling number of an unauthenticated request (rate limits)
+
+
+class Operator(Base):
+    """A person who signs in to the web console: an agent, a supervisor or an NLU trainer.
+
+    Passwords are stored as salted scrypt hashes, like PINs; never the password itself.
+    """
+
+    __tablename__ = "operators"
+    __table_args__ = (CheckConstraint("role IN ('agent', 'supervisor', 'trainer')", name="role"),)
+    id = Column(Integer, primary_key=True)
+    name = Column(String(64), nullable=False, unique=True)
+    role = Column(String(16), nullable=False)
+    password_hash = Column(String(200), nullable=False)
+    created_at = Column(DateTime, nullable=False)

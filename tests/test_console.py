@@ -1,0 +1,225 @@
+"""The web console in a real browser: Debian's headless chromium driven by Selenium, its microphone
+fed from a WAV file, against ``voicebot console`` started here on a copy of the demo bank.
+
+Screenshots of each page go to ``var/screenshots/`` (looked at by people, kept by CI).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.calls import DEMO_CARD, DEMO_PIN
+from voicebot.console.operators import DEMO_OPERATOR
+
+PROJECT = Path(__file__).resolve().parent.parent
+SHOTS = PROJECT / "var" / "screenshots"
+CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="needs Debian's chromium and chromium-driver "
+                                                                  "(scripts/setup.sh installs them)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory, demo_db_template: Path):
+    folder = tmp_path_factory.mktemp("console")
+    shutil.copy(demo_db_template, folder / "bank.db")
+    port = free_port()
+    env = {**os.environ, "VOICEBOT_DB_URL": f"sqlite:///{folder / 'bank.db'}",
+           "VOICEBOT_LOG_FILE": str(folder / "voicebot.log")}
+    cdr = folder / "cdr.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "voicebot", "console", "--port", str(port), "--cdr", str(cdr)],
+                            cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/login", timeout=1)
+            break
+        except (urllib.error.URLError, ConnectionError):
+            assert proc.poll() is None, proc.stdout.read()
+            time.sleep(0.5)
+    yield {"url": url, "cdr": cdr, "log": folder / "voicebot.log", "folder": folder}
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def browser(folder: Path, wav: Path | None = None, size: tuple[int, int] = (1280, 800)):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                 "--autoplay-policy=no-user-gesture-required", f"--window-size={size[0]},{size[1]}",
+                 f"--user-data-dir={folder / f'profile-{time.monotonic_ns()}'}"):
+        options.add_argument(flag)
+    if wav is not None:
+        options.add_argument(f"--use-file-for-fake-audio-capture={wav}%noloop")
+    if size[0] < 500:  # below Chrome's smallest window: a phone's screen, emulated
+        options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": size[0], "height": size[1],
+                                                                               "pixelRatio": 2.0}})
+    return webdriver.Chrome(service=Service(DRIVER), options=options)
+
+
+def sign_in(driver, url: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{url}/phone")
+    assert "/login" in driver.current_url  # no session: the sign-in form
+    name, _role, password = DEMO_OPERATOR
+    driver.find_element(By.ID, "name").send_keys(name)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "sign-in").click()
+
+
+def shot(driver, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    return path
+
+
+def bot_audio_ms(driver) -> int:
+    from selenium.webdriver.common.by import By
+
+    return int(driver.find_element(By.ID, "transcript").get_attribute("data-bot-audio-ms"))
+
+
+def wait_for_text(driver, element_id: str, text: str, timeout: float = 60) -> str:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout).until(lambda d: text in d.find_element(By.ID, element_id).text)
+    return driver.find_element(By.ID, element_id).text
+
+
+def test_without_a_session_every_page_and_socket_is_refused(console) -> None:
+    url = console["url"]
+    opener = urllib.request.build_opener(type("NoRedirect", (urllib.request.HTTPRedirectHandler,),
+                                              {"redirect_request": lambda *a, **k: None})())
+    for path in ("/phone", "/", "/static/phone.js"):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            opener.open(f"{url}{path}")
+        assert err.value.code == 302 and "/login" in err.value.headers["Location"]
+    for path in ("/api/me", "/ws/phone"):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(urllib.request.Request(f"{url}{path}", headers={"Upgrade": "websocket"}))
+        assert err.value.code == 401
+    wrong = urllib.request.Request(f"{url}/login", data=b"name=demo&password=wrong-password", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as err:
+        opener.open(wrong)
+    assert err.value.code == 302 and "failed" in err.value.headers["Location"]
+
+
+def test_a_spoken_request_then_the_keypad_in_the_browser_phone(console) -> None:
+    """Speech from the (fake) microphone reaches the card prompt; keypad clicks enter card and PIN;
+    the balance is heard (bot audio arrives) and shown."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from voicebot.speech.tts import Synthesizer
+    from voicebot.telephony.softphone import save_wav
+
+    rate = 16000
+    speech = Synthesizer(sample_rate=rate).render("what is my account balance", "en-US")
+    wav = console["folder"] / "caller.wav"
+    save_wav(wav, np.concatenate([np.zeros(rate * 2, np.int16), speech, np.zeros(rate * 40, np.int16)]), rate)
+    driver = browser(console["folder"], wav)
+    try:
+        sign_in(driver, console["url"])
+        wait_for_text(driver, "operator", DEMO_OPERATOR[0])
+        driver.find_element(By.ID, "call").click()
+        said = wait_for_text(driver, "transcript", "card number", timeout=90)
+        assert "balance" in said  # the caller's words, as recognised, on screen
+        shot(driver, "phone-spoken-request")
+        for key in f"{DEMO_CARD}#":
+            driver.find_element(By.CSS_SELECTOR, f'#keypad button[data-key="{key}"]').click()
+        wait_for_text(driver, "transcript", "PIN")
+        for key in DEMO_PIN:
+            driver.find_element(By.CSS_SELECTOR, f'#keypad button[data-key="{key}"]').click()
+        assert driver.find_element(By.ID, "entry").text == "•" * len(DEMO_PIN)  # the PIN as dots
+        shown = wait_for_text(driver, "transcript", "12,345.67")
+        assert DEMO_PIN not in driver.page_source
+        before = bot_audio_ms(driver)
+        # the bot's voice comes back as it speaks: the balance sentences add seconds of audio
+        WebDriverWait(driver, 30).until(lambda d: bot_audio_ms(d) > before + 3000)
+        shot(driver, "phone-balance")
+        driver.find_element(By.ID, "hangup").click()
+        wait_for_text(driver, "status", "hung up")
+    finally:
+        driver.quit()
+    assert "account.balance: ok" in shown
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not console["cdr"].exists():
+        time.sleep(0.2)
+    cdr = [json.loads(line) for line in console["cdr"].read_text().splitlines()]
+    mine = [c for c in cdr if c.get("channel") == "browser" and "account.balance" in c["services"]]
+    assert mine and mine[-1]["caller"] == f"console:{DEMO_OPERATOR[0]}"
+    log = console["log"].read_text()
+    assert DEMO_PIN not in log and DEMO_CARD not in log
+
+
+@pytest.mark.parametrize(("size", "name"), [((1280, 800), "desktop"), ((390, 844), "phone-sized")])
+def test_pages_are_readable_at_desktop_and_phone_sizes(console, size: tuple[int, int], name: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver = browser(console["folder"], size=size)
+    try:
+        driver.get(f"{console['url']}/login")
+        shot(driver, f"login-{name}")
+        sign_in(driver, console["url"])
+        wait_for_text(driver, "operator", DEMO_OPERATOR[0])
+        keypad = driver.find_element(By.ID, "keypad")
+        assert keypad.is_displayed() and keypad.rect["x"] + keypad.rect["width"] <= size[0]
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= size[0]  # nothing off-screen
+        shot(driver, f"phone-{name}")
+    finally:
+        driver.quit()
+
+
+def test_voicebot_up_starts_the_sip_worker_and_the_console(tmp_path: Path, demo_db_template: Path) -> None:
+    """What `make run` runs: the console answers and a SIP worker serves; SIGTERM stops both."""
+    shutil.copy(demo_db_template, tmp_path / "bank.db")
+    port, sip_port = free_port(), free_port()
+    env = {**os.environ, "VOICEBOT_DB_URL": f"sqlite:///{tmp_path / 'bank.db'}",
+           "VOICEBOT_LOG_FILE": str(tmp_path / "voicebot.log")}
+    proc = subprocess.Popen([sys.executable, "-m", "voicebot", "up", "--port", str(port), "--sip-port", str(sip_port)],
+                            cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, page = time.monotonic() + 90, None
+        while time.monotonic() < deadline and page is None:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=1).read().decode()
+            except (urllib.error.URLError, ConnectionError):
+                assert proc.poll() is None
+                time.sleep(0.5)
+        assert page and "Sign in" in page
+        workers = subprocess.run(["pgrep", "-f", f"voicebot serve --sip-port {sip_port}"], capture_output=True,
+                                 text=True).stdout.split()
+        assert workers, "no SIP worker"
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert f"http://localhost:{port}/" in out and DEMO_OPERATOR[2] in out  # the URL and the demo sign-in
+    time.sleep(1)
+    assert not subprocess.run(["pgrep", "-f", f"voicebot serve --sip-port {sip_port}"]).returncode == 0

@@ -1,0 +1,130 @@
+"""``voicebot console`` (the web console for people) and ``voicebot users add`` (its operators)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from voicebot import LANGUAGES
+from voicebot.cli import UserError, _bank
+from voicebot.config import Config
+
+log = logging.getLogger("voicebot.cli")
+
+
+@click.command()
+@click.option("--bind", default="127.0.0.1", show_default=True,
+              help="Address to listen on (loopback: only this machine; put a TLS proxy in front otherwise).")
+@click.option("--port", type=int, default=8080, show_default=True, help="HTTP port.")
+@click.option("--cdr", type=click.Path(dir_okay=False), default=None, help="CDR file (default: the SIP worker's).")
+@click.pass_obj
+def console(cfg: Config, bind: str, port: int, cdr: str | None) -> None:
+    """The web console: a browser phone to talk to the bot (sign-in required)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from functools import cache
+
+    from aiohttp import web
+
+    from voicebot.cdr import append_cdr
+    from voicebot.config import make_parser
+    from voicebot.console.operators import DEMO_OPERATOR
+    from voicebot.console.phone import RATE, PhoneParts
+    from voicebot.console.server import build_app
+    from voicebot.dialog.static_prompts import is_static
+    from voicebot.nlu.parser import NluUnavailable
+    from voicebot.speech.asr import load_model
+    from voicebot.speech.models import ModelUnavailable
+    from voicebot.speech.tts import PromptCache, Synthesizer
+
+    bank = _bank(cfg)
+    parser = make_parser(cfg)
+
+    @cache
+    def parser_for(lang: str) -> object:
+        try:
+            if hasattr(parser, "load"):
+                parser.load(lang)
+        except NluUnavailable as exc:
+            log.warning("console: NLU unavailable for %s (%s): keypad only", lang, exc)
+        return parser
+
+    @cache
+    def model_for(lang: str) -> object | None:
+        try:
+            return load_model(cfg.path("models"), lang)
+        except ModelUnavailable as exc:
+            log.warning("console: no speech model for %s (%s): keypad only", lang, exc)
+            return None
+
+    for lang in LANGUAGES:  # loaded now, not on the first caller's words
+        parser_for(lang)
+        model_for(lang)
+    cdr_path = cfg.path(cdr or cfg.sip.cdr)
+    voices = PromptCache(cfg.path("audio_prompts"), Synthesizer(sample_rate=RATE), keep=is_static)
+    phone = PhoneParts(bank, parser_for, model_for, voices.get,
+                       ThreadPoolExecutor(max_workers=2, thread_name_prefix="tts"),
+                       ThreadPoolExecutor(max_workers=2, thread_name_prefix="nlu"),
+                       cfg.dialog, cfg.region, lambda record: append_cdr(cdr_path, record))
+    url = f"http://{'localhost' if bind in ('127.0.0.1', '::1') else bind}:{port}/"
+    name, _role, password = DEMO_OPERATOR
+    click.echo(f"voicebot console: {url} (browser phone at {url}phone)", err=True)
+    click.echo(f"  sign in as an operator of 'voicebot users add', or the demo operator: {name} / {password}",
+               err=True)
+    log.info("console listening on %s:%s", bind, port)
+    try:
+        web.run_app(build_app(bank.engine, phone), host=bind, port=port, print=None, handle_signals=True)
+    except OSError as exc:
+        raise UserError(f"cannot listen on {bind}:{port}: {exc.strerror or exc}") from exc
+
+
+@click.group()
+def users() -> None:
+    """Console operators: agents, supervisors and NLU trainers."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["agent", "supervisor", "trainer"]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin (scripts).")
+@click.pass_obj
+def users_add(cfg: Config, name: str, role: str, password_stdin: bool) -> None:
+    """Create a console operator; the password is asked twice and stored as a salted scrypt hash."""
+    from voicebot.console.operators import OperatorError, add_operator
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        who = add_operator(_bank(cfg, need_data=False).engine, name, role, password)
+    except OperatorError as exc:
+        raise UserError(str(exc)) from exc
+    click.echo(f"operator {who.name} ({who.role}) created")
+
+
+@click.command()
+@click.option("--port", type=int, default=8080, show_default=True, help="The console's HTTP port (loopback).")
+@click.option("--sip-port", type=int, default=None, help="The SIP worker's port (default from config).")
+@click.pass_context
+def up(ctx: click.Context, port: int, sip_port: int | None) -> None:
+    """The line as a product on embedded defaults: a SIP worker in the background and the web console."""
+    import os
+    import subprocess
+
+    cfg: Config = ctx.obj
+    parent = click.get_current_context().find_root().params
+    env = {**os.environ, **({"VOICEBOT_CONFIG": parent["config_path"]} if parent.get("config_path") else {})}
+    worker = subprocess.Popen([sys.executable, "-m", "voicebot", "serve",
+                               *(["--sip-port", str(sip_port)] if sip_port else [])], env=env)
+    click.echo(f"SIP worker started (pid {worker.pid}) on port {sip_port or cfg.sip.port}: call it with a softphone "
+               f"or 'voicebot call sip:95588@127.0.0.1:{sip_port or cfg.sip.port}'", err=True)
+    try:
+        ctx.invoke(console, port=port)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()

@@ -1,0 +1,132 @@
+"""The browser phone's call: 16 kHz PCM from the page's microphone in, the bot's voice and a live
+transcript out, through the same ``VoiceSession`` and dialog as the microphone and SIP channels.
+
+The page's keypad is the call's DTMF. What the page shows is what a caller may see on their own
+screen: their words and keys (card numbers masked, a PIN as dots, spoken words at the PIN step
+withheld), the bot's sentences, and the services run.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from voicebot.channels.voice import VoiceSession
+from voicebot.dialog.actions import Action, Collect, Hangup, Say, ServiceResult, Transfer
+from voicebot.dialog.context import CallRecord
+from voicebot.dialog.engine import DialogEngine
+from voicebot.redact import redact
+from voicebot.speech.asr import Final, Partial, StreamingRecognizer
+
+log = logging.getLogger("voicebot.console")
+
+RATE = 16000  # what the page's AudioWorklet sends and plays
+FRAME = RATE // 50  # 20 ms
+KEYS = set("0123456789*#")
+
+
+@dataclass
+class PhoneParts:
+    """What every browser call shares: the bank, NLU, speech models and voices of the console."""
+
+    bank: Any
+    parser: Callable[[str], Any]  # lang -> Parser (or None: keypad only)
+    model: Callable[[str], Any]  # lang -> Vosk model (or None: keypad only)
+    voice: Callable[[str, str], np.ndarray]  # (text, lang) -> 16 kHz int16
+    renderer: Executor
+    understander: Executor
+    settings: Any  # DialogSettings
+    region: str
+    cdr: Callable[[CallRecord], None]
+
+
+class BrowserCall:
+    """One call from one page; not thread-safe: the server steps it on one thread at a time."""
+
+    def __init__(self, parts: PhoneParts, lang: str, operator: str) -> None:
+        self.parts, self.lang = parts, lang
+        self.events: list[dict[str, Any]] = []
+        self.engine = DialogEngine(parts.bank, parts.parser(lang), lang=lang, region=parts.region,
+                                   call_id=f"browser-{uuid.uuid4().hex[:16]}", caller=f"console:{operator}",
+                                   settings=parts.settings)
+        self.engine.record.channel = "browser"
+        model = parts.model(lang)
+        self.recognizer = StreamingRecognizer(model, RATE) if model is not None else None
+        if self.recognizer is not None:
+            self._feed = self.recognizer.feed
+            self.recognizer.feed = self._traced
+        self._left = np.zeros(0, np.int16)
+        self.session = VoiceSession(self.engine, self.recognizer, parts.voice, RATE, on_action=self._action,
+                                    renderer=parts.renderer, understander=parts.understander)
+        self.closed = False
+        log.info("call=%s browser call from console operator %s lang=%s", self.engine.ctx.call_id, operator, lang)
+
+    @property
+    def call_id(self) -> str:
+        return self.engine.ctx.call_id
+
+    # -- in ---------------------------------------------------------------------------------------
+    def audio(self, pcm: bytes) -> bytes:
+        """Caller audio (16-bit little-endian, 16 kHz); returns the bot's audio for the same time."""
+        samples = np.concatenate([self._left, np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2").astype(np.int16)])
+        whole = len(samples) // FRAME * FRAME
+        self._left = samples[whole:]
+        out = [self.session.step(samples[i:i + FRAME]) for i in range(0, whole, FRAME)]
+        bot = np.concatenate(out) if out else np.zeros(0, np.int16)
+        return bot.astype("<i2").tobytes() if np.any(bot) else b""
+
+    def key(self, digit: str) -> None:
+        if digit not in KEYS or self.session.finished:
+            return
+        pin = self.engine.expecting == "pin"
+        self.events.append({"type": "key", "shown": "•" if pin else redact(digit, caller_input=True),
+                            "secret": pin})
+        self.session.key(digit)
+
+    def hang_up(self) -> None:
+        self.session.hang_up()
+
+    def close(self) -> CallRecord:
+        """Finish the call once (hang-up, closed page): the CDR line is written here."""
+        if self.closed:
+            return self.engine.record
+        self.closed = True
+        record = self.session.close()
+        self.parts.cdr(record)
+        log.info("call=%s browser call ended outcome=%s", self.call_id, record.outcome)
+        return record
+
+    def take_events(self) -> list[dict[str, Any]]:
+        out, self.events = self.events, []
+        if self.session.finished and not self.closed:
+            self.close()
+            out.append({"type": "ended"})
+        return out
+
+    # -- out --------------------------------------------------------------------------------------
+    def _traced(self, frame: np.ndarray) -> list:
+        events = self._feed(frame)
+        for event in events:
+            if isinstance(event, Partial | Final):
+                secret = self.engine.expecting == "pin"  # never shown, as it is never parsed or recorded
+                text = "(withheld: please use the keypad)" if secret else redact(event.text, caller_input=True)
+                self.events.append({"type": "heard", "text": text, "final": isinstance(event, Final)})
+        return events
+
+    def _action(self, action: Action) -> None:
+        if isinstance(action, Say):
+            self.events.append({"type": "say", "text": action.text})
+        elif isinstance(action, Collect):
+            self.events.append({"type": "collect", "expect": action.expect})
+        elif isinstance(action, ServiceResult):
+            self.events.append({"type": "service", "id": action.id, "status": action.status})
+        elif isinstance(action, Transfer):
+            self.events.append({"type": "transfer", "reason": action.reason})
+        elif isinstance(action, Hangup):
+            self.events.append({"type": "hangup"})
