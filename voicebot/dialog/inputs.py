@@ -68,15 +68,19 @@ def from_speech(ask: Ask, text: str, nlu: NluResult | None, today: date) -> Any:
 
 
 def _match_words(ask: Ask, lowered: str) -> Any:
+    """The option whose words the caller said; the longest match wins ("电话费" is the landline
+    bill even though it contains "话费", a word of the mobile bill)."""
     compact = lowered.replace(" ", "")
+    best: tuple[int, str] | None = None
     for key, words in ask.words.items():
         for word in words:
             if re.search(r"[\u4e00-\u9fff]", word):
-                if word in compact:
-                    return ask.options[key]
-            elif re.search(rf"(?<![\w']){re.escape(word.lower())}(?![\w'])", lowered):
-                return ask.options[key]
-    return None
+                found = word in compact
+            else:
+                found = re.search(rf"(?<![\w']){re.escape(word.lower())}(?![\w'])", lowered) is not None
+            if found and (best is None or len(word) > best[0]):
+                best = (len(word), key)
+    return ask.options[best[1]] if best else None
 
 
 def _key_amount(digits: str) -> Decimal | None:
