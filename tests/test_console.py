@@ -155,9 +155,11 @@ def test_a_spoken_request_then_the_keypad_in_the_browser_phone(console) -> None:
         for key in f"{DEMO_CARD}#":
             driver.find_element(By.CSS_SELECTOR, f'#keypad button[data-key="{key}"]').click()
         wait_for_text(driver, "transcript", "PIN")
-        for key in DEMO_PIN:
+        for key in DEMO_PIN[:-1]:
             driver.find_element(By.CSS_SELECTOR, f'#keypad button[data-key="{key}"]').click()
-        assert driver.find_element(By.ID, "entry").text == "•" * len(DEMO_PIN)  # the PIN as dots
+        # the PIN shows as dots (the last key ends the entry, and the next prompt clears it)
+        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "entry").text == "•" * (len(DEMO_PIN) - 1))
+        driver.find_element(By.CSS_SELECTOR, f'#keypad button[data-key="{DEMO_PIN[-1]}"]').click()
         shown = wait_for_text(driver, "transcript", "12,345.67")
         assert DEMO_PIN not in driver.page_source
         before = bot_audio_ms(driver)
