@@ -106,7 +106,8 @@ async def login(request: web.Request) -> web.StreamResponse:
     sessions.failures.pop(name, None)
     log.info("console sign-in: %s (%s)", who.name, who.role)
     target = str(request.query.get("next", "/phone"))
-    response = web.HTTPFound(target if target.startswith("/") and not target.startswith("//") else "/phone")
+    local = target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target
+    response = web.HTTPFound(target if local else "/phone")  # never to another site ("//x", "/\\x")
     response.set_cookie(COOKIE, sessions.start(who), httponly=True, samesite="Strict", path="/")
     raise response
 
