@@ -52,6 +52,7 @@ def test_chat_jsonl_serves_the_demo_customer(env: dict[str, str], tmp_path: Path
     assert DEMO_PIN not in result.stdout
     [cdr] = [json.loads(line) for line in (tmp_path / "cdr.jsonl").read_text().splitlines()]
     assert cdr["services"] == ["account.balance"] and cdr["outcome"] == "self_service"
+    assert cdr["channel"] == "text"
     log = Path(env["VOICEBOT_LOG_FILE"]).read_text()
     assert DEMO_PIN not in log and DEMO_CARD not in log and "service=account.balance" in log
 

@@ -64,6 +64,7 @@ def test_keys_over_rfc4733_serve_a_balance_and_the_greeting_is_heard(lab) -> Non
     cdr = worker.cdr_of("13800000001")
     assert cdr["services"] == ["account.balance"]
     assert cdr["outcome"] == "self_service"
+    assert cdr["channel"] == "sip"
     assert PIN not in json.dumps(cdr) and CARD not in worker.log.read_text()
     # what the caller heard is the bot's speech: the real recogniser finds the greeting in it
     from voicebot.speech.asr import load_model, transcribe

@@ -158,6 +158,7 @@ def mic(cfg: Config, lang: str | None) -> None:
         log.warning("speech unavailable for %s, keypad only: %s", lang, exc)
         recognizer = None
     engine = DialogEngine(bank, _ready_parser(cfg, lang), lang=lang, region=cfg.region, settings=cfg.dialog)
+    engine.record.channel = "mic"
     cache = PromptCache(cfg.path("audio_prompts"), Synthesizer(sample_rate=mic_channel.MIC_RATE), keep=is_static)
 
     def show(action) -> None:  # noqa: ANN001

@@ -38,7 +38,7 @@ class CallRecord:
     agent_attempts: list[dict[str, Any]] = field(default_factory=list)  # pools rung: pool, uri, result, ring_s
     callback_requested: bool | None = None
     worker: str | None = None  # the SIP worker that served the call (cluster CDRs share one file)
-    channel: str | None = None  # "browser" for the console's phone (SIP and chat calls leave it out)
+    channel: str = "text"  # sip | browser | mic | text: set by the channel that serves the call
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -49,7 +49,7 @@ class CallRecord:
             "transfer_reason": self.transfer_reason, "agent_answer_s": self.agent_answer_s,
             "agent_attempts": self.agent_attempts, "callback_requested": self.callback_requested,
             **({"worker": self.worker} if self.worker else {}),
-            **({"channel": self.channel} if self.channel else {}),
+            "channel": self.channel,
         }
 
 

@@ -344,6 +344,7 @@ class BotServer:
         if record is None:
             return
         record.worker = f"{self.stack.settings.bind}:{self.stack.settings.port}"
+        record.channel = "sip"
         try:
             append_cdr(self.cdr_path, record)
         except OSError:
