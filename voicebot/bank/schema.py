@@ -197,3 +197,17 @@ class Operator(Base):
     role = Column(String(16), nullable=False)
     password_hash = Column(String(200), nullable=False)
     created_at = Column(DateTime, nullable=False)
+
+
+class HandoverContext(Base):
+    """What an agent's screen pop shows of a caller being put through: written by the SIP worker
+    that hands the call over, read by the console under the random token the agent seat receives.
+
+    The body is JSON: masked customer, reason, service, language, region and the transcript
+    (never the PIN, card numbers masked). Rows are kept for a short while only.
+    """
+
+    __tablename__ = "handover_contexts"
+    token = Column(String(64), primary_key=True)
+    created_at = Column(DateTime, nullable=False, index=True)
+    body = Column(Text, nullable=False)

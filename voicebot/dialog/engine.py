@@ -27,6 +27,7 @@ from voicebot.dialog.inputs import BAD_ENTRY, from_keys, from_speech
 from voicebot.dialog.menus import anything_else_ask, callback_offer, menu_ask, presented, slots_from
 from voicebot.dialog.repair import NOT_THAT, Offered, Repair
 from voicebot.dialog.spoken_number import LONG_NUMBER_STEPS, NumberEntry, is_number_turn
+from voicebot.dialog.transcript import Transcript
 from voicebot.dialog.understanding import Understanding
 from voicebot.nlu.parser import NluResult, Parser
 
@@ -57,6 +58,7 @@ class DialogEngine:
         self.understanding = Understanding(self.ctx)  # the NLU, started early at the caller's pause
         self.numbers = NumberEntry(self)  # card and account numbers said aloud
         self.repair = Repair(self)  # unsure requests, families, follow-ups, corrections
+        self.transcript = Transcript()  # both sides, secrets withheld: the agent's screen pop
 
     # -- public --------------------------------------------------------------------------
     @property
@@ -399,6 +401,7 @@ class DialogEngine:
 
     def _finish(self) -> list[Action]:
         out = self.ctx.flush()
+        self.transcript.bot(out)
         spoken = [a for a in out if isinstance(a, Say | Collect)]
         if spoken and any(isinstance(a, Collect) for a in spoken):
             self.last_turn = spoken
@@ -408,5 +411,6 @@ class DialogEngine:
         step = self.ask.step if self.ask else "-"
         # a card read in groups of three would otherwise be logged a group a line
         number = self.ask is not None and (self.ask.expect in LONG_NUMBER_STEPS or self.numbers.reading_back)
-        log.info("call=%s step=%s %s", self.ctx.call_id, step, loggable(event, secret=step in _SECRET_STEPS,
-                                                                         number_entry=number))
+        secret = step in _SECRET_STEPS
+        log.info("call=%s step=%s %s", self.ctx.call_id, step, loggable(event, secret=secret, number_entry=number))
+        self.transcript.caller(event, secret=secret, number_entry=number)

@@ -30,13 +30,16 @@ def _clean(value: str) -> str:
 
 def context_headers(*, reason: str, service: str, lang: str, region: str, call_id: str,
                     identifier: str | None, secret: str | None, through_caller: bool,
-                    now: float | None = None) -> dict[str, str]:
-    """The hand-over headers, signed when there is a secret. The customer is named when the
-    headers cannot be forged: signed, or sent by the bot itself (not ``through_caller``'s phone)."""
+                    context: str | None = None, now: float | None = None) -> dict[str, str]:
+    """The hand-over headers, signed when there is a secret. The customer is named, and the
+    screen pop's ``context`` token given, when the headers cannot be forged: signed, or sent
+    by the bot itself (not ``through_caller``'s phone)."""
     headers = {"X-Voicebot-Reason": reason, "X-Voicebot-Service": service, "X-Voicebot-Language": lang,
                "X-Voicebot-Region": region, "X-Voicebot-Call-Id": call_id}
     if secret or not through_caller:
         headers["X-Voicebot-Customer"] = mask_card(identifier) if identifier else "unidentified"
+        if context:
+            headers["X-Voicebot-Context"] = context
     if secret:
         headers["X-Voicebot-Expires"] = str(int((now or time.time()) + VALID_S))
     headers = {name: _clean(value) for name, value in headers.items()}

@@ -15,6 +15,7 @@ import pjsua2 as pj
 
 from voicebot.dialog.actions import Transfer
 from voicebot.dialog.context import CallRecord
+from voicebot.telephony import screen_pop
 from voicebot.telephony.agent_context import context_headers, refer_params
 from voicebot.telephony.agents import Pool
 from voicebot.telephony.media import audio_media
@@ -94,6 +95,7 @@ class Handover:
         self.generation = 0
         self.done = False
         self.bridged = False
+        self.pop_token: str | None = None  # where the agent's screen pop finds the transcript
 
     @property
     def record(self) -> CallRecord:
@@ -104,9 +106,16 @@ class Handover:
         services = ctx.record.services
         return context_headers(reason=self.transfer.reason, service=services[-1] if services else "agent",
                                lang=ctx.lang, region=ctx.region, call_id=ctx.call_id, identifier=ctx.identifier,
-                               secret=self.directory.context_secret, through_caller=self.directory.mode == "refer")
+                               secret=self.directory.context_secret, through_caller=self.directory.mode == "refer",
+                               context=self.pop_token)
 
     def start(self) -> None:
+        try:  # the screen pop's context; without it the agent still gets the headers
+            engine = self.call.runner.session.engine
+            self.pop_token = screen_pop.save(self.server.services.bank.engine,
+                                             screen_pop.context_of(engine, self.transfer.reason))
+        except Exception:
+            log.exception("call=%s cannot save the screen pop's context", self.call.id_text)
         self.next_pool()
 
     def next_pool(self) -> None:

@@ -1,0 +1,81 @@
+"""The agent's screen pop: what the bot knew of a caller when it put them through.
+
+The SIP worker that hands a call over saves the context in the bank database under a random
+token, and sends only the token to the agent seat (in the signed ``X-Voicebot-*`` headers: a
+transcript does not fit a SIP header). The console loads it by that token when the seat rings.
+Tokens are unguessable, so a caller who sees their own (refer mode) can read nothing else; rows
+older than ``KEEP_S`` are deleted as new ones are written, and never shown.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from voicebot.bank.schema import HandoverContext
+from voicebot.redact import mask_card
+
+if TYPE_CHECKING:
+    from voicebot.dialog.engine import DialogEngine
+
+log = logging.getLogger("voicebot.sip")
+
+KEEP_S = 3600  # a screen pop is for the hand-over, not a record (the CDR is)
+DESK_LANG = "en-US"  # the language of the desk's labels (the caller's is shown as a fact)
+# hand-overs the bot makes itself, not from the agent menu (those are the catalogue's reasons)
+_OWN_REASONS = {"pin_locked": "PIN locked after wrong attempts", "auth_failed": "the caller could not be identified",
+                "system_error": "a system error during self-service", "no_match": "not understood three times",
+                "no_input": "no answer three times"}
+
+
+def reason_text(engine: DialogEngine, reason: str) -> str:
+    """'consult' -> 'questions about our services'; 'no_match:card_number' -> '... (at card_number)'."""
+    found = engine.cat.reason(reason)
+    if found is not None:
+        return found.label[DESK_LANG]
+    kind, _, step = reason.partition(":")
+    return _OWN_REASONS.get(kind, kind.replace("_", " ")) + (f" (at {step.replace('_', ' ')})" if step else "")
+
+
+def context_of(engine: DialogEngine, reason: str) -> dict[str, Any]:
+    """The screen pop of ``engine``'s call: masked customer, verified or not, reason, the transcript."""
+    ctx = engine.ctx
+    services = ctx.record.services
+    done = [engine.cat.by_id[s].label[DESK_LANG] for s in services if s in engine.cat.by_id and s != "agent"]
+    verified = ctx.customer is not None and ctx.customer.status == "ok"
+    return {"reason": reason, "reason_text": reason_text(engine, reason), "services": list(services),
+            "services_text": done,
+            "language": ctx.lang, "region": ctx.region, "caller": ctx.record.caller,
+            "customer": mask_card(ctx.identifier) if ctx.identifier else None,
+            "customer_kind": ctx.customer.kind if verified else None, "verified": verified,
+            "call_started_at": ctx.record.started_at.isoformat(),
+            "handover_at": datetime.now().astimezone().isoformat(),
+            "transcript": engine.transcript.to_json()}
+
+
+def save(db: Engine, body: dict[str, Any]) -> str:
+    """Store ``body``; its token. Old contexts are deleted on the way."""
+    token = secrets.token_urlsafe(16)
+    now = datetime.now()
+    with Session(db) as s, s.begin():
+        s.execute(delete(HandoverContext).where(HandoverContext.created_at < now - timedelta(seconds=KEEP_S)))
+        s.add(HandoverContext(token=token, created_at=now, body=json.dumps(body, ensure_ascii=False)))
+    return token
+
+
+def load(db: Engine, token: str) -> dict[str, Any] | None:
+    """The context saved under ``token``, or None if there is none (or it is too old)."""
+    if not token or len(token) > 64:
+        return None
+    with Session(db) as s:
+        row = s.execute(select(HandoverContext).where(HandoverContext.token == token)).scalar_one_or_none()
+    if row is None or row.created_at < datetime.now() - timedelta(seconds=KEEP_S):
+        return None
+    return json.loads(row.body)
