@@ -3,8 +3,10 @@ console CPU per browser call, with callers speaking in real time over the consol
 
 Usage: .venv/bin/python bench/console_bench.py [--calls N] [--turns N]
 Starts ``voicebot console`` on a copy of the demo bank; each call waits for the greeting to end,
-says a request (espeak-ng), stays silent until the bot answers, and repeats. Prints figures;
-asserts nothing. Compare with ``bench/sip_bench.py`` for a SIP call on the same machine.
+says a request (espeak-ng), stays silent until the bot answers, and repeats. Then the same
+requests as SIP calls to ``voicebot serve``, for the CPU per call side by side (a browser call's
+audio is 16 kHz PCM over a WebSocket, a SIP call's 8 kHz G.711 over RTP).
+Prints figures; asserts nothing. ``bench/sip_bench.py`` has SIP latency in more detail.
 """
 
 from __future__ import annotations
@@ -92,6 +94,38 @@ async def run(url: str, calls: int, turns: int) -> tuple[list[float], float]:
     return latencies, sum(durations)
 
 
+def sip_cpu(calls: int, turns: int) -> tuple[float, float]:
+    """Worker CPU seconds per second of SIP call, and the idle share, for the same requests."""
+    from tests.sip import finish_call, free_port, seeded_bank, start_call, start_worker, write_config
+    from voicebot.speech.tts import Synthesizer
+    from voicebot.telephony.softphone import save_wav
+
+    folder = Path(tempfile.mkdtemp(prefix="console-bench-sip-"))
+    config = write_config(folder, seeded_bank(folder), (free_port(), free_port()))
+    synth = Synthesizer(sample_rate=8000)
+    steps = ["wait 2"]
+    for i in range(turns):
+        wav = folder / f"request-{i}.wav"
+        save_wav(wav, synth.render(REQUESTS[i % len(REQUESTS)], "en-US"))
+        steps.append(f"play {wav}; wait 5")
+    worker = start_worker(folder, config)
+    try:
+        time.sleep(3)
+        c0, t0 = cpu_s(worker.proc.pid), time.monotonic()
+        time.sleep(5)
+        idle = (cpu_s(worker.proc.pid) - c0) / (time.monotonic() - t0)
+        c0, t0 = cpu_s(worker.proc.pid), time.monotonic()
+        procs = [start_call(config, worker.uri, "; ".join([*steps, "hangup"]), caller=f"1390001{i:04d}")
+                 for i in range(calls)]
+        [finish_call(p) for p in procs]
+        elapsed = time.monotonic() - t0
+        used = cpu_s(worker.proc.pid) - c0 - idle * elapsed
+        return used / (elapsed * calls), idle
+    finally:
+        worker.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calls", type=int, default=2, help="concurrent browser calls")
@@ -117,9 +151,13 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.5)
-        idle = cpu_s(proc.pid)
+        time.sleep(3)
+        c0, t0 = cpu_s(proc.pid), time.monotonic()
+        time.sleep(5)
+        idle = (cpu_s(proc.pid) - c0) / (time.monotonic() - t0)
+        c0, t0 = cpu_s(proc.pid), time.monotonic()
         latencies, call_s = asyncio.run(run(url, args.calls, args.turns))
-        used = cpu_s(proc.pid) - idle
+        used = cpu_s(proc.pid) - c0 - idle * (time.monotonic() - t0)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -130,7 +168,11 @@ def main() -> None:
         print(f"  reply latency, end of speech to the bot's first audio: median {statistics.median(ms):.0f} ms, "
               f"max {ms[-1]:.0f} ms ({len(ms)} replies; the endpoint waits 700 ms of silence)")
     print(f"  console CPU per browser call: {used / call_s * 1000:.0f} ms per second of call "
-          f"({used / call_s:.1%} of one core)")
+          f"({used / call_s:.1%} of one core; idle console {idle:.1%} subtracted)")
+    sip, sip_idle = sip_cpu(args.calls, args.turns)
+    print(f"  SIP worker CPU per SIP call, same requests: {sip * 1000:.0f} ms per second of call "
+          f"({sip:.1%} of one core; idle worker {sip_idle:.1%} subtracted)")
+    print(f"  browser call / SIP call CPU: {used / call_s / sip:.2f}")
 
 
 if __name__ == "__main__":

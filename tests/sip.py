@@ -350,3 +350,20 @@ def start_cluster(folder: Path, config: Path, workers: int, extra: list[str] | N
             return RunningCluster(proc, port, cdr, folder)
     os.killpg(proc.pid, signal.SIGKILL)
     raise RuntimeError("the cluster did not come up")
+
+
+def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> None:
+    """Wait until ``url`` answers, failing early (with what it printed) if ``proc`` exits."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except (urllib.error.URLError, ConnectionError):
+            if proc.poll() is not None:
+                raise RuntimeError(f"exited {proc.returncode}: {proc.stdout.read() if proc.stdout else ''}") from None
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer in {timeout:.0f} s")

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from tests.calls import DEMO_CARD, DEMO_PIN
+from tests.sip import wait_for_http
 from voicebot.cluster.processes import free_port
 from voicebot.console.operators import DEMO_OPERATOR
 
@@ -39,17 +40,11 @@ def console(tmp_path_factory: pytest.TempPathFactory, demo_db_template: Path):
     env = {**os.environ, "VOICEBOT_DB_URL": f"sqlite:///{folder / 'bank.db'}",
            "VOICEBOT_LOG_FILE": str(folder / "voicebot.log")}
     cdr = folder / "cdr.jsonl"
-    proc = subprocess.Popen([sys.executable, "-m", "voicebot", "console", "--port", str(port), "--cdr", str(cdr)],
+    proc = subprocess.Popen([sys.executable, "-m", "voicebot", "console", "--port", str(port), "--cdr", str(cdr),
+                             "--no-desk"],
                             cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/login", timeout=1)
-            break
-        except (urllib.error.URLError, ConnectionError):
-            assert proc.poll() is None, proc.stdout.read()
-            time.sleep(0.5)
+    wait_for_http(f"{url}/login", proc)
     yield {"url": url, "cdr": cdr, "log": folder / "voicebot.log", "folder": folder}
     proc.terminate()
     proc.wait(timeout=20)
@@ -75,10 +70,10 @@ def browser(folder: Path, wav: Path | None = None, size: tuple[int, int] = (1280
     return webdriver.Chrome(service=Service(DRIVER), options=options)
 
 
-def sign_in(driver, url: str) -> None:
+def sign_in(driver, url: str, page: str = "/phone") -> None:
     from selenium.webdriver.common.by import By
 
-    driver.get(f"{url}/phone")
+    driver.get(f"{url}{page}")
     assert "/login" in driver.current_url  # no session: the sign-in form
     name, _role, password = DEMO_OPERATOR
     driver.find_element(By.ID, "name").send_keys(name)
@@ -219,3 +214,101 @@ def test_voicebot_up_starts_the_sip_worker_and_the_console(tmp_path: Path, demo_
     assert f"http://localhost:{port}/" in out and DEMO_OPERATOR[2] in out  # the URL and the demo sign-in
     time.sleep(1)
     assert not subprocess.run(["pgrep", "-f", f"voicebot serve --sip-port {sip_port}"]).returncode == 0
+
+
+@pytest.fixture(scope="module")
+def desk_line(tmp_path_factory: pytest.TempPathFactory):
+    """A SIP worker and a console whose desk answers the worker's agent pools (context signed)."""
+    from tests.sip import env_for, seeded_bank, start_worker, write_config
+
+    folder = tmp_path_factory.mktemp("desk")
+    config = write_config(folder, seeded_bank(folder), (free_port(), free_port()), agent_secret="desk-test-secret",
+                          ring_s=2.0)
+    worker = start_worker(folder, config)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "voicebot", "console", "--port", str(port)], cwd=PROJECT,
+                            env=env_for(config), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    wait_for_http(f"{url}/login", proc)
+    yield {"url": url, "worker": worker, "config": config, "folder": folder}
+    proc.terminate()
+    proc.wait(timeout=20)
+    worker.stop()
+
+
+def test_the_agent_desk_pops_a_handed_over_call_and_accepting_connects_it(desk_line) -> None:
+    """A SIP caller identifies, then keys 0 and 2: the available agent's page shows the reason, the
+    masked customer and the conversation (never the PIN); accepting connects the caller to the seat."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from tests.sip import finish_call, start_call
+
+    url = desk_line["url"]
+    driver = browser(desk_line["folder"])
+    try:
+        sign_in(driver, url, "/desk")
+        wait_for_text(driver, "seats", "ready")
+        Select(driver.find_element(By.ID, "pool")).select_by_value("010")
+        driver.find_element(By.ID, "available").click()
+        wait_for_text(driver, "status", "Available in pool 010")
+        shot(driver, "desk-available")
+        call = start_call(desk_line["config"], desk_line["worker"].uri,
+                          f"wait 4; keys 1; wait 1; keys 1; wait 1; keys 1; wait 1; keys {DEMO_CARD}#; wait 1; "
+                          f"keys {DEMO_PIN}#; wait 8; keys 0; wait 2; keys 2; await-hangup", caller="13800000031")
+        wait_for_text(driver, "reason", "Incoming: questions about our services", timeout=60)
+        facts = driver.find_element(By.ID, "facts").text
+        conversation = driver.find_element(By.ID, "transcript").text
+        assert "0001" in facts and DEMO_CARD not in facts and "yes, by PIN" in facts and "13800000031" in facts
+        assert "balance enquiry" in facts  # what the caller did before asking for a person
+        assert "keys 2" in conversation and "complaints" in conversation and "12,345.67" in conversation
+        assert "checked" in driver.find_element(By.ID, "trust").text  # the bot's signature held
+        assert DEMO_PIN not in driver.page_source and DEMO_CARD not in driver.page_source
+        shot(driver, "desk-screen-pop")
+        driver.find_element(By.ID, "accept").click()
+        wait_for_text(driver, "reason", "Connected", timeout=20)
+        shot(driver, "desk-connected")
+        time.sleep(4)  # the agent's greeting reaches the caller
+        driver.find_element(By.ID, "hangup").click()
+        wait_for_text(driver, "idle", "ended", timeout=20)
+        stats = driver.find_element(By.ID, "stats").text
+    finally:
+        driver.quit()
+    result = finish_call(call)
+    assert result.returncode == 0, result.stderr
+    cdr = desk_line["worker"].cdr_of("13800000031")
+    assert cdr["outcome"] == "transferred" and cdr["transfer_reason"] == "consult"
+    assert cdr["agent_attempts"][0]["pool"] == "010" and cdr["agent_attempts"][0]["result"] == "answered"
+    assert cdr["agent_answer_s"] is not None
+    assert result.heard_voice_s > 10  # the bot, then the agent
+    assert "010 1 1 100%" in stats  # the pool's answer rate
+
+
+def test_with_nobody_available_the_desk_declines_and_the_bot_overflows(desk_line) -> None:
+    """No agent is available: each pool's seat declines at once, and the caller gets the apology and
+    the call-back offer without waiting out the rings."""
+    from tests.sip import place_call
+
+    result = place_call(desk_line["config"], desk_line["worker"].uri, "wait 4; keys 0; wait 2; keys 2; listen; "
+                        "listen; wait 2; keys 2; wait 3; hangup", caller="13800000032")
+    assert result.returncode == 0, result.stderr
+    cdr = desk_line["worker"].cdr_of("13800000032")
+    assert [(a["pool"], a["result"], a.get("sip_status")) for a in cdr["agent_attempts"]] == [
+        ("010", "failed", 480), ("central", "failed", 480)]
+    assert all(a["ring_s"] < 2.0 for a in cdr["agent_attempts"])  # declined, not rung out
+
+
+@pytest.mark.parametrize(("size", "name"), [((1280, 800), "desktop"), ((390, 844), "phone-sized")])
+def test_the_desk_is_readable_at_desktop_and_phone_sizes(desk_line, size: tuple[int, int], name: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver = browser(desk_line["folder"], size=size)
+    try:
+        sign_in(driver, desk_line["url"], "/desk")
+        wait_for_text(driver, "seats", "ready")
+        button = driver.find_element(By.ID, "available")
+        assert button.is_displayed() and button.rect["x"] + button.rect["width"] <= size[0]
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= size[0]
+        shot(driver, f"desk-{name}")
+    finally:
+        driver.quit()

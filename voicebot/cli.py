@@ -265,42 +265,6 @@ def call_cmd(cfg: Config, uri: str, plays: tuple[str, ...], keys: str | None, sc
 
 
 @cli.command()
-@click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--sip-port", type=int, default=5070, show_default=True, help="SIP port of the seat(s).")
-@click.option("--answer-after", type=int, default=1, show_default=True, help="Answer after this many rings.")
-@click.option("--never", is_flag=True, help="Ring and never answer (the bot's overflow rule takes over).")
-@click.option("--busy", is_flag=True, help="Reject every call with 486 Busy Here.")
-@click.option("--ring-s", type=float, default=5.0, show_default=True, help="Length of one ring.")
-@click.option("--say", default="Hello, this is the agent desk. How can I help you?", show_default=True,
-              help="What the agent says on answering ('' for nothing).")
-@click.option("--hangup-after", type=float, default=None, help="The agent hangs up this long after answering.")
-@click.option("--jsonl", is_flag=True, help="One JSON object per event (default: readable lines).")
-@click.pass_obj
-def agent(cfg: Config, bind: str, sip_port: int, answer_after: int, never: bool, busy: bool, ring_s: float, say: str,
-          hangup_after: float | None, jsonl: bool) -> None:
-    """A simulated agent softphone: rings, answers (or not), shows the bot's hand-over headers."""
-    import pjsua2 as pj
-
-    from voicebot.telephony.agent_seat import AgentSeat, SeatBehaviour
-    from voicebot.telephony.softphone import print_event
-
-    greeting = None
-    if say:
-        from voicebot.speech.tts import Synthesizer
-
-        greeting = Synthesizer(sample_rate=8000).render(say, "zh-CN" if any(ord(c) > 0x2E80 for c in say)
-                                                         else "en-US")
-    behaviour = SeatBehaviour(None if never else answer_after, busy, ring_s, greeting, hangup_after)
-    show = print_event(jsonl)
-    secret = cfg.agents.context_secret if cfg.agents else None
-    seat = AgentSeat(bind, sip_port, behaviour, emit=show, context_secret=secret)
-    try:
-        seat.run()
-    except pj.Error as exc:
-        raise UserError(f"cannot run the agent seat on {bind}:{sip_port}: {exc.info().strip()}") from exc
-
-
-@cli.command()
 @click.option("--workers", type=click.IntRange(1, 64), required=True, help="SIP workers (4 calls each).")
 @click.option("--bind", default=None, help="Address of the front door, and of RTP (default from config).")
 @click.option("--worker-bind", default="127.0.0.1", show_default=True,
@@ -502,8 +466,9 @@ def main() -> NoReturn:
     sys.exit(0)
 
 
-from voicebot.cli_console import console, up, users  # noqa: E402 - these need cli's helpers defined above
+from voicebot.cli_agent import agent  # noqa: E402 - these need cli's helpers defined above
+from voicebot.cli_console import console, up, users  # noqa: E402
 from voicebot.cli_nlu import nlu  # noqa: E402
 
-for _command in (nlu, console, users, up):
+for _command in (nlu, agent, console, users, up):
     cli.add_command(_command)

@@ -19,9 +19,11 @@ log = logging.getLogger("voicebot.cli")
               help="Address to listen on (loopback: only this machine; put a TLS proxy in front otherwise).")
 @click.option("--port", type=int, default=8080, show_default=True, help="HTTP port.")
 @click.option("--cdr", type=click.Path(dir_okay=False), default=None, help="CDR file (default: the SIP worker's).")
+@click.option("--desk/--no-desk", default=True, show_default=True,
+              help="Answer the agent pools' SIP addresses ([agents] in the config) for the agent desk.")
 @click.pass_obj
-def console(cfg: Config, bind: str, port: int, cdr: str | None) -> None:
-    """The web console: a browser phone to talk to the bot (sign-in required)."""
+def console(cfg: Config, bind: str, port: int, cdr: str | None, desk: bool) -> None:
+    """The web console: a browser phone to talk to the bot, and the agent desk (sign-in required)."""
     from concurrent.futures import ThreadPoolExecutor
     from functools import cache
 
@@ -69,12 +71,13 @@ def console(cfg: Config, bind: str, port: int, cdr: str | None) -> None:
                        cfg.dialog, cfg.region, lambda record: append_cdr(cdr_path, record))
     url = f"http://{'localhost' if bind in ('127.0.0.1', '::1') else bind}:{port}/"
     name, _role, password = DEMO_OPERATOR
-    click.echo(f"voicebot console: {url} (browser phone at {url}phone)", err=True)
+    click.echo(f"voicebot console: {url} (browser phone at {url}phone, agent desk at {url}desk)", err=True)
     click.echo(f"  sign in as an operator of 'voicebot users add', or the demo operator: {name} / {password}",
                err=True)
     log.info("console listening on %s:%s", bind, port)
     try:
-        web.run_app(build_app(bank.engine, phone), host=bind, port=port, print=None, handle_signals=True)
+        web.run_app(build_app(bank.engine, phone, cfg.agents if desk else None), host=bind, port=port, print=None,
+                    handle_signals=True)
     except OSError as exc:
         raise UserError(f"cannot listen on {bind}:{port}: {exc.strerror or exc}") from exc
 
@@ -111,10 +114,14 @@ def users_add(cfg: Config, name: str, role: str, password_stdin: bool) -> None:
 def up(ctx: click.Context, port: int, sip_port: int | None) -> None:
     """The line as a product on embedded defaults: a SIP worker in the background and the web console."""
     import os
+    import secrets
     import subprocess
 
     cfg: Config = ctx.obj
     parent = click.get_current_context().find_root().params
+    if cfg.agents is not None and not cfg.agents.context_secret:
+        # the worker signs what it tells the desk's seat, which checks it: one secret for this run
+        cfg.agents.context_secret = os.environ["VOICEBOT_AGENT_SECRET"] = secrets.token_urlsafe(32)
     env = {**os.environ, **({"VOICEBOT_CONFIG": parent["config_path"]} if parent.get("config_path") else {})}
     worker = subprocess.Popen([sys.executable, "-m", "voicebot", "serve",
                                *(["--sip-port", str(sip_port)] if sip_port else [])], env=env)

@@ -4,7 +4,8 @@ Pages and sockets answer only a signed-in operator: a page without a session red
 sign-in form, an API call or socket gets 401. Sessions are random tokens in an HttpOnly,
 SameSite=Strict cookie, kept in this process (a restart signs everyone out); repeated wrong
 passwords for a name lock that name for a while. The browser phone's socket carries 16 kHz PCM
-both ways and JSON events (see ``phone.py``); each call runs on a thread of its own.
+both ways and JSON events (see ``phone.py``); each call runs on a thread of its own. The agent
+desk (``desk_web.py``) pops each handed-over call up on the pages of its pool's agents.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from voicebot.console.desk_web import DESK_ROLES, add_desk
 from voicebot.console.operators import SignedIn, check_password
 from voicebot.console.phone import BrowserCall, PhoneParts
+from voicebot.telephony.agents import AgentDirectory
 
 log = logging.getLogger("voicebot.console")
 
@@ -121,7 +124,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 async def me(request: web.Request) -> web.StreamResponse:
     who: SignedIn = request["operator"]
-    return web.json_response({"name": who.name, "role": who.role, "languages": ["en-US", "zh-CN"]})
+    return web.json_response({"name": who.name, "role": who.role, "languages": ["en-US", "zh-CN"],
+                              "desk": who.role in DESK_ROLES})
 
 
 async def home(request: web.Request) -> web.StreamResponse:
@@ -132,11 +136,16 @@ async def phone_page(request: web.Request) -> web.StreamResponse:
     return _page("phone.html")
 
 
+def same_origin(request: web.Request) -> None:
+    """Refuse a socket opened by another site's page (it would act with this operator's session)."""
+    origin, host = request.headers.get("Origin", ""), request.headers.get("Host", "")
+    if origin and origin.split("://", 1)[-1] != host:
+        raise web.HTTPForbidden(text="cross-origin socket refused")
+
+
 async def phone_socket(request: web.Request) -> web.StreamResponse:
     """One browser call per socket: {"type": "start", "lang"}, then PCM and {"type": "key"|"hangup"}."""
-    origin, host = request.headers.get("Origin", ""), request.headers.get("Host", "")
-    if origin and origin.split("://", 1)[-1] != host:  # another site's page may not drive a call
-        raise web.HTTPForbidden(text="cross-origin socket refused")
+    same_origin(request)
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=1 << 20)
     await ws.prepare(request)
     who: SignedIn = request["operator"]
@@ -179,9 +188,11 @@ async def phone_socket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-def build_app(db: Any, phone: PhoneParts) -> web.Application:
+def build_app(db: Any, phone: PhoneParts, agents: AgentDirectory | None = None) -> web.Application:
+    """The console; with ``agents``, its desk also answers those pools' SIP addresses."""
     app = web.Application(middlewares=[require_sign_in])
     app["db"], app["phone"], app["sessions"] = db, phone, Sessions()
+    add_desk(app, agents, db, _page, same_origin)
     app.add_routes([
         web.get("/login", login_form), web.post("/login", login), web.post("/logout", logout),
         web.get("/", home), web.get("/api/me", me),

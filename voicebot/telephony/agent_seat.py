@@ -129,6 +129,26 @@ class AgentSeat:
         if b.answer_after_rings is not None:
             self.stack.call_later(b.answer_after_rings * b.ring_s, lambda: self._answer(call))
 
+    def command(self, cmd: dict[str, Any]) -> None:
+        """A desk's decision on one of its calls (``voicebot agent --desk``, on the SIP thread):
+        ``{"do": "accept" | "decline" | "hangup", "call": CALL_ID, "status": 486}``."""
+        call = next((c for c in self.calls if c.info["call_id"] == cmd.get("call") and not c.disconnected), None)
+        if call is None:
+            self.emit("error", error="no such call", call=cmd.get("call"))
+            return
+        action = cmd.get("do")
+        if action == "accept" and call.answered_at is None:
+            self._answer(call)
+        elif action == "decline" and call.answered_at is None:
+            status = cmd.get("status")
+            op = pj.CallOpParam()
+            op.statusCode = status if isinstance(status, int) and 400 <= status < 700 else 486
+            call.hangup(op)
+        elif action == "hangup":
+            _hang(call)
+        else:
+            self.emit("error", error=f"cannot {action!r} this call now", call=call.info["call_id"])
+
     def _answer(self, call: SeatCall) -> None:
         if call.disconnected:
             return

@@ -5,7 +5,10 @@
   const transcript = $("transcript"), partial = $("partial"), status = $("status"), entry = $("entry");
   let ws = null, ctx = null, node = null, stream = null, expect = null, botMs = 0;
 
-  fetch("/api/me").then((r) => r.json()).then((me) => { $("operator").textContent = `${me.name} (${me.role})`; });
+  fetch("/api/me").then((r) => r.json()).then((me) => {
+    $("operator").textContent = `${me.name} (${me.role})`;
+    $("desk-link").hidden = !me.desk;
+  });
 
   function line(kind, text) {
     const li = document.createElement("li");
