@@ -70,12 +70,12 @@ def browser(folder: Path, wav: Path | None = None, size: tuple[int, int] = (1280
     return webdriver.Chrome(service=Service(DRIVER), options=options)
 
 
-def sign_in(driver, url: str, page: str = "/phone") -> None:
+def sign_in(driver, url: str, page: str = "/phone", name: str = DEMO_OPERATOR[0],
+            password: str = DEMO_OPERATOR[2]) -> None:
     from selenium.webdriver.common.by import By
 
     driver.get(f"{url}{page}")
     assert "/login" in driver.current_url  # no session: the sign-in form
-    name, _role, password = DEMO_OPERATOR
     driver.find_element(By.ID, "name").send_keys(name)
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.ID, "sign-in").click()
@@ -106,11 +106,11 @@ def test_without_a_session_every_page_and_socket_is_refused(console) -> None:
     url = console["url"]
     opener = urllib.request.build_opener(type("NoRedirect", (urllib.request.HTTPRedirectHandler,),
                                               {"redirect_request": lambda *a, **k: None})())
-    for path in ("/phone", "/", "/static/phone.js"):
+    for path in ("/phone", "/", "/static/phone.js", "/desk", "/inbox"):
         with pytest.raises(urllib.error.HTTPError) as err:
             opener.open(f"{url}{path}")
         assert err.value.code == 302 and "/login" in err.value.headers["Location"]
-    for path in ("/api/me", "/ws/phone"):
+    for path in ("/api/me", "/ws/phone", "/ws/desk", "/api/inbox"):
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(urllib.request.Request(f"{url}{path}", headers={"Upgrade": "websocket"}))
         assert err.value.code == 401
@@ -312,3 +312,59 @@ def test_the_desk_is_readable_at_desktop_and_phone_sizes(desk_line, size: tuple[
         shot(driver, f"desk-{name}")
     finally:
         driver.quit()
+
+
+@pytest.fixture(scope="module")
+def trainer_console(tmp_path_factory: pytest.TempPathFactory, demo_db_template: Path):
+    """A console on a copy of the project's NLU data and models (labels and retraining land there),
+    a trainer operator, and one call's unsure turn in the inbox."""
+    root = tmp_path_factory.mktemp("trainer")
+    for part in ("nlu_data", "config/nlu", "models/nlu"):
+        shutil.copytree(PROJECT / part, root / part)
+    shutil.copy(demo_db_template, root / "bank.db")
+    config = root / "voicebot.toml"
+    config.write_text(f'base_dir = "{root}"\n[database]\nurl = "sqlite:///{root / "bank.db"}"\n'
+                      f'[logging]\nfile = "{root / "voicebot.log"}"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEBOT_")} | {"VOICEBOT_CONFIG": str(config)}
+    run = {"cwd": PROJECT, "env": env, "capture_output": True, "text": True, "timeout": 180}
+    assert subprocess.run([sys.executable, "-m", "voicebot", "users", "add", "tina", "--role", "trainer",
+                           "--password-stdin"], input="trainer-pass-1\n", **run).returncode == 0
+    chat = subprocess.run([sys.executable, "-m", "voicebot", "chat", "--lang", "en-US"],
+                          input="i would like to sort out something with my money\n", **run)
+    assert chat.returncode == 0, chat.stderr
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "voicebot", "console", "--port", str(port), "--no-desk"],
+                            cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    wait_for_http(f"{url}/login", proc)
+    yield {"url": url, "root": root, "folder": root}
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_a_trainer_labels_an_unsure_turn_and_retrains_in_the_browser(trainer_console) -> None:
+    """The inbox lists a real call's unsure words; one click labels them into nlu_data/<lang>/inbox.yml;
+    retraining shows the figures before and after, and says whether the new model is in use."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    said = "i would like to sort out something with my money"
+    driver = browser(trainer_console["folder"])
+    try:
+        sign_in(driver, trainer_console["url"], "/inbox", "tina", "trainer-pass-1")
+        wait_for_text(driver, "turns", said)
+        item = driver.find_element(By.CSS_SELECTOR, "#turns li")
+        assert "not understood at menu:main" in item.text and "hung up" in item.text
+        guess = item.find_element(By.CSS_SELECTOR, "button.guess")
+        intent = guess.text.split()[0]
+        shot(driver, "inbox")
+        guess.click()
+        WebDriverWait(driver, 20).until(lambda d: "labelled as" in item.find_element(By.CLASS_NAME, "result").text)
+        driver.find_element(By.ID, "train").click()
+        output = wait_for_text(driver, "train-output", "candidate:", timeout=240)
+        shot(driver, "inbox-retrained")
+    finally:
+        driver.quit()
+    labelled = (trainer_console["root"] / "nlu_data" / "en-US" / "inbox.yml").read_text()
+    assert f"- intent: {intent}\n  examples: |\n    - {said}" in labelled
+    assert "in use:" in output and ("promoted" in output or "kept the model in use" in output)

@@ -30,7 +30,7 @@ def console(cfg: Config, bind: str, port: int, cdr: str | None, desk: bool) -> N
     from aiohttp import web
 
     from voicebot.cdr import append_cdr
-    from voicebot.config import make_parser
+    from voicebot.config import make_parser, nlu_paths
     from voicebot.console.operators import DEMO_OPERATOR
     from voicebot.console.phone import RATE, PhoneParts
     from voicebot.console.server import build_app
@@ -76,8 +76,8 @@ def console(cfg: Config, bind: str, port: int, cdr: str | None, desk: bool) -> N
                err=True)
     log.info("console listening on %s:%s", bind, port)
     try:
-        web.run_app(build_app(bank.engine, phone, cfg.agents if desk else None), host=bind, port=port, print=None,
-                    handle_signals=True)
+        web.run_app(build_app(bank.engine, phone, cfg.agents if desk else None, nlu_paths(cfg)), host=bind,
+                    port=port, print=None, handle_signals=True)
     except OSError as exc:
         raise UserError(f"cannot listen on {bind}:{port}: {exc.strerror or exc}") from exc
 

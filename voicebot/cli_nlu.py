@@ -25,8 +25,11 @@ def nlu() -> None:
 @nlu.command("train")
 @click.option("--lang", type=LANG_OR_ALL, default="all", show_default=True)
 @click.option("--force", is_flag=True, help="Retrain even if data and pipeline are unchanged.")
+@click.option("--guard", is_flag=True,
+              help="Train a candidate and put it in place only if it is not worse on the held-out and outside "
+                   "data (prints both); running workers then load it.")
 @click.pass_obj
-def nlu_train(cfg: Config, lang: str, force: bool) -> None:
+def nlu_train(cfg: Config, lang: str, force: bool, guard: bool) -> None:
     """Train the Rasa model of a language into models/nlu/ (skipped when its inputs are unchanged)."""
     from voicebot.config import nlu_paths
     from voicebot.nlu.data import load_examples
@@ -34,6 +37,9 @@ def nlu_train(cfg: Config, lang: str, force: bool) -> None:
 
     paths = nlu_paths(cfg)
     for code in _langs(lang):
+        if guard:
+            _train_guarded(cfg, paths, code)
+            continue
         if not force and is_current(paths, code):
             click.echo(f"{code}: model is up to date ({paths.model(code)})")
             continue
@@ -102,6 +108,17 @@ def nlu_test(cfg: Config, lang: str, out_dir: str, folds: int, outside: bool) ->
             _cross_validate(cfg, paths, code, folds, cfg.path(out_dir) / code / "cross-validation")
 
 
+def _train_guarded(cfg: Config, paths: NluPaths, lang: str) -> None:
+    from voicebot.nlu.promotion import retrain_guarded
+
+    click.echo(f"{lang}: training a candidate, then comparing it with the model in use (about a minute)")
+    result = retrain_guarded(paths, lang, cfg.dialog)
+    click.echo(f"  in use:    {result.before.row() if result.before else 'none'}")
+    click.echo(f"  candidate: {result.after.row()} (trained in {result.seconds:.0f} s)")
+    click.echo("  promoted: the candidate is in use now" if result.promoted
+               else "  kept the model in use: the candidate is worse on at least one figure")
+
+
 def _cross_validate(cfg: Config, paths: NluPaths, lang: str, folds: int, out: Path) -> None:
     import subprocess
 
@@ -134,3 +151,59 @@ def nlu_validate(cfg: Config, lang: str) -> None:
             click.echo(f"  {p}")
     if errors:
         raise UserError(f"{errors} errors in the NLU data")
+
+
+@nlu.command("review")
+@click.option("--lang", type=click.Choice(LANGUAGES), required=True)
+@click.option("--limit", type=int, default=50, show_default=True, help="At most this many turns, newest first.")
+@click.pass_obj
+def nlu_review(cfg: Config, lang: str, limit: int) -> None:
+    """The trainer's inbox in a terminal: label unsure caller turns into nlu_data/<lang>/inbox.yml.
+
+    For each turn: 1-3 takes that guess, an intent name labels it so, o marks it out of scope,
+    d dismisses it, s skips it, q stops. Each label is validated before it is kept.
+    """
+    from voicebot.cli import _bank
+    from voicebot.config import nlu_paths
+    from voicebot.nlu.inbox_store import LabelError, label, labels, pending
+
+    db, paths = _bank(cfg, need_data=False).engine, nlu_paths(cfg)
+    turns, known = pending(db, lang, limit), set(labels())
+    if not turns:
+        click.echo(f"the {lang} inbox is empty: no unsure caller turns waiting")
+        return
+    click.echo(f"{len(turns)} turns waiting in the {lang} inbox, newest first. For each: 1-3 takes that guess, "
+               "an intent name labels it, o = out of scope, d = dismiss, s = skip, q = quit.")
+    done = 0
+    for n, turn in enumerate(turns, 1):
+        click.echo(f"\n[{n}/{len(turns)}] {turn['text']!r}  ({turn['kind']} at {turn['step']}; then: "
+                   f"{turn['then'] or '-'}; {turn['at']})")
+        click.echo("  " + "   ".join(f"{i} {intent} {conf:.2f}" for i, (intent, conf) in enumerate(turn["ranking"], 1)))
+        while True:
+            try:
+                answer = click.prompt("label", default="s", show_default=False).strip()
+            except click.exceptions.Abort:
+                answer = "q"
+            if answer == "q":
+                click.echo(f"\n{done} labelled.")
+                return
+            if answer == "s":
+                break
+            if answer.isdigit() and 1 <= int(answer) <= len(turn["ranking"]):
+                action, intent = "label", turn["ranking"][int(answer) - 1][0]
+            elif answer in ("o", "d"):
+                action, intent = {"o": "out_of_scope", "d": "dismiss"}[answer], None
+            elif answer in known:
+                action, intent = "label", answer
+            else:
+                click.echo(f"  not an intent: {answer!r} (one of: {', '.join(sorted(known))})")
+                continue
+            try:
+                result = label(db, turn["id"], action, paths, intent=intent, who=os.environ.get("USER", "terminal"))
+            except LabelError as exc:
+                click.echo(f"  {exc}")
+                continue
+            done += result.status != "dismissed"
+            click.echo(f"  {result.status}" + (f" as {result.intent} in {result.file}" if result.file else ""))
+            break
+    click.echo(f"\n{done} labelled. 'voicebot nlu train --lang {lang}' retrains with them.")

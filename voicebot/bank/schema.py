@@ -211,3 +211,27 @@ class HandoverContext(Base):
     token = Column(String(64), primary_key=True)
     created_at = Column(DateTime, nullable=False, index=True)
     body = Column(Text, nullable=False)
+
+
+class InboxTurn(Base):
+    """A caller turn the NLU was unsure about, for a trainer to label (see ``dialog/inbox.py``).
+
+    ``text`` is masked; ``ranking`` is JSON [[intent, confidence], ...]; ``status`` is new,
+    labelled, out_of_scope or dismissed, and ``label`` the intent a trainer gave it.
+    """
+
+    __tablename__ = "inbox_turns"
+    __table_args__ = (CheckConstraint("status IN ('new', 'labelled', 'out_of_scope', 'dismissed')", name="status"),)
+    id = Column(Integer, primary_key=True)
+    created_at = Column(DateTime, nullable=False, index=True)
+    call_id = Column(String(128), nullable=False)
+    lang = Column(String(8), nullable=False)
+    text = Column(Text, nullable=False)
+    step = Column(String(64))
+    kind = Column(String(32), nullable=False)
+    ranking = Column(Text, nullable=False)
+    next_move = Column(String(32))  # how the call went on (see dialog/inbox.py)
+    status = Column(String(16), nullable=False, default="new")
+    label = Column(String(64))
+    labelled_by = Column(String(64))
+    labelled_at = Column(DateTime)

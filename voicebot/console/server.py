@@ -23,6 +23,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from voicebot.console.desk_web import DESK_ROLES, add_desk
+from voicebot.console.inbox_web import INBOX_ROLES, add_inbox
 from voicebot.console.operators import SignedIn, check_password
 from voicebot.console.phone import BrowserCall, PhoneParts
 from voicebot.telephony.agents import AgentDirectory
@@ -125,7 +126,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 async def me(request: web.Request) -> web.StreamResponse:
     who: SignedIn = request["operator"]
     return web.json_response({"name": who.name, "role": who.role, "languages": ["en-US", "zh-CN"],
-                              "desk": who.role in DESK_ROLES})
+                              "desk": who.role in DESK_ROLES, "inbox": who.role in INBOX_ROLES})
 
 
 async def home(request: web.Request) -> web.StreamResponse:
@@ -137,7 +138,7 @@ async def phone_page(request: web.Request) -> web.StreamResponse:
 
 
 def same_origin(request: web.Request) -> None:
-    """Refuse a socket opened by another site's page (it would act with this operator's session)."""
+    """Refuse a socket or a change asked by another site's page (it would act with this operator's session)."""
     origin, host = request.headers.get("Origin", ""), request.headers.get("Host", "")
     if origin and origin.split("://", 1)[-1] != host:
         raise web.HTTPForbidden(text="cross-origin socket refused")
@@ -188,11 +189,15 @@ async def phone_socket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-def build_app(db: Any, phone: PhoneParts, agents: AgentDirectory | None = None) -> web.Application:
-    """The console; with ``agents``, its desk also answers those pools' SIP addresses."""
+def build_app(db: Any, phone: PhoneParts, agents: AgentDirectory | None = None,
+              nlu_paths: Any = None) -> web.Application:
+    """The console; with ``agents``, its desk also answers those pools' SIP addresses; with
+    ``nlu_paths``, trainers label into that project's NLU data."""
     app = web.Application(middlewares=[require_sign_in])
     app["db"], app["phone"], app["sessions"] = db, phone, Sessions()
     add_desk(app, agents, db, _page, same_origin)
+    if nlu_paths is not None:
+        add_inbox(app, db, nlu_paths, _page, same_origin)
     app.add_routes([
         web.get("/login", login_form), web.post("/login", login), web.post("/logout", logout),
         web.get("/", home), web.get("/api/me", me),

@@ -63,6 +63,7 @@ class DialogSettings:
     min_asr_confidence: float = 0.35  # a transcript the recogniser itself doubts is asked again
     max_failures: int = 3
     agent_target: Callable[[str], str] | None = None  # region -> the pool to ring first (telephony config)
+    inbox_keep_days: int = 30  # unsure caller turns kept for the trainer's inbox this long; 0: not kept
 
 
 class CallContext:

@@ -23,6 +23,7 @@ from voicebot.dialog.context import CallContext, CallRecord, DialogSettings
 from voicebot.dialog.events import Event, HangUp, Keys, NoInput, Speech, loggable
 from voicebot.dialog.flows import Flow, handler
 from voicebot.dialog.flows.common import authenticate
+from voicebot.dialog.inbox import TurnInbox, save_inbox
 from voicebot.dialog.inputs import BAD_ENTRY, from_keys, from_speech
 from voicebot.dialog.menus import anything_else_ask, callback_offer, menu_ask, presented, slots_from
 from voicebot.dialog.repair import NOT_THAT, Offered, Repair
@@ -59,6 +60,7 @@ class DialogEngine:
         self.numbers = NumberEntry(self)  # card and account numbers said aloud
         self.repair = Repair(self)  # unsure requests, families, follow-ups, corrections
         self.transcript = Transcript()  # both sides, secrets withheld: the agent's screen pop
+        self.inbox = TurnInbox()  # unsure turns, for the NLU trainer
 
     # -- public --------------------------------------------------------------------------
     @property
@@ -96,11 +98,13 @@ class DialogEngine:
         if self.ended:
             return []
         self._log_event(event)
+        watch = self.inbox.before(self)
         try:
             self._dispatch(event)
         except Exception:  # a bug or a database outage must not drop the caller
             log.exception("call=%s error while handling %s", self.ctx.call_id, type(event).__name__)
             self._system_error()
+        self.inbox.after(self, event, watch)
         return self._finish()
 
     def agents_unavailable(self) -> list[Action]:
@@ -137,6 +141,7 @@ class DialogEngine:
             rec.outcome = "failed"
         elif rec.outcome is None:
             rec.outcome = "self_service" if rec.services else "abandoned"
+        save_inbox(self.ctx, self.inbox.kept(rec.outcome))
         return rec
 
     # -- events --------------------------------------------------------------------------

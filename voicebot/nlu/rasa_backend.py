@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,6 +21,7 @@ from voicebot.nlu.parser import NluResult, NluUnavailable
 from voicebot.nlu.routing import route
 
 log = logging.getLogger("voicebot.nlu")
+RELOAD_CHECK_S = 5.0  # how often a process looks whether its model file was replaced
 
 
 def prepare_environment(cache_dir: Path | None = None) -> None:
@@ -56,7 +58,11 @@ class _ResultMaker:
 
 
 class RasaInProcess(_ResultMaker):
-    """One loaded Rasa agent per language, shared by every call in this process."""
+    """One loaded Rasa agent per language, shared by every call in this process.
+
+    A model file replaced on disk (a retrained model that was not worse, see ``promotion``)
+    is loaded on a background thread and swapped in; calls meanwhile use the old one.
+    """
 
     def __init__(self, models_dir: Path, settings: DialogSettings | None = None, cat: Catalogue | None = None) -> None:
         super().__init__(settings, cat)
@@ -64,6 +70,9 @@ class RasaInProcess(_ResultMaker):
         self._agents: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
+        self._loaded: dict[str, int] = {}  # the model file's mtime when it was loaded
+        self._checked: dict[str, float] = {}
+        self._reloading: set[str] = set()
 
     def model_path(self, lang: str) -> Path:
         return self.models_dir / f"{lang}.tar.gz"
@@ -76,18 +85,49 @@ class RasaInProcess(_ResultMaker):
             path = self.model_path(lang)
             if not path.exists():
                 raise NluUnavailable(f"no NLU model for {lang} at {path}: run 'voicebot nlu train --lang {lang}'")
-            prepare_environment()
-            from rasa.core.agent import Agent
+            self._loaded[lang] = path.stat().st_mtime_ns
+            self._agents[lang] = self._load_agent(path)
 
-            quiet_rasa_logging()
-            log.info("loading NLU model %s", path)
-            agent = Agent.load(str(path))
-            quiet_rasa_logging()
-            self._agents[lang] = agent
+    def _load_agent(self, path: Path) -> Any:
+        prepare_environment()
+        from rasa.core.agent import Agent
+
+        quiet_rasa_logging()
+        log.info("loading NLU model %s", path)
+        agent = Agent.load(str(path))
+        quiet_rasa_logging()
+        return agent
+
+    def _watch(self, lang: str) -> None:
+        """Reload ``lang`` in the background if its model file changed (checked every few seconds)."""
+        now = time.monotonic()
+        if now - self._checked.get(lang, 0.0) < RELOAD_CHECK_S or lang in self._reloading:
+            return
+        self._checked[lang] = now
+        try:
+            mtime = self.model_path(lang).stat().st_mtime_ns
+        except OSError:
+            return
+        if mtime != self._loaded.get(lang):
+            self._reloading.add(lang)
+            threading.Thread(target=self._reload, args=(lang, mtime), name=f"nlu-reload-{lang}", daemon=True).start()
+
+    def _reload(self, lang: str, mtime: int) -> None:
+        try:
+            agent = self._load_agent(self.model_path(lang))
+            with self._lock:
+                self._agents[lang] = agent
+            log.info("NLU model for %s replaced on disk: the new one is in use", lang)
+        except Exception:
+            log.exception("NLU model for %s changed on disk but cannot be loaded: keeping the old one", lang)
+        finally:
+            self._loaded[lang] = mtime
+            self._reloading.discard(lang)
 
     def parse(self, text: str, lang: str) -> NluResult:
         if lang not in self._agents:
             self.load(lang)
+        self._watch(lang)
         with self._lock:
             raw = self._loop.run_until_complete(self._agents[lang].parse_message(text))
         return self.result(text, raw)

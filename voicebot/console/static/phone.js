@@ -8,6 +8,7 @@
   fetch("/api/me").then((r) => r.json()).then((me) => {
     $("operator").textContent = `${me.name} (${me.role})`;
     $("desk-link").hidden = !me.desk;
+    $("inbox-link").hidden = !me.inbox;
   });
 
   function line(kind, text) {

@@ -1,0 +1,78 @@
+// The trainer's inbox: unsure caller turns, each labelled with one click (or dismissed); then retrain.
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const thenWords = {yes: "said yes to the guess", no: "said no to the guess", chose: "chose from the family",
+                     keys: "pressed a key instead", agent: "asked for an agent", rephrased: "said something else",
+                     silence: "said nothing", hung_up: "hung up"};
+  let labels = [];
+
+  fetch("/api/me").then((r) => r.json()).then((me) => { $("operator").textContent = `${me.name} (${me.role})`; });
+
+  async function post(url, body) {
+    const response = await fetch(url, {method: "POST", headers: {"Content-Type": "application/json"},
+                                       body: JSON.stringify(body)});
+    return [response.ok, await response.json()];
+  }
+
+  function button(text, className, onClick) {
+    const b = document.createElement("button");
+    b.textContent = text;
+    if (className) b.className = className;
+    b.onclick = onClick;
+    return b;
+  }
+
+  function turnItem(turn) {
+    const li = document.createElement("li");
+    li.dataset.id = turn.id;
+    const said = document.createElement("p");
+    said.className = "said";
+    said.textContent = `“${turn.text}”`;
+    const meta = document.createElement("p");
+    meta.className = "muted";
+    meta.textContent = `${turn.kind.replace(/_/g, " ")} at ${turn.step || "?"}; then ${thenWords[turn.then] || "-"}; `
+      + turn.at.replace("T", " ");
+    const actions = document.createElement("div");
+    actions.className = "buttons";
+    const result = document.createElement("p");
+    result.className = "result";
+    const act = async (action, intent) => {
+      const [ok, data] = await post(`/api/inbox/${turn.id}`, {action, intent});
+      result.textContent = ok ? (data.file ? `${data.status} as ${data.intent} (${data.file})` : data.status)
+        : data.error;
+      result.className = ok ? "result ok" : "result error";
+      if (ok) { li.classList.add("done"); actions.querySelectorAll("button, select").forEach((e) => { e.disabled = true; }); }
+    };
+    for (const [intent, confidence] of turn.ranking)
+      actions.append(button(`${intent} ${Math.round(confidence * 100)}%`, "guess", () => act("label", intent)));
+    const select = document.createElement("select");
+    select.setAttribute("aria-label", "another intent");
+    for (const name of labels) select.add(new Option(name, name));
+    actions.append(select, button("Label", "", () => act("label", select.value)),
+                   button("Out of scope", "", () => act("out_of_scope")),
+                   button("Dismiss", "", () => act("dismiss")));
+    li.append(said, meta, actions, result);
+    return li;
+  }
+
+  async function load() {
+    const response = await fetch(`/api/inbox?lang=${$("lang").value}`);
+    const data = await response.json();
+    labels = data.labels;
+    const list = $("turns");
+    list.textContent = "";
+    for (const turn of data.turns) list.appendChild(turnItem(turn));
+    const n = data.turns.length;
+    $("status").textContent = n ? `${n} turn${n === 1 ? "" : "s"} waiting.` : "Nothing waiting.";
+  }
+
+  $("lang").onchange = load;
+  $("train").onclick = async () => {
+    $("train").disabled = true;
+    $("train-output").textContent = "Training a candidate and comparing it with the model in use…";
+    const [, data] = await post("/api/inbox/train", {lang: $("lang").value});
+    $("train-output").textContent = data.output || data.error;
+    $("train").disabled = false;
+  };
+  load();
+})();
