@@ -196,3 +196,25 @@ def test_guarded_retraining_keeps_the_model_in_use_when_the_candidate_is_worse(p
     assert not result.promoted and result.after.heldout_intent < result.before.heldout_intent
     assert project.model("en-US").read_bytes() == in_use
     assert not any((project.models_dir / "candidate").glob("*.tar.gz"))
+
+
+def test_a_worker_loads_a_model_replaced_on_disk_and_keeps_parsing_meanwhile(tmp_path: Path, monkeypatch) -> None:
+    import time
+
+    from voicebot.nlu import rasa_backend
+
+    models = tmp_path / "models"
+    shutil.copytree(PROJECT / "models" / "nlu", models)
+    monkeypatch.setattr(rasa_backend, "RELOAD_CHECK_S", 0.0)
+    parser = rasa_backend.RasaInProcess(models)
+    assert parser.parse("what is my balance", "en-US").intent == "account.balance"
+    old = parser._agents["en-US"]
+    replacement = models / "next.tar.gz"
+    shutil.copy(models / "en-US.tar.gz", replacement)
+    replacement.replace(models / "en-US.tar.gz")  # as promotion does: one rename
+    deadline = time.monotonic() + 60
+    while parser._agents["en-US"] is old and time.monotonic() < deadline:
+        assert parser.parse("i lost my card", "en-US").intent == "card.report_loss"  # the old model serves
+        time.sleep(0.2)
+    assert parser._agents["en-US"] is not old
+    assert parser.parse("what is my balance", "en-US").intent == "account.balance"
