@@ -106,11 +106,11 @@ def test_without_a_session_every_page_and_socket_is_refused(console) -> None:
     url = console["url"]
     opener = urllib.request.build_opener(type("NoRedirect", (urllib.request.HTTPRedirectHandler,),
                                               {"redirect_request": lambda *a, **k: None})())
-    for path in ("/phone", "/", "/static/phone.js", "/desk", "/inbox"):
+    for path in ("/phone", "/", "/static/phone.js", "/desk", "/inbox", "/wallboard", "/reports"):
         with pytest.raises(urllib.error.HTTPError) as err:
             opener.open(f"{url}{path}")
         assert err.value.code == 302 and "/login" in err.value.headers["Location"]
-    for path in ("/api/me", "/ws/phone", "/ws/desk", "/api/inbox"):
+    for path in ("/api/me", "/ws/phone", "/ws/desk", "/api/inbox", "/api/wallboard/stream", "/api/reports"):
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(urllib.request.Request(f"{url}{path}", headers={"Upgrade": "websocket"}))
         assert err.value.code == 401
@@ -225,6 +225,10 @@ def desk_line(tmp_path_factory: pytest.TempPathFactory):
     config = write_config(folder, seeded_bank(folder), (free_port(), free_port()), agent_secret="desk-test-secret",
                           ring_s=2.0)
     worker = start_worker(folder, config)
+    added = subprocess.run([sys.executable, "-m", "voicebot", "users", "add", "sam", "--role", "supervisor",
+                            "--password-stdin"], input="supervisor-pass-1\n", cwd=PROJECT, env=env_for(config),
+                           capture_output=True, text=True, timeout=120)
+    assert added.returncode == 0, added.stderr
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "voicebot", "console", "--port", str(port)], cwd=PROJECT,
                             env=env_for(config), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -368,3 +372,40 @@ def test_a_trainer_labels_an_unsure_turn_and_retrains_in_the_browser(trainer_con
     labelled = (trainer_console["root"] / "nlu_data" / "en-US" / "inbox.yml").read_text()
     assert f"- intent: {intent}\n  examples: |\n    - {said}" in labelled
     assert "in use:" in output and ("promoted" in output or "kept the model in use" in output)
+
+
+def test_the_supervisor_watches_a_call_live_then_reads_the_report(desk_line) -> None:
+    """A SIP call shows on the wallboard while it lasts and in today's figures once it ends (its CDR
+    is in the database); the report for the period shows it in a table, a chart and a CSV file."""
+    from selenium.webdriver.common.by import By
+
+    from tests.sip import finish_call, start_call
+
+    url = desk_line["url"]
+    driver = browser(desk_line["folder"])
+    try:
+        sign_in(driver, url, "/wallboard", "sam", "supervisor-pass-1")
+        wait_for_text(driver, "updated", "Updated")
+        before = int(driver.find_element(By.ID, "t-calls").text)
+        call = start_call(desk_line["config"], desk_line["worker"].uri, "wait 4; keys 1; wait 10; hangup",
+                          caller="13800000041")
+        live = wait_for_text(driver, "live", "menu:1", timeout=30)  # the personal menu, as it happens
+        assert "sip" in live and "en-US" in live and "010" in live
+        shot(driver, "wallboard-live")
+        assert finish_call(call).returncode == 0
+        wait_for_text(driver, "t-calls", str(before + 1), timeout=30)
+        assert "menu:1" not in driver.find_element(By.ID, "live").text
+        shot(driver, "wallboard")
+        driver.get(f"{url}/reports")
+        table = wait_for_text(driver, "regions", "010")
+        assert "(none)" in table or "account" in table
+        chart = driver.find_element(By.ID, "chart-regions")
+        driver.execute_script("return arguments[0].decode()", chart)
+        assert driver.execute_script("return arguments[0].naturalWidth", chart) > 100  # the SVG was drawn
+        csv_text = driver.execute_async_script(
+            "const done = arguments[0]; fetch(document.getElementById('csv-regions').href)"
+            ".then(r => r.text()).then(done)")
+        assert csv_text.splitlines()[0] == "region,service,calls,self_service_transactions,transfers,agent_minutes"
+        shot(driver, "reports")
+    finally:
+        driver.quit()

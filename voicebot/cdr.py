@@ -1,25 +1,143 @@
-"""Call detail records: one JSON line per finished call, card numbers masked, never a PIN."""
+"""Call detail records: one JSON line per finished call, card numbers masked, never a PIN.
+
+Every line goes to the JSON-lines file at once, and into the database's ``cdrs`` table on a
+thread of its own (a slow or unreachable database never holds a call's thread). When the
+database does not take a line, the file still has it: the next line that goes through first
+loads whatever the database is missing from the file, as ``voicebot cdr load`` does by hand.
+Nothing is lost, and nothing is stored twice: (call_id, started_at) is unique.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from voicebot.dialog.context import CallRecord
 from voicebot.redact import redact
+
+log = logging.getLogger("voicebot.cdr")
 
 
 def cdr_line(record: CallRecord) -> str:
     return redact(json.dumps(record.to_json(), ensure_ascii=False))
 
 
-def append_cdr(path: str | Path, record: CallRecord) -> None:
-    """Append one line atomically enough for several writers (O_APPEND, one write call)."""
-    path = Path(path)
+def append_cdr(path: str | Path, record: CallRecord) -> str:
+    """Append one line atomically enough for several writers (O_APPEND, one write call); the line."""
+    line = cdr_line(record)
+    _append(Path(path), line)
+    return line
+
+
+class CdrSink:
+    """Where a process's finished calls go: the file now, the database in the background."""
+
+    def __init__(self, path: str | Path, db: Engine | None) -> None:
+        self.path = Path(path)
+        self.db = db
+        self.behind = db is not None  # lines of earlier runs may be missing: caught up on the first write
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdr-db") if db is not None else None
+
+    def write(self, record: CallRecord) -> None:
+        line = append_cdr(self.path, record)
+        if self._pool is not None:
+            self._pool.submit(self._store, line)
+
+    def close(self) -> None:
+        """Wait for the lines still on their way to the database."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def _store(self, line: str) -> None:
+        try:
+            if self.behind:
+                loaded = load_file(self.db, self.path)
+                if loaded:
+                    log.info("CDR database caught up: %d lines loaded from %s", loaded, self.path)
+            else:
+                store_lines(self.db, [line])
+            self.behind = False
+        except SQLAlchemyError as exc:
+            if not self.behind:
+                log.warning("CDR database unreachable (%s): lines are kept in %s and loaded when it is back",
+                            type(exc).__name__, self.path)
+            self.behind = True
+
+
+def row_of(line: str) -> dict[str, Any]:
+    data = json.loads(line)
+    return {"call_id": str(data["call_id"])[:128], "started_at": _local(data["started_at"]),
+            "ended_at": _local(data["ended_at"]) if data.get("ended_at") else None,
+            "channel": data.get("channel") or "sip", "language": data.get("language") or "",
+            "region": data.get("region") or "", "outcome": data.get("outcome") or "abandoned",
+            "transfer_reason": data.get("transfer_reason"), "agent_answer_s": data.get("agent_answer_s"),
+            "worker": data.get("worker"), "body": line}
+
+
+def store_lines(db: Engine, lines: list[str]) -> int:
+    """Insert the lines (a few hundred at most) the database does not have yet; how many were new."""
+    from voicebot.bank.schema import Cdr
+
+    rows = [row_of(line) for line in lines if line.strip()]
+    if not rows:
+        return 0
+    keys = {(r["call_id"], r["started_at"]) for r in rows}
+    with Session(db) as s:
+        have = set(s.execute(select(Cdr.call_id, Cdr.started_at).where(
+            tuple_(Cdr.call_id, Cdr.started_at).in_(keys))).all())
+    new = [r for r in rows if (r["call_id"], r["started_at"]) not in have]
+    new = list({(r["call_id"], r["started_at"]): r for r in new}.values())
+    try:
+        with Session(db) as s, s.begin():
+            s.add_all(Cdr(**r) for r in new)
+    except IntegrityError:  # another worker loaded some of them meanwhile: one at a time
+        stored = 0
+        for r in new:
+            try:
+                with Session(db) as s, s.begin():
+                    s.add(Cdr(**r))
+                stored += 1
+            except IntegrityError:
+                pass
+        return stored
+    return len(new)
+
+
+def load_file(db: Engine, path: Path) -> int:
+    """Load every line of a CDR file the database is missing; how many."""
+    if not path.exists():
+        return 0
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    good = []
+    for n, line in enumerate(lines, 1):
+        try:
+            row_of(line)
+            good.append(line)
+        except (ValueError, KeyError, TypeError):
+            if line.strip():
+                log.warning("%s:%d is not a CDR line: skipped", path, n)
+    return sum(store_lines(db, good[i:i + 400]) for i in range(0, len(good), 400))
+
+
+def _local(iso: str) -> datetime:
+    when = datetime.fromisoformat(iso)
+    return when.astimezone().replace(tzinfo=None) if when.tzinfo else when
+
+
+def _append(path: Path, line: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
     try:
-        os.write(fd, (cdr_line(record) + "\n").encode())
+        os.write(fd, (line + "\n").encode())
     finally:
         os.close(fd)

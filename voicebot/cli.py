@@ -81,7 +81,7 @@ def chat(cfg: Config, lang: str | None, jsonl: bool, caller_id: str | None, call
 
     End of input (Ctrl-D) hangs up.
     """
-    from voicebot.cdr import append_cdr
+    from voicebot.cdr import CdrSink
     from voicebot.channels.text import as_json, as_transcript, run_chat
     from voicebot.dialog.engine import DialogEngine
 
@@ -104,7 +104,9 @@ def chat(cfg: Config, lang: str | None, jsonl: bool, caller_id: str | None, call
 
     record = run_chat(engine, sys.stdin, emit, before_read=prompt)
     if cdr:
-        append_cdr(cfg.path(cdr), record)
+        sink = CdrSink(cfg.path(cdr), bank.engine)
+        sink.write(record)
+        sink.close()
 
 
 LANG_OR_ALL = click.Choice([*LANGUAGES, "all"])
@@ -469,6 +471,7 @@ def main() -> NoReturn:
 from voicebot.cli_agent import agent  # noqa: E402 - these need cli's helpers defined above
 from voicebot.cli_console import console, up, users  # noqa: E402
 from voicebot.cli_nlu import nlu  # noqa: E402
+from voicebot.cli_reports import cdr  # noqa: E402
 
-for _command in (nlu, agent, console, users, up):
+for _command in (nlu, agent, console, users, up, cdr):
     cli.add_command(_command)

@@ -29,7 +29,7 @@ def console(cfg: Config, bind: str, port: int, cdr: str | None, desk: bool) -> N
 
     from aiohttp import web
 
-    from voicebot.cdr import append_cdr
+    from voicebot.cdr import CdrSink
     from voicebot.config import make_parser, nlu_paths
     from voicebot.console.operators import DEMO_OPERATOR
     from voicebot.console.phone import RATE, PhoneParts
@@ -68,7 +68,7 @@ def console(cfg: Config, bind: str, port: int, cdr: str | None, desk: bool) -> N
     phone = PhoneParts(bank, parser_for, model_for, voices.get,
                        ThreadPoolExecutor(max_workers=2, thread_name_prefix="tts"),
                        ThreadPoolExecutor(max_workers=2, thread_name_prefix="nlu"),
-                       cfg.dialog, cfg.region, lambda record: append_cdr(cdr_path, record))
+                       cfg.dialog, cfg.region, CdrSink(cdr_path, bank.engine).write)
     url = f"http://{'localhost' if bind in ('127.0.0.1', '::1') else bind}:{port}/"
     name, _role, password = DEMO_OPERATOR
     click.echo(f"voicebot console: {url} (browser phone at {url}phone, agent desk at {url}desk)", err=True)
@@ -76,8 +76,8 @@ def console(cfg: Config, bind: str, port: int, cdr: str | None, desk: bool) -> N
                err=True)
     log.info("console listening on %s:%s", bind, port)
     try:
-        web.run_app(build_app(bank.engine, phone, cfg.agents if desk else None, nlu_paths(cfg)), host=bind,
-                    port=port, print=None, handle_signals=True)
+        web.run_app(build_app(bank.engine, phone, cfg.agents if desk else None, nlu_paths(cfg), cfg.reports),
+                    host=bind, port=port, print=None, handle_signals=True)
     except OSError as exc:
         raise UserError(f"cannot listen on {bind}:{port}: {exc.strerror or exc}") from exc
 

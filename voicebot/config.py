@@ -6,7 +6,9 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from voicebot.console.reports import ReportSettings
 from voicebot.dialog.context import DialogSettings
 from voicebot.nlu.parser import Parser
 from voicebot.nlu.training import NluPaths
@@ -65,6 +67,7 @@ class Config:
     sip: SipConfig = field(default_factory=SipConfig)
     agents: AgentDirectory | None = None
     front_door: FrontDoorLimits = field(default_factory=FrontDoorLimits)
+    reports: ReportSettings | None = None
     source: Path | None = None  # the file this came from (child processes get the same)
     base_dir: Path = PROJECT_DIR
 
@@ -137,6 +140,7 @@ def load_config(path: str | Path | None = None) -> Config:
     except AgentConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     cfg.dialog.agent_target = cfg.agents.first_target
+    cfg.reports = _reports(data.get("reports", {}), cfg.agents)
     if cfg.nlu.backend not in ("rasa", "http", "keywords"):
         raise ConfigError(f"nlu.backend must be rasa, http or keywords, not {cfg.nlu.backend!r}")
     if cfg.language not in ("en-US", "zh-CN"):
@@ -169,3 +173,19 @@ def make_parser(cfg: Config) -> Parser:
 
 def nlu_paths(cfg: Config) -> NluPaths:
     return NluPaths(cfg.base_dir, cfg.path(cfg.nlu.models_dir))
+
+
+def _reports(data: dict[str, Any], agents: AgentDirectory) -> ReportSettings:
+    """``[reports]``: the hosted branches' price per transaction and which regions are hosted."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        price = Decimal(str(data.get("price_per_transaction", "0.50")))
+    except InvalidOperation as exc:
+        raise ConfigError("reports.price_per_transaction must be an amount such as \"0.50\"") from exc
+    if price < 0:
+        raise ConfigError("reports.price_per_transaction cannot be negative")
+    hosted = data.get("hosted_regions")
+    if hosted is None:
+        hosted = [code for code, seats in agents.regions.items() if seats.pool is None]
+    return ReportSettings(price, frozenset(str(h) for h in hosted))

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -235,3 +236,46 @@ class InboxTurn(Base):
     label = Column(String(64))
     labelled_by = Column(String(64))
     labelled_at = Column(DateTime)
+
+
+class Cdr(Base):
+    """One finished call, as its CDR line says (``voicebot/cdr.py``): reports are queries on this.
+
+    ``body`` is the whole line; the columns are what reports filter and group by. A call is
+    stored once: (call_id, started_at) is unique, so lines loaded again from a file are skipped.
+    """
+
+    __tablename__ = "cdrs"
+    __table_args__ = (UniqueConstraint("call_id", "started_at"),)
+    id = Column(Integer, primary_key=True)
+    call_id = Column(String(128), nullable=False)
+    started_at = Column(DateTime, nullable=False, index=True)  # local time of the line's host, naive
+    ended_at = Column(DateTime)
+    channel = Column(String(16), nullable=False)
+    language = Column(String(8), nullable=False)
+    region = Column(String(8), nullable=False)
+    outcome = Column(String(16), nullable=False)
+    transfer_reason = Column(String(64))
+    agent_answer_s = Column(Float)
+    worker = Column(String(64))
+    body = Column(Text, nullable=False)
+
+
+class LiveCall(Base):
+    """A call in progress, as its worker last published it (every second; ``voicebot/live_calls.py``).
+
+    The wallboard reads rows updated in the last few seconds: a worker that died leaves rows
+    that simply go stale. ``state`` is self_service, waiting (for an agent) or with_agent.
+    """
+
+    __tablename__ = "live_calls"
+    worker = Column(String(64), primary_key=True)
+    call_id = Column(String(128), primary_key=True)
+    channel = Column(String(16), nullable=False)
+    language = Column(String(8), nullable=False)
+    region = Column(String(8), nullable=False)
+    step = Column(String(64))
+    state = Column(String(16), nullable=False)
+    started_at = Column(DateTime, nullable=False)
+    waiting_since = Column(DateTime)
+    updated_at = Column(DateTime, nullable=False, index=True)

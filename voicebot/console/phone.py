@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -44,6 +44,7 @@ class PhoneParts:
     settings: Any  # DialogSettings
     region: str
     cdr: Callable[[CallRecord], None]
+    active: set[BrowserCall] = field(default_factory=set)  # calls in progress (for the wallboard)
 
 
 class BrowserCall:
@@ -65,6 +66,7 @@ class BrowserCall:
         self.session = VoiceSession(self.engine, self.recognizer, parts.voice, RATE, on_action=self._action,
                                     renderer=parts.renderer, understander=parts.understander)
         self.closed = False
+        parts.active.add(self)
         log.info("call=%s browser call from console operator %s lang=%s", self.engine.ctx.call_id, operator, lang)
 
     @property
@@ -97,6 +99,7 @@ class BrowserCall:
         if self.closed:
             return self.engine.record
         self.closed = True
+        self.parts.active.discard(self)
         record = self.session.close()
         self.parts.cdr(record)
         log.info("call=%s browser call ended outcome=%s", self.call_id, record.outcome)

@@ -26,6 +26,7 @@ from voicebot.console.desk_web import DESK_ROLES, add_desk
 from voicebot.console.inbox_web import INBOX_ROLES, add_inbox
 from voicebot.console.operators import SignedIn, check_password
 from voicebot.console.phone import BrowserCall, PhoneParts
+from voicebot.console.supervisor_web import SUPERVISOR_ROLES, ReportSettings, add_supervisor
 from voicebot.telephony.agents import AgentDirectory
 
 log = logging.getLogger("voicebot.console")
@@ -126,7 +127,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
 async def me(request: web.Request) -> web.StreamResponse:
     who: SignedIn = request["operator"]
     return web.json_response({"name": who.name, "role": who.role, "languages": ["en-US", "zh-CN"],
-                              "desk": who.role in DESK_ROLES, "inbox": who.role in INBOX_ROLES})
+                              "desk": who.role in DESK_ROLES, "inbox": who.role in INBOX_ROLES,
+                              "supervisor": who.role in SUPERVISOR_ROLES})
 
 
 async def home(request: web.Request) -> web.StreamResponse:
@@ -190,12 +192,13 @@ async def phone_socket(request: web.Request) -> web.StreamResponse:
 
 
 def build_app(db: Any, phone: PhoneParts, agents: AgentDirectory | None = None,
-              nlu_paths: Any = None) -> web.Application:
+              nlu_paths: Any = None, report_settings: ReportSettings | None = None) -> web.Application:
     """The console; with ``agents``, its desk also answers those pools' SIP addresses; with
     ``nlu_paths``, trainers label into that project's NLU data."""
     app = web.Application(middlewares=[require_sign_in])
     app["db"], app["phone"], app["sessions"] = db, phone, Sessions()
     add_desk(app, agents, db, _page, same_origin)
+    add_supervisor(app, db, report_settings or ReportSettings(), _page)
     if nlu_paths is not None:
         add_inbox(app, db, nlu_paths, _page, same_origin)
     app.add_routes([

@@ -39,6 +39,8 @@ class CallRecord:
     callback_requested: bool | None = None
     worker: str | None = None  # the SIP worker that served the call (cluster CDRs share one file)
     channel: str = "text"  # sip | browser | mic | text: set by the channel that serves the call
+    agent_connected_at: datetime | None = None  # the agent answered: their minutes run from here
+    reply_ms: list[int] = field(default_factory=list)  # each turn's end of speech to the bot's first audio
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +52,8 @@ class CallRecord:
             "agent_attempts": self.agent_attempts, "callback_requested": self.callback_requested,
             **({"worker": self.worker} if self.worker else {}),
             "channel": self.channel,
+            "agent_connected_at": self.agent_connected_at.isoformat() if self.agent_connected_at else None,
+            **({"reply_ms": self.reply_ms} if self.reply_ms else {}),
         }
 
 

@@ -20,21 +20,20 @@ from voicebot.catalogue import catalogue as default_catalogue
 from voicebot.dialog.actions import Action, Collect, Hangup, Say
 from voicebot.dialog.ask import Ask
 from voicebot.dialog.context import CallContext, CallRecord, DialogSettings
-from voicebot.dialog.events import Event, HangUp, Keys, NoInput, Speech, loggable
+from voicebot.dialog.events import Event, HangUp, Keys, NoInput, Speech
 from voicebot.dialog.flows import Flow, handler
 from voicebot.dialog.flows.common import authenticate
-from voicebot.dialog.inbox import TurnInbox, save_inbox
 from voicebot.dialog.inputs import BAD_ENTRY, from_keys, from_speech
 from voicebot.dialog.menus import anything_else_ask, callback_offer, menu_ask, presented, slots_from
 from voicebot.dialog.repair import NOT_THAT, Offered, Repair
 from voicebot.dialog.spoken_number import LONG_NUMBER_STEPS, NumberEntry, is_number_turn
-from voicebot.dialog.transcript import Transcript
+from voicebot.dialog.turn_records import SECRET_STEPS as _SECRET_STEPS
+from voicebot.dialog.turn_records import TurnRecords
 from voicebot.dialog.understanding import Understanding
 from voicebot.nlu.parser import NluResult, Parser
 
 log = logging.getLogger("voicebot.dialog")
 
-_SECRET_STEPS = ("pin",)
 
 
 class DialogEngine:
@@ -59,8 +58,7 @@ class DialogEngine:
         self.understanding = Understanding(self.ctx)  # the NLU, started early at the caller's pause
         self.numbers = NumberEntry(self)  # card and account numbers said aloud
         self.repair = Repair(self)  # unsure requests, families, follow-ups, corrections
-        self.transcript = Transcript()  # both sides, secrets withheld: the agent's screen pop
-        self.inbox = TurnInbox()  # unsure turns, for the NLU trainer
+        self.records = TurnRecords(self)  # the log, the agent's transcript, the trainer's inbox
 
     # -- public --------------------------------------------------------------------------
     @property
@@ -97,14 +95,13 @@ class DialogEngine:
     def handle(self, event: Event) -> list[Action]:
         if self.ended:
             return []
-        self._log_event(event)
-        watch = self.inbox.before(self)
+        watch = self.records.before(event)
         try:
             self._dispatch(event)
         except Exception:  # a bug or a database outage must not drop the caller
             log.exception("call=%s error while handling %s", self.ctx.call_id, type(event).__name__)
             self._system_error()
-        self.inbox.after(self, event, watch)
+        self.records.after(event, watch)
         return self._finish()
 
     def agents_unavailable(self) -> list[Action]:
@@ -141,7 +138,7 @@ class DialogEngine:
             rec.outcome = "failed"
         elif rec.outcome is None:
             rec.outcome = "self_service" if rec.services else "abandoned"
-        save_inbox(self.ctx, self.inbox.kept(rec.outcome))
+        self.records.closed(rec)
         return rec
 
     # -- events --------------------------------------------------------------------------
@@ -406,16 +403,8 @@ class DialogEngine:
 
     def _finish(self) -> list[Action]:
         out = self.ctx.flush()
-        self.transcript.bot(out)
+        self.records.said(out)
         spoken = [a for a in out if isinstance(a, Say | Collect)]
         if spoken and any(isinstance(a, Collect) for a in spoken):
             self.last_turn = spoken
         return out
-
-    def _log_event(self, event: Event) -> None:
-        step = self.ask.step if self.ask else "-"
-        # a card read in groups of three would otherwise be logged a group a line
-        number = self.ask is not None and (self.ask.expect in LONG_NUMBER_STEPS or self.numbers.reading_back)
-        secret = step in _SECRET_STEPS
-        log.info("call=%s step=%s %s", self.ctx.call_id, step, loggable(event, secret=secret, number_entry=number))
-        self.transcript.caller(event, secret=secret, number_entry=number)

@@ -168,6 +168,7 @@ class CallRunner:
             latency = time.monotonic() - self._turn_end + queued
             log.info("call=%s turn reply_ms=%.0f behind_ms=%d", self.session.engine.ctx.call_id,
                      latency * 1000, self._behind_ms)
+            self.session.engine.record.reply_ms.append(round(latency * 1000))
             if self.on_latency:
                 self.on_latency(latency)
             self._turn_end = None

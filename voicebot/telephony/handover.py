@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pjsua2 as pj
@@ -259,6 +260,7 @@ class Handover:
         now = time.monotonic()
         answer_s = round(now - self.started, 3)
         self.record.agent_answer_s = answer_s
+        self.record.agent_connected_at = datetime.now().astimezone()
         self.record.transfer_target = self.pool.uri
         self._attempt("answered")
         log.info("call=%s agent answered pool=%s after %.1f s", self.call.id_text, self.pool.name, answer_s)

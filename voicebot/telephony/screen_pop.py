@@ -57,7 +57,7 @@ def context_of(engine: DialogEngine, reason: str) -> dict[str, Any]:
             "customer_kind": ctx.customer.kind if verified else None, "verified": verified,
             "call_started_at": ctx.record.started_at.isoformat(),
             "handover_at": datetime.now().astimezone().isoformat(),
-            "transcript": engine.transcript.to_json()}
+            "transcript": engine.records.transcript.to_json()}
 
 
 def save(db: Engine, body: dict[str, Any]) -> str:

@@ -16,12 +16,14 @@ import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pjsua2 as pj
 
-from voicebot.cdr import append_cdr
+from voicebot import live_calls as live
+from voicebot.cdr import CdrSink
 from voicebot.channels.voice import VoiceSession, VoiceSettings
 from voicebot.dialog.actions import Say, ServiceResult
 from voicebot.dialog.context import CallRecord, DialogSettings
@@ -230,6 +232,8 @@ class BotServer:
         self.services = services
         self.agents = agents
         self.cdr_path = cdr_path
+        self.cdrs = CdrSink(cdr_path, getattr(services.bank, "engine", None))  # file now, database behind
+        self.board = live.LiveBoard(getattr(services.bank, "engine", None), f"{sip.bind}:{sip.port}")
         self.metrics = metrics or Metrics()
         self.line = LinePlan(known_regions or set(), default_region, default_lang)
         self.stack = SipStack(sip, _Endpoint(self.metrics))
@@ -248,13 +252,16 @@ class BotServer:
         """Serve until SIGINT/SIGTERM (or ``stopping`` is set), then hang up and flush."""
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.stopping.set())
-        collector = CollectOnLoop()
+        collector, published = CollectOnLoop(), 0.0
         while not self.stopping.is_set():
             self.stack.poll(10)
             collector.tick()
             try:
                 self._sweep()
                 self.media_watch.check(list(self.calls.values()))
+                if time.monotonic() - published >= live.EVERY_S:
+                    published = time.monotonic()
+                    self.board.publish([s for c in self.calls.values() if (s := _live_state(c)) is not None])
             except Exception:  # a bug in bookkeeping must not take the other calls down
                 log.exception("sweep failed")
         self.shutdown()
@@ -272,6 +279,8 @@ class BotServer:
         self.stack.shutdown()  # no BotCall may be referenced past this point
         self.services.renderer.shutdown(wait=False, cancel_futures=True)
         self.services.understander.shutdown(wait=False, cancel_futures=True)
+        self.cdrs.close()
+        self.board.clear()
         log.info("stopped")
 
     def _hang_up_all(self) -> None:
@@ -346,7 +355,7 @@ class BotServer:
         record.worker = f"{self.stack.settings.bind}:{self.stack.settings.port}"
         record.channel = "sip"
         try:
-            append_cdr(self.cdr_path, record)
+            self.cdrs.write(record)
         except OSError:
             log.exception("cannot write the CDR to %s", self.cdr_path)
         self.metrics.call_ended(record.outcome or "abandoned")
@@ -375,3 +384,15 @@ class BotServer:
         self._retired = [leg for leg in self._retired if not leg.disconnected]
         for call in list(self.calls.values()):
             self.forget(call)
+
+
+def _live_state(call: BotCall) -> live.CallState | None:
+    """What the wallboard shows of a call in progress (None once it is over)."""
+    runner, handover = call.runner, call.handover
+    if runner is None or call.disconnected:
+        return None
+    waiting = None
+    if handover is not None and not handover.done:
+        waiting = datetime.now() - timedelta(seconds=time.monotonic() - handover.started)
+    with_agent = handover is not None and handover.done and handover.record.agent_answer_s is not None
+    return live.state_of(runner.session.engine, "sip", call.id_text, waiting, with_agent)

@@ -9,6 +9,7 @@
     $("operator").textContent = `${me.name} (${me.role})`;
     $("desk-link").hidden = !me.desk;
     $("inbox-link").hidden = !me.inbox;
+    $("wallboard-link").hidden = !me.supervisor;
   });
 
   function line(kind, text) {

@@ -1,0 +1,160 @@
+"""The supervisor's figures, computed from the CDRs in the database (``cdrs``).
+
+``today`` is the wallboard's running day; ``period_report`` the report for a date range: per
+region and service, the hosted branches' bill (the seed's per-transaction pricing, 按笔计价),
+and each pool's answer rate per hour of the day against the seed's 80% target. A query selects
+the period's calls by their indexed start time; the figures are sums over them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from voicebot.bank.schema import Cdr
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """``[reports]``: the price a hosted branch pays per self-service transaction, and which
+    regions are hosted (default: those whose agents are hosted centrally)."""
+
+    price_per_transaction: Decimal = Decimal("0.50")
+    hosted_regions: frozenset[str] = field(default_factory=frozenset)
+
+
+ANSWER_TARGET = 0.80  # the seed: agents answer at least 80% of the calls offered to them
+CENTRAL = "central"
+
+
+def calls_between(db: Engine, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """The CDR lines of calls that started in [start, end), oldest first."""
+    with Session(db) as s:
+        bodies = s.execute(select(Cdr.body).where(Cdr.started_at >= start, Cdr.started_at < end)
+                           .order_by(Cdr.started_at)).scalars().all()
+    return [json.loads(b) for b in bodies]
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def transactions(call: dict[str, Any]) -> int:
+    """Self-service transactions of a call: the services it ran, asking for an agent aside."""
+    return sum(1 for s in call.get("services", []) if s != "agent")
+
+
+def pool_answers(calls: list[dict[str, Any]]) -> dict[str, Counter]:
+    """Per pool: calls offered to it and answered by it (the seed's answer rate)."""
+    out: dict[str, Counter] = defaultdict(Counter)
+    for call in calls:
+        for attempt in call.get("agent_attempts", []):
+            if attempt.get("result") == "caller_hung_up":
+                continue  # the caller left: not the seat's miss
+            out[attempt["pool"]]["offered"] += 1
+            out[attempt["pool"]]["answered"] += attempt.get("result") == "answered"
+    return out
+
+
+def today(db: Engine, now: datetime | None = None) -> dict[str, Any]:
+    """The wallboard's figures since midnight."""
+    now = now or datetime.now()
+    calls = calls_between(db, datetime.combine(now.date(), time()), now + timedelta(minutes=1))
+    outcomes = Counter(c.get("outcome") for c in calls)
+    pools = pool_answers(calls)
+    answer_s = [c["agent_answer_s"] for c in calls if c.get("agent_answer_s") is not None]
+    replies = [ms for c in calls for ms in c.get("reply_ms", [])]
+    overflows = sum(1 for c in calls if _overflowed(c))
+    waiting_left = sum(1 for c in calls if any(a.get("result") == "caller_hung_up" for a in c.get("agent_attempts",
+                                                                                                  [])))
+    return {
+        "calls": len(calls), "outcomes": dict(outcomes),
+        "containment": round(outcomes["self_service"] / len(calls), 3) if calls else None,
+        "transfers_by_reason": dict(Counter(c.get("transfer_reason") for c in calls
+                                            if c.get("outcome") == "transferred" or c.get("agent_attempts"))),
+        "pools": {pool: {"offered": c["offered"], "answered": c["answered"],
+                         "answer_rate": round(c["answered"] / c["offered"], 3) if c["offered"] else None,
+                         "below_target": bool(c["offered"]) and c["answered"] / c["offered"] < ANSWER_TARGET}
+                  for pool, c in sorted(pools.items())},
+        "answer_target": ANSWER_TARGET, "overflows_to_central": overflows,
+        "time_to_answer_s": {"median": _round(statistics.median(answer_s)) if answer_s else None,
+                             "p90": _round(percentile(answer_s, 0.9))},
+        "abandoned_waiting": waiting_left,
+        "reply_ms": {"p50": percentile(replies, 0.5), "p90": percentile(replies, 0.9),
+                     "p99": percentile(replies, 0.99), "turns": len(replies)},
+    }
+
+
+def period_report(db: Engine, first: date, last: date, hosted: set[str], price: Decimal) -> dict[str, Any]:
+    """The report for the days ``first`` to ``last`` (both included)."""
+    calls = calls_between(db, datetime.combine(first, time()), datetime.combine(last + timedelta(days=1), time()))
+    table: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for call in calls:
+        region = call.get("region") or "?"
+        services = [s for s in call.get("services", []) if s != "agent"] or ["(none)"]
+        for service in dict.fromkeys(services):
+            row = table[(region, service)]
+            row["calls"] += 1
+            row["transactions"] += call.get("services", []).count(service) if service != "(none)" else 0
+        if call.get("outcome") == "transferred" or call.get("agent_attempts"):
+            table[(region, services[-1])]["transfers"] += 1
+        table[(region, services[-1])]["agent_s"] += _agent_seconds(call)
+    rows = [{"region": r, "service": s, "calls": c["calls"], "self_service_transactions": c["transactions"],
+             "transfers": c["transfers"], "agent_minutes": round(c["agent_s"] / 60, 1)}
+            for (r, s), c in sorted(table.items())]
+    billing = []
+    for region in sorted(hosted):
+        count = sum(transactions(c) for c in calls if c.get("region") == region)
+        billing.append({"region": region, "transactions": count, "price": str(price),
+                        "amount": str((price * count).quantize(Decimal("0.01")))})
+    hourly: dict[tuple[str, int], Counter] = defaultdict(Counter)
+    for call in calls:
+        hour = datetime.fromisoformat(call["started_at"]).hour
+        for pool, c in pool_answers([call]).items():
+            hourly[(pool, hour)].update(c)
+    answer = [{"pool": pool, "hour": hour, "offered": c["offered"], "answered": c["answered"],
+               "answer_rate": round(c["answered"] / c["offered"], 3) if c["offered"] else None}
+              for (pool, hour), c in sorted(hourly.items())]
+    return {"first": first.isoformat(), "last": last.isoformat(), "calls": len(calls), "by_region_service": rows,
+            "billing": billing, "answer_rate_by_hour": answer, "answer_target": ANSWER_TARGET}
+
+
+def as_csv(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return ""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _overflowed(call: dict[str, Any]) -> bool:
+    """Rung at a regional pool that did not answer, then at head office (the seed's 3-ring rule)."""
+    pools = [a["pool"] for a in call.get("agent_attempts", [])]
+    return CENTRAL in pools and pools.index(CENTRAL) > 0
+
+
+def _agent_seconds(call: dict[str, Any]) -> float:
+    if not call.get("agent_connected_at") or not call.get("ended_at"):
+        return 0.0
+    return max(0.0, (datetime.fromisoformat(call["ended_at"])
+                     - datetime.fromisoformat(call["agent_connected_at"])).total_seconds())
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
