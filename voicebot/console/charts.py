@@ -43,7 +43,7 @@ def calls_by_region(rows: list[dict[str, Any]]) -> str:
         ax.bar(regions, [served[r] for r in regions], label="self-service", color="#1f7a3a")
         ax.bar(regions, [transferred[r] for r in regions], bottom=[served[r] for r in regions],
                label="to an agent", color="#b5121b")
-        ax.legend(frameon=False)
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_xlabel("region (area code)")
     ax.set_ylabel("calls")
     ax.set_title("Calls per region")
