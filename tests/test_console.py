@@ -225,10 +225,11 @@ def desk_line(tmp_path_factory: pytest.TempPathFactory):
     config = write_config(folder, seeded_bank(folder), (free_port(), free_port()), agent_secret="desk-test-secret",
                           ring_s=2.0)
     worker = start_worker(folder, config)
-    added = subprocess.run([sys.executable, "-m", "voicebot", "users", "add", "sam", "--role", "supervisor",
-                            "--password-stdin"], input="supervisor-pass-1\n", cwd=PROJECT, env=env_for(config),
-                           capture_output=True, text=True, timeout=120)
-    assert added.returncode == 0, added.stderr
+    for name, role, password in (("sam", "supervisor", "supervisor-pass-1"), ("tom", "trainer", "trainer-pass-2")):
+        added = subprocess.run([sys.executable, "-m", "voicebot", "users", "add", name, "--role", role,
+                                "--password-stdin"], input=f"{password}\n", cwd=PROJECT, env=env_for(config),
+                               capture_output=True, text=True, timeout=120)
+        assert added.returncode == 0, added.stderr
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "voicebot", "console", "--port", str(port)], cwd=PROJECT,
                             env=env_for(config), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -374,38 +375,98 @@ def test_a_trainer_labels_an_unsure_turn_and_retrains_in_the_browser(trainer_con
     assert "in use:" in output and ("promoted" in output or "kept the model in use" in output)
 
 
-def test_the_supervisor_watches_a_call_live_then_reads_the_report(desk_line) -> None:
-    """A SIP call shows on the wallboard while it lasts and in today's figures once it ends (its CDR
-    is in the database); the report for the period shows it in a table, a chart and a CSV file."""
+def test_the_supervisor_watches_calls_live_and_the_figures_match_the_cdrs(desk_line) -> None:
+    """Calls placed over SIP during the test (self-service, abandoned while the agent's page rang,
+    put through to an agent) show on the wallboard while they last; once over, today's figures and
+    the answer rate match the CDRs, and the report's CSV equals its table."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
 
     from tests.sip import finish_call, start_call
 
-    url = desk_line["url"]
-    driver = browser(desk_line["folder"])
+    url, worker = desk_line["url"], desk_line["worker"]
+    agent, board = browser(desk_line["folder"]), browser(desk_line["folder"])
     try:
-        sign_in(driver, url, "/wallboard", "sam", "supervisor-pass-1")
-        wait_for_text(driver, "updated", "Updated")
-        before = int(driver.find_element(By.ID, "t-calls").text)
-        call = start_call(desk_line["config"], desk_line["worker"].uri, "wait 4; keys 1; wait 10; hangup",
-                          caller="13800000041")
-        live = wait_for_text(driver, "live", "menu:1", timeout=30)  # the personal menu, as it happens
+        sign_in(agent, url, "/desk")
+        wait_for_text(agent, "seats", "ready")
+        Select(agent.find_element(By.ID, "pool")).select_by_value("010")
+        agent.find_element(By.ID, "available").click()
+        wait_for_text(agent, "status", "Available in pool 010")
+        sign_in(board, url, "/wallboard", "sam", "supervisor-pass-1")
+        wait_for_text(board, "updated", "Updated")
+        served = start_call(desk_line["config"], worker.uri, f"wait 4; keys 1; wait 1; keys 1; wait 1; keys 1; "
+                            f"wait 1; keys {DEMO_CARD}#; wait 1; keys {DEMO_PIN}#; wait 6; hangup",
+                            caller="13800000041")
+        live = wait_for_text(board, "live", "menu:1", timeout=30)  # the personal menu, as it happens
         assert "sip" in live and "en-US" in live and "010" in live
-        shot(driver, "wallboard-live")
-        assert finish_call(call).returncode == 0
-        wait_for_text(driver, "t-calls", str(before + 1), timeout=30)
-        assert "menu:1" not in driver.find_element(By.ID, "live").text
-        shot(driver, "wallboard")
-        driver.get(f"{url}/reports")
-        table = wait_for_text(driver, "regions", "010")
-        assert "(none)" in table or "account" in table
-        chart = driver.find_element(By.ID, "chart-regions")
-        driver.execute_script("return arguments[0].decode()", chart)
-        assert driver.execute_script("return arguments[0].naturalWidth", chart) > 100  # the SVG was drawn
-        csv_text = driver.execute_async_script(
+        shot(board, "wallboard-live")
+        assert finish_call(served).returncode == 0
+        left = start_call(desk_line["config"], worker.uri, "wait 4; keys 0; wait 2; keys 2; wait 5; hangup",
+                          caller="13800000042")
+        wait_for_text(agent, "reason", "Incoming", timeout=30)
+        wait_for_text(board, "live", "waiting", timeout=15)  # rung at the desk: waiting for an agent
+        finish_call(left)
+        wait_for_text(agent, "idle", "withdrawn", timeout=20)
+        put_through = start_call(desk_line["config"], worker.uri, "wait 4; keys 0; wait 2; keys 2; await-hangup",
+                                 caller="13800000043")
+        wait_for_text(agent, "reason", "Incoming", timeout=30)
+        agent.find_element(By.ID, "accept").click()
+        wait_for_text(agent, "reason", "Connected", timeout=20)
+        wait_for_text(board, "live", "with agent", timeout=15)
+        time.sleep(2)
+        agent.find_element(By.ID, "hangup").click()
+        assert finish_call(put_through).returncode == 0
+        cdrs = [worker.cdr_of(n) for n in ("13800000041", "13800000042", "13800000043")]
+        assert [c["outcome"] for c in cdrs] == ["self_service", "abandoned", "transferred"]
+        today = [c for c in worker.cdrs() if c["started_at"][:10] == time.strftime("%Y-%m-%d")]
+        offered = [a for c in today for a in c["agent_attempts"] if a["pool"] == "010"
+                   and a["result"] != "caller_hung_up"]
+        rate = round(100 * sum(a["result"] == "answered" for a in offered) / len(offered))
+        wait_for_text(board, "t-calls", str(len(today)), timeout=30)
+        wait_for_text(board, "live", "", timeout=1)
+        pools = board.find_element(By.ID, "pools").text
+        assert f"010 {len(offered)} {sum(a['result'] == 'answered' for a in offered)} {rate}%" in pools
+        assert int(board.find_element(By.ID, "t-abandoned").text) >= 1
+        shot(board, "wallboard")
+        board.get(f"{url}/reports")
+        wait_for_text(board, "summary", f"{len(today)} calls")
+        chart = board.find_element(By.ID, "chart-regions")
+        board.execute_script("return arguments[0].decode()", chart)
+        assert board.execute_script("return arguments[0].naturalWidth", chart) > 100  # the SVG was drawn
+        shown = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+                 for tr in board.find_elements(By.CSS_SELECTOR, "#regions tbody tr")]
+        csv_text = board.execute_async_script(
             "const done = arguments[0]; fetch(document.getElementById('csv-regions').href)"
             ".then(r => r.text()).then(done)")
-        assert csv_text.splitlines()[0] == "region,service,calls,self_service_transactions,transfers,agent_minutes"
-        shot(driver, "reports")
+        rows = [line.split(",") for line in csv_text.splitlines()]
+        assert rows[0] == ["region", "service", "calls", "self_service_transactions", "transfers", "agent_minutes"]
+        assert rows[1:] == shown and any(r[:2] == ["010", "account.balance"] for r in shown)
+        shot(board, "reports")
     finally:
-        driver.quit()
+        agent.quit()
+        board.quit()
+
+
+def test_each_role_sees_only_its_own_pages(desk_line) -> None:
+    """An agent cannot open the reports, the wallboard or the inbox; a trainer cannot see live calls."""
+    import http.cookiejar
+
+    def session(name: str, password: str) -> urllib.request.OpenerDirector:
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        opener.open(urllib.request.Request(f"{desk_line['url']}/login", method="POST",
+                                           data=f"name={name}&password={password}".encode()))
+        return opener
+
+    def status(opener: urllib.request.OpenerDirector, path: str) -> int:
+        try:
+            return opener.open(f"{desk_line['url']}{path}").status
+        except urllib.error.HTTPError as err:
+            return err.code
+
+    agent, trainer = session(DEMO_OPERATOR[0], DEMO_OPERATOR[2]), session("tom", "trainer-pass-2")
+    assert status(agent, "/desk") == 200
+    for path in ("/reports", "/wallboard", "/inbox", "/api/wallboard", "/api/reports", "/api/inbox"):
+        assert status(agent, path) == 403, path
+    assert status(trainer, "/inbox") == 200
+    for path in ("/wallboard", "/api/wallboard", "/api/wallboard/stream", "/reports", "/desk"):
+        assert status(trainer, path) == 403, path

@@ -12,7 +12,9 @@
       const tr = body.insertRow();
       for (const key of keys) {
         const v = row[key];
-        tr.insertCell().textContent = key === "answer_rate" ? (v === null ? "–" : `${Math.round(v * 100)}%`) : v;
+        // as the CSV has them: minutes with one decimal, rates as fractions shown in per cent
+        tr.insertCell().textContent = key === "answer_rate" ? (v === null ? "–" : `${Math.round(v * 100)}%`)
+          : key === "agent_minutes" ? v.toFixed(1) : v;
       }
     }
   }
