@@ -43,8 +43,8 @@ def postgres():
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """The bank's tests run on SQLite and on PostgreSQL; everything else on SQLite."""
-    if "db_url" in metafunc.fixturenames and metafunc.module.__name__.endswith("test_bank"):
+    """The bank's and the reports' tests run on SQLite and on PostgreSQL; everything else on SQLite."""
+    if "db_url" in metafunc.fixturenames and metafunc.module.__name__.endswith(("test_bank", "test_reports")):
         metafunc.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
 
 

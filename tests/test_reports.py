@@ -5,13 +5,12 @@ and hour), CSV and charts; and the live calls workers publish for the wallboard.
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from voicebot.bank.db import make_engine
 from voicebot.cdr import store_lines
@@ -20,9 +19,8 @@ from voicebot.live_calls import CallState, LiveBoard, live_calls
 
 
 @pytest.fixture
-def db(demo_db_template: Path, tmp_path: Path):
-    shutil.copy(demo_db_template, tmp_path / "bank.db")
-    engine = make_engine(f"sqlite:///{tmp_path / 'bank.db'}")
+def db(db_url: str):
+    engine = make_engine(db_url)
     yield engine
     engine.dispose()
 
@@ -86,6 +84,29 @@ def test_a_periods_report_and_the_hosted_branches_bill(db, day: datetime) -> Non
     assert "<svg" in charts.answer_rate_by_hour(r["answer_rate_by_hour"], r["answer_target"])
     empty = reports.period_report(db, date(2020, 1, 1), date(2020, 1, 2), set(), Decimal("1"))
     assert empty["calls"] == 0 and "no calls" in charts.calls_by_region(empty["by_region_service"])
+
+
+def test_the_daily_sums_match_the_calls_whatever_the_order_they_arrive_in(db, day: datetime) -> None:
+    """Loading the same lines again adds nothing; sums made line by line equal sums made at once."""
+    from voicebot.bank.schema import CdrDaily
+
+    lines = [json.loads(b) for b in _bodies(db)]
+    store_lines(db, [json.dumps(x) for x in lines])
+    with db.connect() as conn:
+        stored = {(r.day, r.region, r.service): (r.calls, r.transactions, r.transfers, round(r.agent_seconds, 1))
+                  for r in conn.execute(select(CdrDaily))}
+    from voicebot.cdr import sums_of
+
+    daily, _ = sums_of(lines)
+    assert stored == {k: (c["calls"], c["transactions"], c["transfers"], round(c["agent_seconds"], 1))
+                      for k, c in daily.items()}
+
+
+def _bodies(db) -> list[str]:
+    from voicebot.bank.schema import Cdr
+
+    with db.connect() as conn:
+        return list(conn.execute(select(Cdr.body)).scalars())
 
 
 def test_calls_in_progress_as_workers_publish_them(db) -> None:

@@ -4,7 +4,8 @@ Every line goes to the JSON-lines file at once, and into the database's ``cdrs``
 thread of its own (a slow or unreachable database never holds a call's thread). When the
 database does not take a line, the file still has it: the next line that goes through first
 loads whatever the database is missing from the file, as ``voicebot cdr load`` does by hand.
-Nothing is lost, and nothing is stored twice: (call_id, started_at) is unique.
+Nothing is lost, and nothing is stored twice: (call_id, started_at) is unique. In the same
+transaction the daily sums reports read (``cdr_daily``, ``pool_hourly``) are brought up to date.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -100,17 +102,80 @@ def store_lines(db: Engine, lines: list[str]) -> int:
     try:
         with Session(db) as s, s.begin():
             s.add_all(Cdr(**r) for r in new)
+            s.flush()
+            add_sums(s, [json.loads(r["body"]) for r in new])
     except IntegrityError:  # another worker loaded some of them meanwhile: one at a time
         stored = 0
         for r in new:
             try:
                 with Session(db) as s, s.begin():
                     s.add(Cdr(**r))
+                    s.flush()
+                    add_sums(s, [json.loads(r["body"])])
                 stored += 1
             except IntegrityError:
                 pass
         return stored
     return len(new)
+
+
+def sums_of(calls: list[dict[str, Any]]) -> tuple[dict[tuple, Counter], dict[tuple, Counter]]:
+    """What ``calls`` add to the daily sums: per (day, region, service) and per (day, pool, hour).
+
+    A call counts once under each service it ran ("(none)" if it ran none; asking for an agent
+    is not a transaction); its transfer and agent minutes count under its last service. An
+    offer the caller hung up on is not the pool's miss.
+    """
+    daily: dict[tuple, Counter] = defaultdict(Counter)
+    hourly: dict[tuple, Counter] = defaultdict(Counter)
+    for call in calls:
+        started = _local(call["started_at"])
+        region = call.get("region") or "?"
+        done = [s for s in call.get("services", []) if s != "agent"]
+        for service in dict.fromkeys(done or ["(none)"]):
+            row = daily[(started.date(), region, service)]
+            row["calls"] += 1
+            row["transactions"] += done.count(service)
+        last = daily[(started.date(), region, (done or ["(none)"])[-1])]
+        last["transfers"] += call.get("outcome") == "transferred" or bool(call.get("agent_attempts"))
+        last["agent_seconds"] += agent_seconds(call)
+        for attempt in call.get("agent_attempts", []):
+            if attempt.get("result") != "caller_hung_up":
+                slot = hourly[(started.date(), attempt["pool"], started.hour)]
+                slot["offered"] += 1
+                slot["answered"] += attempt.get("result") == "answered"
+    return daily, hourly
+
+
+def add_sums(session: Session, calls: list[dict[str, Any]]) -> None:
+    """Add ``calls`` to the daily sums, inside the caller's transaction (an upsert per row)."""
+    from voicebot.bank.schema import CdrDaily, PoolHourly
+
+    daily, hourly = sums_of(calls)
+    for (day, region, service), c in daily.items():
+        _upsert(session, CdrDaily.__table__, {"day": day, "region": region, "service": service},
+                {"calls": c["calls"], "transactions": c["transactions"], "transfers": c["transfers"],
+                 "agent_seconds": float(c["agent_seconds"])})
+    for (day, pool, hour), c in hourly.items():
+        _upsert(session, PoolHourly.__table__, {"day": day, "pool": pool, "hour": hour},
+                {"offered": c["offered"], "answered": c["answered"]})
+
+
+def agent_seconds(call: dict[str, Any]) -> float:
+    """How long the caller spent with an agent (from the agent's answer to the end of the call)."""
+    if not call.get("agent_connected_at") or not call.get("ended_at"):
+        return 0.0
+    return max(0.0, (_local(call["ended_at"]) - _local(call["agent_connected_at"])).total_seconds())
+
+
+def _upsert(session: Session, table: Any, keys: dict[str, Any], add: dict[str, Any]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).values(**keys, **add)
+    session.execute(stmt.on_conflict_do_update(index_elements=list(keys),
+                                               set_={k: table.c[k] + stmt.excluded[k] for k in add}))
 
 
 def load_file(db: Engine, path: Path) -> int:

@@ -279,3 +279,31 @@ class LiveCall(Base):
     started_at = Column(DateTime, nullable=False)
     waiting_since = Column(DateTime)
     updated_at = Column(DateTime, nullable=False, index=True)
+
+
+class CdrDaily(Base):
+    """Per day, region and service: what reports sum (kept up to date as each CDR is stored).
+
+    ``service`` is "(none)" for a call that ran none; a call's transfer and agent time count
+    under its last service. A year of calls is a few tens of thousands of these rows.
+    """
+
+    __tablename__ = "cdr_daily"
+    day = Column(Date, primary_key=True)
+    region = Column(String(8), primary_key=True)
+    service = Column(String(64), primary_key=True)
+    calls = Column(Integer, nullable=False, default=0)
+    transactions = Column(Integer, nullable=False, default=0)
+    transfers = Column(Integer, nullable=False, default=0)
+    agent_seconds = Column(Float, nullable=False, default=0.0)
+
+
+class PoolHourly(Base):
+    """Per day, agent pool and hour of the day: calls offered to the pool and answered by it."""
+
+    __tablename__ = "pool_hourly"
+    day = Column(Date, primary_key=True)
+    pool = Column(String(32), primary_key=True)
+    hour = Column(Integer, primary_key=True)
+    offered = Column(Integer, nullable=False, default=0)
+    answered = Column(Integer, nullable=False, default=0)

@@ -1,5 +1,5 @@
-"""cdrs and live calls: every finished call in the database as well as the CDR file, for
-reports; the calls in progress as their workers publish them, for the wallboard
+"""cdrs and live calls: every finished call in the database as well as the CDR file, with
+daily sums for reports; the calls in progress as their workers publish them, for the wallboard
 
 Revision ID: 0006
 Revises: 0005
@@ -48,9 +48,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("worker", "call_id", name=op.f("pk_live_calls")),
     )
     op.create_index(op.f("ix_live_calls_updated_at"), "live_calls", ["updated_at"])
+    op.create_table(
+        "cdr_daily",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("region", sa.String(length=8), nullable=False),
+        sa.Column("service", sa.String(length=64), nullable=False),
+        sa.Column("calls", sa.Integer(), nullable=False),
+        sa.Column("transactions", sa.Integer(), nullable=False),
+        sa.Column("transfers", sa.Integer(), nullable=False),
+        sa.Column("agent_seconds", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "region", "service", name=op.f("pk_cdr_daily")),
+    )
+    op.create_table(
+        "pool_hourly",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("pool", sa.String(length=32), nullable=False),
+        sa.Column("hour", sa.Integer(), nullable=False),
+        sa.Column("offered", sa.Integer(), nullable=False),
+        sa.Column("answered", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "pool", "hour", name=op.f("pk_pool_hourly")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("pool_hourly")
+    op.drop_table("cdr_daily")
     op.drop_index(op.f("ix_live_calls_updated_at"), table_name="live_calls")
     op.drop_table("live_calls")
     op.drop_index(op.f("ix_cdrs_started_at"), table_name="cdrs")
