@@ -75,19 +75,30 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def rasa_parse_ms(url: str, n: int = 30) -> float:
+def nlu_token(cluster_pid: int) -> str:
+    """The token the shared NLU server asks for: the cluster hands it to its workers' environment."""
+    for child in Path(f"/proc/{cluster_pid}/task/{cluster_pid}/children").read_text().split():
+        env = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+        for item in env:
+            if item.startswith(b"VOICEBOT_NLU_TOKEN="):
+                return item.split(b"=", 1)[1].decode()
+    return ""
+
+
+def rasa_parse_ms(url: str, token: str = "", n: int = 30) -> float:
     times = []
     for i in range(n):
         body = json.dumps({"text": f"what is my account balance {i}"}).encode()
         t = time.perf_counter()
-        urllib.request.urlopen(urllib.request.Request(f"{url}/model/parse", body), timeout=10).read()
+        urllib.request.urlopen(urllib.request.Request(f"{url}/model/parse?token={token}", body), timeout=10).read()
         times.append(time.perf_counter() - t)
     return statistics.median(times) * 1000
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--workers", type=int, default=6, help="6 served most calls on 2 cores (8: fewer)")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="default: sized from this machine as 'voicebot cluster' does (voicebot/cluster/sizing.py)")
     ap.add_argument("--steps", default="4,8,12,16,20,24")
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--warmup", type=int, default=0, help="unmeasured rounds of 4 calls per worker first")
@@ -106,6 +117,12 @@ def main() -> None:
     phrases = [synth.render("what is my account balance", "en-US"), synth.render("go back to the main menu", "en-US")]
     port = 27000 + os.getpid() % 1000 * 20
     cdr = folder / "cdr.jsonl"
+    if args.workers is None:
+        from voicebot.cluster.sizing import this_machine
+
+        sizing = this_machine(nlu_servers=1)
+        args.workers = sizing.workers
+        print(f"sizing: {sizing.explain()}", flush=True)
     print(f"starting a cluster of {args.workers} workers in {folder} ...", flush=True)
     proc = subprocess.Popen([sys.executable, "-m", "voicebot", "cluster", "--workers", str(args.workers),
                              "--sip-port", str(port), "--cdr", str(cdr), "--lang", "en-US", "--status-every",
@@ -120,7 +137,8 @@ def main() -> None:
         nlu_log = (folder / "cluster.err").read_text()
         rasa_port = int(nlu_log.split("NLU server on port ")[1].split()[0])
         rasa_url = f"http://127.0.0.1:{rasa_port}"
-        idle_ms = rasa_parse_ms(rasa_url)
+        token = nlu_token(proc.pid)
+        idle_ms = rasa_parse_ms(rasa_url, token)
         _, rss = tree_cpu_and_rss(proc.pid)
         print(f"endpoint silence {args.endpoint_ms} ms (part of every reply latency)")
         print(f"machine: {os.cpu_count()} cores; {args.workers} workers idle: {statistics.mean(rss.values()):.0f} MB "
@@ -146,7 +164,7 @@ def main() -> None:
                 c.start()
                 time.sleep(cycle_s / n if args.spread else 0.05)
             time.sleep(3)
-            loaded_ms = rasa_parse_ms(rasa_url, 10)
+            loaded_ms = rasa_parse_ms(rasa_url, token, 10)
             peak_rss = tree_cpu_and_rss(proc.pid)[1]
             for c in calls:
                 c.join()

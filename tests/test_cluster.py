@@ -112,6 +112,39 @@ def test_a_killed_worker_is_routed_around_and_restarted(cluster) -> None:
         pytest.fail(f"worker on {victim_port} was not restarted: {worker_pids(cluster['folder'])}")
 
 
+def test_a_rolling_restart_drains_each_worker_instead_of_hanging_up(cluster) -> None:
+    """SIGHUP restarts the workers one by one: a call in progress goes on to its end, new calls
+    are answered by the other workers meanwhile, and every worker comes back with a new process."""
+    from tests.sip import finish_call, start_call
+
+    before = worker_pids(cluster["cdr"])
+    long_call = start_call(cluster["config"], cluster["uri"], "wait 3; keys 1; wait 14; hangup",
+                           caller="13800000051")
+    time.sleep(4)
+    os.kill(cluster["proc"].pid, signal.SIGHUP)
+    run = sipp("hold_and_hang_up.xml", f"127.0.0.1:{cluster['port']}", timeout_s=60,
+               extra=["-m", "3", "-l", "3", "-r", "1", "-rp", "1000"])
+    assert run.returncode == 0, run.stdout[-3000:]
+    result = finish_call(long_call)
+    assert result.returncode == 0, result.stderr
+    mine = [c for c in cdrs(cluster["cdr"]) if c["caller"] == "13800000051"]
+    assert mine and mine[-1]["outcome"] != "failed"
+    from datetime import datetime
+
+    lasted = datetime.fromisoformat(mine[-1]["ended_at"]) - datetime.fromisoformat(mine[-1]["started_at"])
+    assert lasted.total_seconds() >= 16  # the caller hung up, not the draining worker
+    end = time.monotonic() + 300
+    while time.monotonic() < end:
+        after = worker_pids(cluster["cdr"])
+        if len(after) == len(before) and not set(after.values()) & set(before.values()):
+            break
+        time.sleep(2)
+    else:
+        pytest.fail(f"not every worker was restarted: before {before}, after {worker_pids(cluster['cdr'])}")
+    assert place_call(cluster["config"], cluster["uri"], "wait 3; keys 1; wait 1; hangup",
+                      caller="13800000052").returncode == 0
+
+
 def test_sigterm_stops_everything(cluster) -> None:
     proc = cluster["proc"]
     os.killpg(proc.pid, signal.SIGTERM)

@@ -114,6 +114,7 @@ def test_without_a_session_every_page_and_socket_is_refused(console) -> None:
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(urllib.request.Request(f"{url}{path}", headers={"Upgrade": "websocket"}))
         assert err.value.code == 401
+    assert json.loads(urllib.request.urlopen(f"{url}/health").read()) == {"status": "ok"}  # no sign-in needed
     wrong = urllib.request.Request(f"{url}/login", data=b"name=demo&password=wrong-password", method="POST")
     with pytest.raises(urllib.error.HTTPError) as err:
         opener.open(wrong)

@@ -184,6 +184,8 @@ def test_four_concurrent_speech_calls_and_a_fifth_is_busy(lab) -> None:
     callers = [f"1380000010{i}" for i in range(4)]
     procs = [start_call(lab["config"], worker.uri, script, caller=c) for c in callers]
     _wait_active(worker, 4)  # all four are up
+    health = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{worker.metrics_port}/health", timeout=5).read())
+    assert health == {"status": "ok", "calls": 4, "slots": 4}  # what a load balancer or unit file checks
     fifth = sipp("expect_busy.xml", f"127.0.0.1:{worker.port}", timeout_s=20)
     results = [finish_call(p) for p in procs]
     assert fifth.returncode == 0, fifth.stdout[-2000:]

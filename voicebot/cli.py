@@ -267,7 +267,8 @@ def call_cmd(cfg: Config, uri: str, plays: tuple[str, ...], keys: str | None, sc
 
 
 @cli.command()
-@click.option("--workers", type=click.IntRange(1, 64), required=True, help="SIP workers (4 calls each).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="SIP workers (4 calls each); default: sized from this machine's cores and memory.")
 @click.option("--bind", default=None, help="Address of the front door, and of RTP (default from config).")
 @click.option("--worker-bind", default="127.0.0.1", show_default=True,
               help="Internal address the workers' SIP listens on (callers reach them only through the front door).")
@@ -282,7 +283,7 @@ def call_cmd(cfg: Config, uri: str, plays: tuple[str, ...], keys: str | None, sc
               help="Start shared NLU servers only for these languages (default: both).")
 @click.option("--status-every", type=float, default=30.0, show_default=True, help="Seconds between status lines.")
 @click.pass_obj
-def cluster(cfg: Config, workers: int, bind: str | None, worker_bind: str, trusted: tuple[str, ...],
+def cluster(cfg: Config, workers: int | None, bind: str | None, worker_bind: str, trusted: tuple[str, ...],
             sip_port: int | None, cdr: str | None, nlu_urls: tuple[str, ...], langs: tuple[str, ...],
             status_every: float) -> None:
     """Kamailio in front of N `voicebot serve` workers sharing Rasa NLU servers; restarts workers that die."""
@@ -307,6 +308,12 @@ def cluster(cfg: Config, workers: int, bind: str | None, worker_bind: str, trust
                     raise UserError(f"no NLU model for {lang} in {model}: run 'voicebot nlu train --lang {lang}'")
                 models[lang] = model
     port = cfg.sip.port if sip_port is None else sip_port
+    if workers is None:
+        from voicebot.cluster.sizing import this_machine
+
+        sizing = this_machine(nlu_servers=len(models))
+        workers = sizing.workers
+        click.echo(f"sizing: {sizing.explain()} (--workers overrides)", err=True)
     options = ClusterOptions(workers, bind or cfg.sip.bind, port, cfg.path(cdr or cfg.sip.cdr),
                              cfg.path(f"var/cluster-{port}"), config=cfg.source, nlu_models=models, nlu_urls=urls,
                              status_every_s=status_every, worker_bind=worker_bind,

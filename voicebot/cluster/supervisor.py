@@ -35,6 +35,7 @@ from voicebot.cluster.processes import (
 from voicebot.config import FrontDoorLimits
 
 log = logging.getLogger("voicebot.cluster")
+DRAIN_S = 600.0  # a rolling restart waits this long for a worker's calls to end, then stops it
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Cluster:
         self.o = options
         self.echo = echo
         self.stopping = threading.Event()
+        self.rolling = threading.Event()  # SIGHUP: restart the workers one by one, each after its calls
         self.nlu: list[Child] = []
         self.workers: list[Child] = []
         self.metrics_ports: list[int] = []
@@ -124,8 +126,12 @@ class Cluster:
     def run(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.stopping.set())
+        signal.signal(signal.SIGHUP, lambda *_: self.rolling.set())
         last_status = time.monotonic()
         while not self.stopping.wait(0.5):
+            if self.rolling.is_set():
+                self.rolling.clear()
+                self.rolling_restart()
             for child in self.workers:
                 if not child.alive and not self.stopping.is_set():
                     child.restarts += 1
@@ -138,6 +144,26 @@ class Cluster:
             if time.monotonic() - last_status >= self.o.status_every_s:
                 last_status = time.monotonic()
                 self.echo(self.status())
+
+    def rolling_restart(self) -> None:
+        """Restart each worker in turn: it takes no new calls (the front door sends them to the others),
+        ends when its last call does (at most ``DRAIN_S``), and is back before the next one goes."""
+        for i, child in enumerate(self.workers):
+            if self.stopping.is_set():
+                return
+            self.echo(f"rolling restart: draining {child.name}")
+            log.info("rolling restart: draining %s", child.name)
+            if child.alive:
+                child.proc.send_signal(signal.SIGUSR2)
+            end = time.monotonic() + DRAIN_S
+            while child.alive and time.monotonic() < end and not self.stopping.is_set():
+                time.sleep(0.5)
+            if child.alive:
+                child.stop(20)
+            child.start()
+            self._wait_worker(i, child, timeout=240)
+            self.echo(f"rolling restart: {child.name} is back")
+        self.echo("rolling restart done")
 
     def status(self) -> str:
         """One line: each worker's active calls (from its metrics) and restarts."""

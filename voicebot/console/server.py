@@ -33,7 +33,7 @@ log = logging.getLogger("voicebot.console")
 
 STATIC = Path(__file__).parent / "static"
 COOKIE = "vb_session"
-PUBLIC = ("/login", "/static/console.css", "/static/login.js")
+PUBLIC = ("/login", "/health", "/static/console.css", "/static/login.js")
 IDLE_S = 30 * 60  # a session unused this long ends
 MAX_FAILURES, LOCK_S = 5, 300  # wrong passwords in a row before a name is locked, and for how long
 
@@ -131,6 +131,11 @@ async def me(request: web.Request) -> web.StreamResponse:
                               "supervisor": who.role in SUPERVISOR_ROLES})
 
 
+async def health(request: web.Request) -> web.StreamResponse:
+    """For load balancers and unit files: the console answers (no sign-in, nothing about anyone)."""
+    return web.json_response({"status": "ok"})
+
+
 async def home(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/phone")
 
@@ -203,7 +208,7 @@ def build_app(db: Any, phone: PhoneParts, agents: AgentDirectory | None = None,
         add_inbox(app, db, nlu_paths, _page, same_origin)
     app.add_routes([
         web.get("/login", login_form), web.post("/login", login), web.post("/logout", logout),
-        web.get("/", home), web.get("/api/me", me),
+        web.get("/", home), web.get("/health", health), web.get("/api/me", me),
         web.get("/phone", phone_page), web.get("/ws/phone", phone_socket),
         web.static("/static", STATIC),
     ])

@@ -6,9 +6,12 @@ Prometheus conventions (``_total`` counters, ``_seconds`` units).
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 LATENCY_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0, 5.0)
 
@@ -89,13 +92,25 @@ def _escape(value: str) -> str:
     return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def serve_metrics(metrics: Metrics, host: str, port: int) -> ThreadingHTTPServer:
-    """Serve ``/metrics`` on a daemon thread; returns the server (``shutdown()`` stops it)."""
+def serve_metrics(metrics: Metrics, host: str, port: int,
+                  health: Callable[[], dict[str, Any]] | None = None) -> ThreadingHTTPServer:
+    """Serve ``/metrics`` (and ``/health`` for load balancers and unit files: 200 while the worker
+    takes calls, 503 once it is stopping) on a daemon thread; returns the server."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if self.path.split("?")[0] != "/metrics":
-                self.send_error(404, "try /metrics")
+            path = self.path.split("?")[0]
+            if path == "/health" and health is not None:
+                state = health()
+                body = json.dumps(state).encode()
+                self.send_response(200 if state.get("status") == "ok" else 503)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            if path != "/metrics":
+                self.send_error(404, "try /metrics or /health")
                 return
             body = metrics.render().encode()
             self.send_response(200)

@@ -75,11 +75,15 @@ def run_server(cfg: Config, bank: object, options: ServeOptions, echo: Callable[
     metrics_server = None
     if options.metrics_port:
         try:
-            metrics_server = serve_metrics(server.metrics, options.metrics_bind, options.metrics_port)
+            metrics_server = serve_metrics(server.metrics, options.metrics_bind, options.metrics_port, lambda: {
+                "status": "stopping" if server.stopping.is_set() else "draining" if server.draining.is_set() else "ok",
+                "calls": len(server.calls),
+                "slots": server.stack.settings.max_calls})
         except OSError as exc:
             echo(f"warning: no metrics endpoint on port {options.metrics_port}: {exc}")
     echo(f"voicebot serving sip:{options.bind}:{options.port} (UDP and TCP), CDRs to {options.cdr}"
-         + (f", metrics on http://{options.metrics_bind}:{options.metrics_port}/metrics" if metrics_server else ""))
+         + (f", metrics and health on http://{options.metrics_bind}:{options.metrics_port}/metrics, /health"
+            if metrics_server else ""))
     print(f"ready sip:95588@{options.bind}:{options.port}", flush=True)  # what scripts and tests wait for
     sys.stdout.flush()
     server.run()

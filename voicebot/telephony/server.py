@@ -242,6 +242,7 @@ class BotServer:
         self.calls: dict[int, BotCall] = {}
         self._retired: list[AgentLeg] = []
         self.stopping = threading.Event()
+        self.draining = threading.Event()  # SIGUSR2: take no new calls, stop once the last one ends
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -252,10 +253,14 @@ class BotServer:
         """Serve until SIGINT/SIGTERM (or ``stopping`` is set), then hang up and flush."""
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.stopping.set())
+        signal.signal(signal.SIGUSR2, lambda *_: self.draining.set())
         collector, published = CollectOnLoop(), 0.0
         while not self.stopping.is_set():
             self.stack.poll(10)
             collector.tick()
+            if self.draining.is_set() and not self.calls:
+                log.info("drained: no calls left, stopping")
+                self.stopping.set()
             try:
                 self._sweep()
                 self.media_watch.check(list(self.calls.values()))
@@ -308,8 +313,9 @@ class BotServer:
         call = BotCall(self, acc, prm.callId, setup)
         self.calls[prm.callId] = call  # without a reference pjsua2 hangs it up at once
         op = pj.CallOpParam()
-        if self.stopping.is_set() or not usable_audio(msg):
-            op.statusCode = 503 if self.stopping.is_set() else 488
+        closing = self.stopping.is_set() or self.draining.is_set()  # the front door tries another worker
+        if closing or not usable_audio(msg):
+            op.statusCode = 503 if closing else 488
             if op.statusCode == 488:
                 log.warning("call=%s offer without usable audio from %s: 488", redact(setup.sip_call_id),
                             prm.rdata.srcAddress)
