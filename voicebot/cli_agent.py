@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 import click
 
 from voicebot.cli import UserError
 from voicebot.config import Config
+
+if TYPE_CHECKING:
+    from voicebot.telephony.agent_seat import AgentSeat
 
 
 @click.command()
@@ -53,7 +57,7 @@ def agent(cfg: Config, bind: str, sip_port: int, answer_after: int, never: bool,
         raise UserError(f"cannot run the agent seat on {bind}:{sip_port}: {exc.info().strip()}") from exc
 
 
-def _read_commands(seat: object) -> None:
+def _read_commands(seat: AgentSeat) -> None:
     """The desk's commands, handed to the SIP thread; the end of stdin (the desk is gone) stops the seat."""
     for line in sys.stdin:
         try:

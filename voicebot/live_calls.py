@@ -60,11 +60,14 @@ class LiveBoard:
         self.db, self.worker = db, worker[:64]
         self._busy = threading.Lock()
         self._failing = False
+        self._empty = False  # the last snapshot written had no calls
 
     def publish(self, calls: list[CallState]) -> None:
-        """Replace this process's rows with ``calls``, on a thread of its own (skipped if one is running)."""
-        if self.db is None or not self._busy.acquire(blocking=False):
+        """Replace this process's rows with ``calls``, on a thread of its own (skipped if one is running,
+        and while there is nothing to show twice in a row: an idle worker writes nothing)."""
+        if self.db is None or (not calls and self._empty) or not self._busy.acquire(blocking=False):
             return
+        self._empty = not calls
         threading.Thread(target=self._write, args=(calls,), name="live-calls", daemon=True).start()
 
     def clear(self) -> None:
