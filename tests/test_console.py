@@ -381,7 +381,7 @@ def test_the_supervisor_watches_calls_live_and_the_figures_match_the_cdrs(desk_l
     put through to an agent) show on the wallboard while they last; once over, today's figures and
     the answer rate match the CDRs, and the report's CSV equals its table."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     from tests.sip import finish_call, start_call
 
@@ -424,6 +424,7 @@ def test_the_supervisor_watches_calls_live_and_the_figures_match_the_cdrs(desk_l
                    and a["result"] != "caller_hung_up"]
         rate = round(100 * sum(a["result"] == "answered" for a in offered) / len(offered))
         wait_for_text(board, "t-calls", str(len(today)), timeout=30)
+        WebDriverWait(board, 15).until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#live tbody tr"))  # all over
         pools = board.find_element(By.ID, "pools").text
         assert f"010 {len(offered)} {sum(a['result'] == 'answered' for a in offered)} {rate}%" in pools
         assert int(board.find_element(By.ID, "t-abandoned").text) >= 1
