@@ -4,7 +4,6 @@ was unreachable catches up from the file, and `voicebot cdr load` does the same 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,9 +20,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def db(demo_db_template: Path, tmp_path: Path):
-    shutil.copy(demo_db_template, tmp_path / "bank.db")
-    engine = make_engine(f"sqlite:///{tmp_path / 'bank.db'}")
+def db(db_url: str):
+    engine = make_engine(db_url)
     yield engine
     engine.dispose()
 

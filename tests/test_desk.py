@@ -27,19 +27,23 @@ class FakeSeat:
         self.sent.append(cmd)
 
 
+# what the worker saved, by token (SeatProcess reads it from the database; here the test hands it over)
+SAVED = {"tok": {"reason_text": "complaints and suggestions", "transcript": [{"who": "caller", "text": "hi"}]}}
+
+
 @pytest.fixture
 def desk():
     seat = FakeSeat({"agents-010": "010", "agents-central": "central"})
     inbox: dict[str, list[dict[str, Any]]] = {}
-    pops = {"tok": {"reason_text": "complaints and suggestions", "transcript": [{"who": "caller", "text": "hi"}]}}
-    d = Desk(["010", "central"], pops.get, lambda name, msg: inbox.setdefault(name, []).append(msg))
+    d = Desk(["010", "central"], lambda name, msg: inbox.setdefault(name, []).append(msg))
     return d, seat, inbox
 
 
 def ring(d: Desk, seat: FakeSeat, call: str = "c1", to: str = "agents-010", context: str = "verified",
          token: str = "tok") -> None:
     d.seat_event(seat, {"event": "incoming", "call_id": call, "to": to, "context": context,
-                        "headers": {"X-Voicebot-Reason": "complaint", "X-Voicebot-Context": token}})
+                        "headers": {"X-Voicebot-Reason": "complaint", "X-Voicebot-Context": token},
+                        **({} if context == "forged" else {"saved": SAVED.get(token)})})
 
 
 def kinds(inbox: dict[str, list[dict[str, Any]]], name: str) -> list[str]:

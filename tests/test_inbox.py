@@ -43,9 +43,8 @@ class ScriptedParser:
 
 
 @pytest.fixture
-def db(demo_db_template: Path, tmp_path: Path):
-    shutil.copy(demo_db_template, tmp_path / "bank.db")
-    engine = make_engine(f"sqlite:///{tmp_path / 'bank.db'}")
+def db(db_url: str):
+    engine = make_engine(db_url)
     yield engine
     engine.dispose()
 

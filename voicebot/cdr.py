@@ -44,11 +44,13 @@ def append_cdr(path: str | Path, record: CallRecord) -> str:
 class CdrSink:
     """Where a process's finished calls go: the file now, the database in the background."""
 
-    def __init__(self, path: str | Path, db: Engine | None) -> None:
+    def __init__(self, path: str | Path, db: Engine | None, pool: ThreadPoolExecutor | None = None) -> None:
+        """``pool``: the one thread the process writes to its database from (one of our own if None)."""
         self.path = Path(path)
         self.db = db
         self.behind = db is not None  # lines of earlier runs may be missing: caught up on the first write
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdr-db") if db is not None else None
+        self._pool = pool or (ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdr-db") if db is not None
+                              else None)
 
     def write(self, record: CallRecord) -> None:
         line = append_cdr(self.path, record)
@@ -56,7 +58,7 @@ class CdrSink:
             self._pool.submit(self._store, line)
 
     def close(self) -> None:
-        """Wait for the lines still on their way to the database."""
+        """Wait for the lines still on their way to the database (shuts the pool down)."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
 
@@ -194,9 +196,13 @@ def load_file(db: Engine, path: Path) -> int:
     return sum(store_lines(db, good[i:i + 400]) for i in range(0, len(good), 400))
 
 
-def _local(iso: str) -> datetime:
-    when = datetime.fromisoformat(iso)
+def local_naive(when: datetime) -> datetime:
+    """The database's time: this host's local time, without a zone (the same on every worker of a site)."""
     return when.astimezone().replace(tzinfo=None) if when.tzinfo else when
+
+
+def _local(iso: str) -> datetime:
+    return local_naive(datetime.fromisoformat(iso))
 
 
 def _append(path: Path, line: str) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from voicebot.bank.schema import LiveCall
+from voicebot.cdr import local_naive
 
 if TYPE_CHECKING:
     from voicebot.dialog.engine import DialogEngine
@@ -50,7 +51,7 @@ def state_of(engine: DialogEngine, channel: str, call_id: str, waiting_since: da
     state = "with_agent" if with_agent else "waiting" if waiting_since is not None else "self_service"
     return CallState(call_id[:128], channel, engine.ctx.lang, engine.ctx.region,
                      ask.step if ask is not None and not engine.ended else None, state,
-                     _naive(record.started_at), _naive(waiting_since) if waiting_since else None)
+                     local_naive(record.started_at), local_naive(waiting_since) if waiting_since else None)
 
 
 class LiveBoard:
@@ -107,7 +108,3 @@ def live_calls(db: Engine, now: datetime | None = None) -> list[dict[str, Any]]:
                  "duration_s": max(0, round((now - r.started_at).total_seconds())),
                  "waiting_s": round((now - r.waiting_since).total_seconds()) if r.waiting_since else None}
                 for r in rows]
-
-
-def _naive(when: datetime) -> datetime:
-    return when.astimezone().replace(tzinfo=None) if when.tzinfo else when

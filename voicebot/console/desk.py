@@ -26,6 +26,7 @@ from voicebot.telephony.agents import AgentDirectory
 
 log = logging.getLogger("voicebot.console")
 
+POP_TRIES = 10  # x 100 ms: how long a ringing call waits for the context the worker is still writing
 Notify = Callable[[str, dict[str, Any]], None]  # (agent name, message) -> pushed to that agent's pages
 
 
@@ -83,8 +84,7 @@ def pool_addresses(directory: AgentDirectory) -> dict[tuple[str, int], dict[str,
 class Desk:
     """Agents, their pools and the calls offered to them. Runs on one event loop, no locks."""
 
-    def __init__(self, pools: list[str], load_pop: Callable[[str], dict[str, Any] | None], notify: Notify) -> None:
-        self.load_pop = load_pop  # context token -> the screen pop the bot saved
+    def __init__(self, pools: list[str], notify: Notify) -> None:
         self.notify = notify
         self.agents: dict[str, DeskAgent] = {}
         self.offers: dict[str, Offer] = {}
@@ -217,7 +217,7 @@ class Desk:
         pop.update({"reason": headers.get("X-Voicebot-Reason"), "service": headers.get("X-Voicebot-Service"),
                     "language": headers.get("X-Voicebot-Language"), "region": headers.get("X-Voicebot-Region"),
                     "customer": headers.get("X-Voicebot-Customer")})
-        saved = self.load_pop(headers.get("X-Voicebot-Context", ""))
+        saved = event.get("saved")  # what the bot saved under the headers' token (SeatProcess loads it)
         if saved:
             pop.update({k: v for k, v in saved.items() if v is not None})
         return pop
@@ -228,10 +228,15 @@ class Desk:
 
 
 class SeatProcess:
-    """``voicebot agent --desk`` on one pool address: its events go to the desk, commands to it."""
+    """``voicebot agent --desk`` on one pool address: its events go to the desk, commands to it.
 
-    def __init__(self, host: str, port: int, pools: dict[str, str], desk: Desk) -> None:
-        self.host, self.port, self.pools, self.desk = host, port, pools, desk
+    A ringing call's saved context is read (``load_pop``, token -> context) off the event loop,
+    and waited for briefly: the worker writes it in the background as it starts ringing.
+    """
+
+    def __init__(self, host: str, port: int, pools: dict[str, str], desk: Desk,
+                 load_pop: Callable[[str], dict[str, Any] | None]) -> None:
+        self.host, self.port, self.pools, self.desk, self.load_pop = host, port, pools, desk, load_pop
         self.address = f"{host}:{port}"
         desk.seats[self.address] = "starting"
         self.proc: asyncio.subprocess.Process | None = None
@@ -256,10 +261,23 @@ class SeatProcess:
                 continue
             if event.get("event") == "error":
                 log.warning("desk seat %s:%s: %s", self.host, self.port, event.get("error"))
+            token = (event.get("headers") or {}).get("X-Voicebot-Context")
+            if event.get("event") == "incoming" and token and event.get("context") != "forged":
+                event["saved"] = await self._saved(token)
             self.desk.seat_event(self, event)
         code = await self.proc.wait()
         self.desk.seats[self.address] = f"stopped (exit {code}): see the log"
         log.error("desk: the SIP seat on %s stopped (exit %s)", self.address, code)
+
+    async def _saved(self, token: str) -> dict[str, Any] | None:
+        loop = asyncio.get_running_loop()
+        for _ in range(POP_TRIES):
+            saved = await loop.run_in_executor(None, self.load_pop, token)
+            if saved is not None:
+                return saved
+            await asyncio.sleep(0.1)
+        log.warning("desk: no saved context for a ringing call: the pop shows its headers only")
+        return None
 
     async def stop(self) -> None:
         if self.proc is not None and self.proc.returncode is None:

@@ -36,8 +36,9 @@ def add_desk(app: web.Application, directory: AgentDirectory | None, db: Any, pa
             if not ws.closed:
                 asyncio.get_running_loop().create_task(ws.send_str(text))
 
-    desk = Desk(pools, lambda token: screen_pop.load(db, token) if token else None, notify)
-    seats = [SeatProcess(host, port, by_user, desk) for (host, port), by_user in addresses.items()]
+    desk = Desk(pools, notify)
+    seats = [SeatProcess(host, port, by_user, desk, lambda token: screen_pop.load(db, token))
+             for (host, port), by_user in addresses.items()]
     app["desk"] = desk
 
     async def start_seats(_app: web.Application) -> None:

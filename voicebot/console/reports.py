@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from voicebot.bank.schema import Cdr, CdrDaily, PoolHourly
+from voicebot.cdr import sums_of
 
 
 @dataclass(frozen=True)
@@ -54,24 +55,14 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def pool_answers(calls: list[dict[str, Any]]) -> dict[str, Counter]:
-    """Per pool: calls offered to it and answered by it (the seed's answer rate)."""
-    out: dict[str, Counter] = defaultdict(Counter)
-    for call in calls:
-        for attempt in call.get("agent_attempts", []):
-            if attempt.get("result") == "caller_hung_up":
-                continue  # the caller left: not the seat's miss
-            out[attempt["pool"]]["offered"] += 1
-            out[attempt["pool"]]["answered"] += attempt.get("result") == "answered"
-    return out
-
-
 def today(db: Engine, now: datetime | None = None) -> dict[str, Any]:
     """The wallboard's figures since midnight."""
     now = now or datetime.now()
     calls = calls_between(db, datetime.combine(now.date(), time()), now + timedelta(minutes=1))
     outcomes = Counter(c.get("outcome") for c in calls)
-    pools = pool_answers(calls)
+    pools: dict[str, Counter] = defaultdict(Counter)
+    for (_day, pool, _hour), counts in sums_of(calls)[1].items():  # the same counting as the reports'
+        pools[pool].update(counts)
     answer_s = [c["agent_answer_s"] for c in calls if c.get("agent_answer_s") is not None]
     replies = [ms for c in calls for ms in c.get("reply_ms", [])]
     overflows = sum(1 for c in calls if _overflowed(c))

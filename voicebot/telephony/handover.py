@@ -111,12 +111,12 @@ class Handover:
                                context=self.pop_token)
 
     def start(self) -> None:
-        try:  # the screen pop's context; without it the agent still gets the headers
-            engine = self.call.runner.session.engine
-            self.pop_token = screen_pop.save(self.server.services.bank.engine,
-                                             screen_pop.context_of(engine, self.transfer.reason))
-        except Exception:
-            log.exception("call=%s cannot save the screen pop's context", self.call.id_text)
+        # the screen pop's context, taken now and written off this (the SIP) thread: the desk that
+        # rings waits briefly for it; without it the agent still gets the headers
+        self.pop_token = screen_pop.new_token()
+        body = screen_pop.context_of(self.call.runner.session.engine, self.transfer.reason)
+        self.server.db_writes.submit(_save_pop, self.server.services.bank.engine, body, self.pop_token,
+                                     self.call.id_text)
         self.next_pool()
 
     def next_pool(self) -> None:
@@ -274,3 +274,10 @@ class Handover:
         self.record.agent_attempts.append(entry)
         self.server.metrics.agent_attempt(self.pool.name, result == "answered",
                                           now - self.started if result == "answered" else None)
+
+
+def _save_pop(db: Any, body: dict[str, Any], token: str, call: str) -> None:
+    try:
+        screen_pop.save(db, body, token)
+    except Exception:
+        log.exception("call=%s cannot save the screen pop's context", call)

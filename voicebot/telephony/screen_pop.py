@@ -10,7 +10,6 @@ older than ``KEEP_S`` are deleted as new ones are written, and never shown.
 from __future__ import annotations
 
 import json
-import logging
 import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -24,8 +23,6 @@ from voicebot.redact import mask_card
 
 if TYPE_CHECKING:
     from voicebot.dialog.engine import DialogEngine
-
-log = logging.getLogger("voicebot.sip")
 
 KEEP_S = 3600  # a screen pop is for the hand-over, not a record (the CDR is)
 DESK_LANG = "en-US"  # the language of the desk's labels (the caller's is shown as a fact)
@@ -60,9 +57,13 @@ def context_of(engine: DialogEngine, reason: str) -> dict[str, Any]:
             "transcript": engine.records.transcript.to_json()}
 
 
-def save(db: Engine, body: dict[str, Any]) -> str:
-    """Store ``body``; its token. Old contexts are deleted on the way."""
-    token = secrets.token_urlsafe(16)
+def new_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def save(db: Engine, body: dict[str, Any], token: str | None = None) -> str:
+    """Store ``body`` under ``token`` (a new one if None); the token. Old contexts are deleted on the way."""
+    token = token or new_token()
     now = datetime.now()
     with Session(db) as s, s.begin():
         s.execute(delete(HandoverContext).where(HandoverContext.created_at < now - timedelta(seconds=KEEP_S)))

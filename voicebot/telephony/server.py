@@ -232,7 +232,8 @@ class BotServer:
         self.services = services
         self.agents = agents
         self.cdr_path = cdr_path
-        self.cdrs = CdrSink(cdr_path, getattr(services.bank, "engine", None))  # file now, database behind
+        self.db_writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writes")  # off the SIP thread
+        self.cdrs = CdrSink(cdr_path, getattr(services.bank, "engine", None), self.db_writes)  # file now, db behind
         self.board = live.LiveBoard(getattr(services.bank, "engine", None), f"{sip.bind}:{sip.port}")
         self.metrics = metrics or Metrics()
         self.line = LinePlan(known_regions or set(), default_region, default_lang)
@@ -284,7 +285,7 @@ class BotServer:
         self.stack.shutdown()  # no BotCall may be referenced past this point
         self.services.renderer.shutdown(wait=False, cancel_futures=True)
         self.services.understander.shutdown(wait=False, cancel_futures=True)
-        self.cdrs.close()
+        self.db_writes.shutdown(wait=True)  # CDRs and screen pops still on their way
         self.board.clear()
         log.info("stopped")
 
