@@ -123,20 +123,23 @@ def card_prompt_figures(model: object, n: int = 6, seed: int = 7) -> None:
             else:
                 second = True
             first, within_two, total = first + ok, within_two + second, total + 1
-            per_reading.setdefault(how.label, [0, 0])
+            per_reading.setdefault(how.label, [0, 0, 0])
             per_reading[how.label][0] += ok
             per_reading[how.label][1] += 1
+            per_reading[how.label][2] += second
             audio_s += len(audio) / RATE + 4
             cpu += call.cpu
             call.close()
         normal = [v for k, v in per_reading.items() if "45dBFS" not in k]
         normal_first = sum(v[0] for v in normal) / sum(v[1] for v in normal)
+        normal_two = sum(v[2] for v in normal) / sum(v[1] for v in normal)
         print(f"{label}: {total} card numbers, 3 FSDD speakers x (recorded, -45 dBFS, peak-normalised)")
         print(f"  read back right first time {first / total:.0%} (recorded and peak-normalised: {normal_first:.0%}),"
-              f" within two readings {within_two / total:.0%}; digit error rate {edits / digits:.1%}")
+              f" within two readings {within_two / total:.0%} (recorded and peak-normalised: {normal_two:.0%});"
+              f" digit error rate {edits / digits:.1%}")
         print(f"  first group's onset detected later than the pre-roll reaches back: {clipped}/{onsets}; "
               f"recognition CPU {cpu / audio_s * 1000:.0f} ms per s of call audio")
-        print("  " + "; ".join(f"{k} {v[0]}/{v[1]}" for k, v in per_reading.items()))
+        print("  first time (within two): " + "; ".join(f"{k} {v[0]}/{v[1]} ({v[2]})" for k, v in per_reading.items()))
     line_noise_figures()
 
 

@@ -41,6 +41,11 @@ class Call:
     def say(self, text: str) -> list[Action]:
         return self._feed(Speech(text))
 
+    def hear(self, *words: tuple[str, float]) -> list[Action]:
+        """Speech as the recogniser gives it: each word with its confidence."""
+        text = " ".join(w for w, _ in words)
+        return self._feed(Speech(text, min(c for _, c in words), words))
+
     def silence(self) -> list[Action]:
         return self._feed(NoInput())
 

@@ -156,7 +156,10 @@ def test_a_pause_is_decoded_only_when_the_caller_goes_on(model: object) -> None:
 
     audio = np.concatenate([silence(0.5), words("one two three"), silence(0.45), words("four five six"),
                             silence(1.0)])
-    assert [e.text for _, e in stream(rec, audio) if isinstance(e, Final)] == ["one two three four five six"]
+    [final] = [e for _, e in stream(rec, audio) if isinstance(e, Final)]
+    assert final.text == "one two three four five six"
+    # each word comes with its own confidence (a read-back said again is merged digit by digit)
+    assert [w for w, _ in final.words] == final.text.split() and all(0 < c <= 1 for _, c in final.words)
     loud = np.flatnonzero(np.abs(audio) > 300)
     span_ms = (loud[-1] - loud[0]) * 1000 // 8000
     # the half-second pause inside the turn was held back, then decoded when the caller went on;

@@ -156,3 +156,63 @@ def test_a_lone_no_at_the_card_prompt_is_answered(bank: Bank) -> None:
     c = at_card_prompt(bank)
     assert c.say("no") != []  # not swallowed as a correction of nothing
     assert not c.engine.gathering
+
+
+def _words(text: str, unsure: dict[int, float] | None = None) -> list[tuple[str, float]]:
+    """Recogniser output: every word sure, but those ``unsure`` (word index -> confidence)."""
+    return [(w, (unsure or {}).get(i, 1.0)) for i, w in enumerate(text.split())]
+
+
+def test_a_number_said_again_after_a_refused_read_back_is_merged_with_the_first_reading(bank: Bank) -> None:
+    c = at_card_prompt(bank)
+    # first reading: the second group's last digit misheard (unsure), the rest right
+    for group, unsure in zip(EN, [None, {3: 0.55}, None, None]):
+        words = _words(group if unsure is None else "zero two zero eight", unsure)
+        c.hear(*words)
+    c.silence()
+    assert "0 2 0 8" in c.said
+    c.say("no")
+    # second reading: that group right this time, but another digit misheard, again unsure
+    for group, unsure in zip(EN, [None, None, None, {2: 0.6}]):
+        c.hear(*_words(group if unsure is None else "zero zero five one", unsure))
+    c.silence()
+    assert "6 2 2 2, 0 2 0 0, 0 0 0 0, 0 0 0 1" in c.said  # the surer digit of each reading
+    c.say("yes")
+    assert c.expecting == "pin"
+
+
+def test_two_short_readings_dropping_different_digits_make_the_whole_number(bank: Bank) -> None:
+    c = at_card_prompt(bank)
+    c.say("six two two")  # one 'two' lost
+    for group in EN[1:]:
+        c.say(group)
+    c.silence()
+    assert "I heard 15 digits" in c.said and c.expecting == "card_number"
+    c.say("six two two two")
+    c.say("zero two zero zero")
+    c.say("zero zero zero")  # another digit lost this time
+    c.say("zero zero zero one")
+    c.silence()
+    assert "6 2 2 2, 0 2 0 0, 0 0 0 0, 0 0 0 1" in c.said and c.expecting == "confirm"
+
+
+def test_the_merge_rule() -> None:
+    from voicebot.dialog.spoken_number import digit_confidences, merged
+
+    sure16 = [1.0] * 16
+    # a substitution: the surer reading wins; a tie goes to the new one
+    assert merged(("6222020800000001", [1.0] * 7 + [0.5] + [1.0] * 8),
+                  ("6222020000000001", sure16))[0] == "6222020000000001"
+    assert merged(("6222020000000001", sure16), ("6222020000000007", [1.0] * 15 + [0.4]))[0] == "6222020000000001"
+    # a refused reading is never given back unchanged, even when it looked surer
+    assert merged(("6222020000000001", sure16), ("6222020000000007", [1.0] * 15 + [0.9]),
+                  refused=True)[0] == "6222020000000007"
+    # digits only one reading has are kept up to the valid length, the least sure dropped first
+    assert merged(("622202000000001", [1.0] * 15), ("622202000000001", [1.0] * 15), shortest=16)[0] \
+        == "622202000000001"  # the same digits lost both times: nothing to recover
+    assert merged(("622020000000001", [1.0] * 15), ("622202000000001", [1.0] * 15), shortest=16)[0] \
+        == "6222020000000001"
+    # another number altogether is not merged
+    assert merged(("12345678", [1.0] * 8), ("6222020000000001", [0.5] * 16))[0] == "6222020000000001"
+    # each digit has the confidence of the word it came from; 'double' counts with its digit
+    assert digit_confidences((("six", 0.9), ("double", 1.0), ("two", 0.7), ("oh", 0.5))) == [0.9, 0.7, 0.7, 0.5]

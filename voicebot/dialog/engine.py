@@ -156,7 +156,7 @@ class DialogEngine:
             if event.confidence < self.ctx.settings.min_asr_confidence and not number_turn:
                 self._fail("no_match")  # unsure recognition: ask again rather than act on a guess
             else:
-                self._on_speech(event.text.strip())
+                self._on_speech(event.text.strip(), event.words or ((event.text, event.confidence),))
 
     def _on_keys(self, digits: str) -> None:
         ask = self.ask
@@ -187,7 +187,7 @@ class DialogEngine:
         if rest and not self.ended:  # keys typed ahead feed the next prompt
             self._on_keys(rest)
 
-    def _on_speech(self, text: str) -> None:
+    def _on_speech(self, text: str, words: tuple[tuple[str, float], ...] = ()) -> None:
         ask = self.ask
         if not text:
             if not self.gathering:  # a cough between digit groups loses nothing
@@ -199,7 +199,7 @@ class DialogEngine:
         if self.keypad_only:
             self._fail("no_match", self.ctx.t("nlu_down"))
             return
-        if self.numbers.hear(text):
+        if self.numbers.hear(text, words):
             return
         nlu = self._understand(text)
         if nlu is None:

@@ -11,6 +11,7 @@ class Speech:
 
     text: str
     confidence: float = 1.0
+    words: tuple[tuple[str, float], ...] = ()  # from ASR: each word with its confidence (typed text: none)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -163,9 +164,18 @@ class Pause:
 class Final:
     text: str
     confidence: float
+    words: tuple[tuple[str, float], ...] = ()  # each word with the recogniser's confidence in it
 
 
 AsrEvent = SpeechStarted | Partial | Pause | Final
+
+
+class Heard(NamedTuple):
+    """A turn's result: its text, mean word confidence, and each word's confidence."""
+
+    text: str
+    confidence: float
+    words: tuple[tuple[str, float], ...]
 
 
 @dataclass
@@ -214,7 +224,7 @@ class StreamingRecognizer:
         self.command_decodes = 0  # turns the command recogniser decoded at all (most digit turns need not)
         # the turn's audio as given to Vosk: the others catch up on it, a resumed turn is decoded again
         self._spoken: list[bytes] = []
-        self._settled: tuple[str, float] | None = None  # the turn's result, decided at its pause
+        self._settled: Heard | None = None  # the turn's result, decided at its pause
         self._counts: tuple[dict[str, int], int] = ({}, 0)  # the counters before that decision
         self.settle_early = False
         self.set_grammar(grammar, commands)
@@ -403,19 +413,20 @@ class StreamingRecognizer:
 
     def _finish(self) -> Final:
         self._measured()
-        text, confidence = self._settled if self._settled is not None else self._decide()
+        text, confidence, words = self._settled if self._settled is not None else self._decide()
         if self._rec is not None:  # back to the pool at once: a few recognisers serve all the calls' turns
             self.pool.release(None, self._rec)
             self._rec = None
         self._forget_turn()
         self.in_speech, self._loud_run, self._last_partial = False, 0, ""
-        return Final(text, confidence)
+        return Final(text, confidence, words)
 
-    def _decide(self) -> tuple[str, float]:
+    def _decide(self) -> Heard:
         """The turn's words and confidence: every recogniser that heard it is finalised."""
         self.last_fallback = ""
         if self._biased is not None:
-            text, confidence = text_and_confidence(json.loads(self._biased.FinalResult()))
+            result = json.loads(self._biased.FinalResult())
+            text, confidence = text_and_confidence(result)
             unsure = not text or confidence < self.BIAS_MIN_CONFIDENCE
             if unsure:
                 self._start_commands()  # (late: it had no sign of a command while the caller spoke)
@@ -428,16 +439,18 @@ class StreamingRecognizer:
                 # that the command grammar (a bigram model of its phrases) bent into its words
                 if command[1] >= self.COMMAND_MIN_CONFIDENCE and "[unk]" not in heard.get("text", "") \
                         and _holds_phrase(command[0], self._commands_grammar):
-                    text, confidence = command
+                    (text, confidence), result = command, heard
                     self.command_turns += 1
             if not text or confidence < self.BIAS_MIN_CONFIDENCE:  # fall back: the free model hears the turn
                 self.last_fallback = "early" if self._free_live else "late"
                 self.fallbacks[self.last_fallback] += 1
                 self._start_free()
-                text, confidence = text_and_confidence(json.loads(self._free().FinalResult()))
+                result = json.loads(self._free().FinalResult())
+                text, confidence = text_and_confidence(result)
         else:
-            text, confidence = text_and_confidence(json.loads(self._free().FinalResult()))
-        return text, confidence
+            result = json.loads(self._free().FinalResult())
+            text, confidence = text_and_confidence(result)
+        return Heard(text, confidence, word_confidences(result))
 
     def _forget_turn(self) -> None:
         """The turn is over: its kept and held audio and which recognisers followed it are dropped."""
@@ -463,6 +476,12 @@ def _mostly_unknown(partial: str) -> bool:
     """At least half the words of a partial result are out of the grammar ('[unk]')."""
     words = partial.split()
     return 2 * words.count("[unk]") >= len(words)
+
+
+def word_confidences(result: dict) -> tuple[tuple[str, float], ...]:
+    """Each recognised word with the recogniser's confidence in it ('[unk]' left out)."""
+    return tuple((w["word"], round(float(w.get("conf", 0.0)), 3)) for w in result.get("result", [])
+                 if w.get("word") != "[unk]")
 
 
 def text_and_confidence(result: dict) -> tuple[str, float]:
