@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(espeak-ng libportaudio2 sox sip-tester gcc postgresql kamailio chromium chromium-driver fonts-wqy-microhei)
+APT_PACKAGES=(espeak-ng libportaudio2 sox sip-tester gcc postgresql kamailio chromium chromium-driver fonts-wqy-microhei
+              iproute2)
 # postgresql, kamailio: scale-out tests; chromium, chromium-driver, a CJK font: the web console in a real browser
 PYTHON=${PYTHON:-python3.11}
 VENV=.venv

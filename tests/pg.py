@@ -30,17 +30,27 @@ def _bindir() -> Path:
 
 
 class TestPostgres:
-    def __init__(self, folder: Path, port: int) -> None:
+    """``listen``: also take TCP on this address (password logins from ``network``); ``durable``:
+    fsync and synchronous commits as in production (a crash must not lose a committed row);
+    ``prefix``: run the server under this command (``ip netns exec NAME``: on another host)."""
+
+    def __init__(self, folder: Path, port: int, *, listen: str = "", network: str = "", durable: bool = False,
+                 prefix: tuple[str, ...] = ()) -> None:
         self.folder, self.port = folder, port
         self.data, self.socket_dir = folder / "data", folder / "socket"
         self.bin = _bindir()
         self.user = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+        self.listen, self.network, self.durable, self.prefix = listen, network, durable, prefix
 
     def _run(self, *args: str) -> subprocess.CompletedProcess:
         cmd = list(args)
         if os.geteuid() == 0:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        return subprocess.run([*self.prefix, *cmd], capture_output=True, text=True, timeout=120)
+
+    def _options(self) -> str:
+        safety = "" if self.durable else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        return f"-p {self.port} -k {self.socket_dir} -c listen_addresses='{self.listen}'{safety}"
 
     def start(self) -> TestPostgres:
         self.socket_dir.mkdir(parents=True)
@@ -53,12 +63,22 @@ class TestPostgres:
                          "--no-sync")
         if init.returncode:
             raise PostgresUnavailable(f"initdb failed: {init.stderr.strip()}")
+        if self.network:
+            with open(self.data / "pg_hba.conf", "a") as hba:
+                hba.write(f"host all all {self.network} scram-sha-256\n")
+        self.begin()
+        return self
+
+    def begin(self) -> None:
+        """Start the server on the data folder as it is (after a crash: it recovers from its log)."""
         start = self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "server.log"), "-w",
-                          "-o", f"-p {self.port} -k {self.socket_dir} -c listen_addresses='' -c fsync=off "
-                          "-c synchronous_commit=off -c full_page_writes=off", "start")
+                          "-o", self._options(), "start")
         if start.returncode:
             raise PostgresUnavailable(f"pg_ctl start failed: {start.stderr.strip()} {start.stdout.strip()}")
-        return self
+
+    def crash(self) -> None:
+        """Stop as a power cut would: no checkpoint, no goodbye to clients."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg2://{self.user}@/{database}?host={self.socket_dir}&port={self.port}"
@@ -75,6 +95,6 @@ class TestPostgres:
             conn.close()
 
     def stop(self) -> None:
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+        self.crash()
         time.sleep(0.1)
         shutil.rmtree(self.folder, ignore_errors=True)

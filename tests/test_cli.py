@@ -106,3 +106,21 @@ def test_users_add_creates_an_operator_who_can_sign_in(env: dict[str, str], db_u
     assert check_password(engine, "alice", "a long secret").role == "trainer"
     assert check_password(engine, "alice", "a long secreT") is None and check_password(engine, "nobody", "x") is None
     engine.dispose()
+
+
+def test_host_roles_refuse_an_incomplete_configuration_readably(tmp_path: Path, env: dict[str, str]) -> None:
+    """The multi-host roles (tests/test_multihost.py runs them for real) say what is missing."""
+    host = tmp_path / "host.toml"
+    host.write_text('[nlu]\nhttp_urls = { "en-US" = "http://10.20.0.31:5005" }\n')
+    clean = {k: v for k, v in env.items() if k != "VOICEBOT_NLU_TOKEN"}
+    no_token = run(["--config", str(host), "nlu", "serve", "--lang", "en-US"], clean)
+    assert no_token.returncode == 2 and "VOICEBOT_NLU_TOKEN" in no_token.stderr
+    no_address = run(["--config", str(host), "nlu", "serve", "--lang", "zh-CN"], clean)
+    assert no_address.returncode == 2 and "no address for zh-CN" in no_address.stderr
+    no_workers = run(["--config", str(host), "front-door"], clean)
+    assert no_workers.returncode == 2 and "lists no worker hosts" in no_workers.stderr
+    host.write_text(f'[front_door]\nbind = "127.0.0.1"\nworkers = ["127.0.0.1:5070", "127.0.0.1:5071"]\n'
+                    f'run_dir = "{tmp_path / "door"}"\n')
+    checked = run(["--config", str(host), "front-door", "--check"], clean)
+    assert checked.returncode == 0, checked.stderr
+    assert "sip:127.0.0.1:5071" in (tmp_path / "door" / "kamailio" / "dispatcher.list").read_text()

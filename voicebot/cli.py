@@ -477,8 +477,10 @@ def main() -> NoReturn:
 
 from voicebot.cli_agent import agent  # noqa: E402 - these need cli's helpers defined above
 from voicebot.cli_console import console, up, users  # noqa: E402
+from voicebot.cli_deploy import front_door, nlu_serve  # noqa: E402
 from voicebot.cli_nlu import nlu  # noqa: E402
 from voicebot.cli_reports import cdr  # noqa: E402
 
-for _command in (nlu, agent, console, users, up, cdr):
+for _command in (nlu, agent, console, users, up, cdr, front_door):
     cli.add_command(_command)
+nlu.add_command(nlu_serve)

@@ -53,6 +53,11 @@ class FrontDoorLimits:
     trusted: list[str] = field(default_factory=list)  # CIDRs; when given, only these (and workers) may send SIP
     pike_density: int = 30  # requests per 2 s from one source before it is ignored for a while
     max_calls_per_source: int = 8  # concurrent calls from one address
+    # `voicebot front-door` alone on a host (the cluster command sets these itself)
+    bind: str = "127.0.0.1"
+    port: int = 5060
+    workers: list[str] = field(default_factory=list)  # "host:port" of each worker host's `voicebot serve`
+    run_dir: str = "var/front-door"  # where the rendered Kamailio configuration goes
 
 
 @dataclass
@@ -134,7 +139,11 @@ def load_config(path: str | Path | None = None) -> Config:
     cfg.front_door = FrontDoorLimits(trusted=list(door.get("trusted", [])),
                                      pike_density=int(door.get("pike_density", FrontDoorLimits.pike_density)),
                                      max_calls_per_source=int(door.get("max_calls_per_source",
-                                                                       FrontDoorLimits.max_calls_per_source)))
+                                                                       FrontDoorLimits.max_calls_per_source)),
+                                     bind=door.get("bind", FrontDoorLimits.bind),
+                                     port=int(door.get("port", FrontDoorLimits.port)),
+                                     workers=[str(w) for w in door.get("workers", [])],
+                                     run_dir=door.get("run_dir", FrontDoorLimits.run_dir))
     try:
         cfg.agents = AgentDirectory.from_config(data.get("agents", {}), cfg.dialog.agent_uri)
     except AgentConfigError as exc:

@@ -120,12 +120,20 @@ def kamailio_child(folder: Path, cfg: Path) -> Child:
                               str(folder)], folder / "kamailio.log")
 
 
+def rasa_argv(model: Path, host: str, port: int, token: str) -> list[str]:
+    """A shared Rasa server's command line: its API (parse, status, PUT /model) asks for ``token``."""
+    rasa = Path(sys.executable).with_name("rasa")
+    return [str(rasa), "run", "--enable-api", "--auth-token", token, "-m", str(model), "-i", host, "-p", str(port)]
+
+
+def rasa_env() -> dict[str, str]:
+    return {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
 def rasa_child(folder: Path, lang: str, model: Path, port: int, token: str) -> Child:
     """A shared Rasa server on loopback whose API asks for ``token`` (no one else may parse or PUT /model)."""
-    rasa = Path(sys.executable).with_name("rasa")
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    return Child(f"nlu-{lang}", [str(rasa), "run", "--enable-api", "--auth-token", token, "-m", str(model),
-                                 "-i", "127.0.0.1", "-p", str(port)], folder / f"nlu-{lang}.log", env=env)
+    return Child(f"nlu-{lang}", rasa_argv(model, "127.0.0.1", port, token), folder / f"nlu-{lang}.log",
+                 env=rasa_env())
 
 
 def wait_http(url: str, child: Child, timeout: float) -> None:
