@@ -16,10 +16,12 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if ! command -v "$PYTHON" >/dev/null; then missing+=(python3.11 python3.11-venv); fi
+if [ "${VOICEBOT_SETUP_APT:-yes}" != no ]; then  # no: the system packages are there (a container image)
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if ! command -v "$PYTHON" >/dev/null; then missing+=(python3.11 python3.11-venv); fi
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq
