@@ -3,11 +3,12 @@
 The set: card numbers read in groups of four by the three FSDD speakers (tests/voices.py), as
 recorded, as a quiet caller (-45 dBFS) and peak-normalised, with line hiss, through G.711
 µ-law. Each is played at the card prompt after keys 1-1-1, the caller stops, and the bot reads
-the number back. Figures, per detector (WebRTC VAD with level normalisation, and the old energy
-gate without it): numbers read back right the first time, and within two readings (a caller
-who hears a wrong read-back presses 2 and reads it again), the digit error rate of what was
-gathered, onsets detected later than the pre-roll reaches back (a clipped first consonant),
-false turn starts on line noise, and recognition CPU per second of call audio.
+the number back. Figures, per front end (WebRTC VAD with level normalisation, with and
+without noise suppression for quiet callers, and the old energy gate): numbers read back
+right the first time, and within two readings (a caller who hears a wrong read-back presses
+2 and reads it again; the two readings are merged), the digit error rate of what was gathered,
+onsets detected later than the pre-roll reaches back (a clipped first consonant), false turn
+starts on line noise, and recognition CPU per second of call audio.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import numpy as np
 from tests.voices import RATE, card_numbers, readings, spoken_number
 from voicebot.speech.asr import SpeechStarted, StreamingRecognizer, VadSettings
 
-DETECTORS = {"webrtc VAD + level normalisation": VadSettings(),
-             "energy gate (before)": VadSettings(detector="energy", normalise=False)}
+DETECTORS = {"webrtc VAD + level normalisation + noise suppression for quiet callers": VadSettings(),
+             "webrtc VAD + level normalisation": VadSettings(noise_suppression=0),
+             "energy gate (before)": VadSettings(detector="energy", normalise=False, noise_suppression=0)}
 
 
 def _bank() -> object:

@@ -166,14 +166,14 @@ def _words(text: str, unsure: dict[int, float] | None = None) -> list[tuple[str,
 def test_a_number_said_again_after_a_refused_read_back_is_merged_with_the_first_reading(bank: Bank) -> None:
     c = at_card_prompt(bank)
     # first reading: the second group's last digit misheard (unsure), the rest right
-    for group, unsure in zip(EN, [None, {3: 0.55}, None, None]):
+    for group, unsure in zip(EN, [None, {3: 0.55}, None, None], strict=True):
         words = _words(group if unsure is None else "zero two zero eight", unsure)
         c.hear(*words)
     c.silence()
     assert "0 2 0 8" in c.said
     c.say("no")
     # second reading: that group right this time, but another digit misheard, again unsure
-    for group, unsure in zip(EN, [None, None, None, {2: 0.6}]):
+    for group, unsure in zip(EN, [None, None, None, {2: 0.6}], strict=True):
         c.hear(*_words(group if unsure is None else "zero zero five one", unsure))
     c.silence()
     assert "6 2 2 2, 0 2 0 0, 0 0 0 0, 0 0 0 1" in c.said  # the surer digit of each reading
