@@ -11,9 +11,11 @@ paths bind-mounted, in a mount namespace of that process only: /opt/voicebot is 
 from __future__ import annotations
 
 import os
+import secrets
 import shlex
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +23,9 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 UNITS = PROJECT / "deploy" / "systemd"
 HOST_FILES = PROJECT / "deploy" / "hosts"
+# the addresses deploy/hosts/ names (the caller host is the tests' own)
+HOSTS = {"caller": "10.20.0.10", "front": "10.20.0.11", "worker1": "10.20.0.21", "worker2": "10.20.0.22",
+         "nlu": "10.20.0.31", "db": "10.20.0.41"}
 PREFIX = "vbt-"
 SWITCH = f"{PREFIX}switch"
 MOUNT_POINTS = ("/opt/voicebot", "/etc/voicebot", "/var/lib/voicebot", "/var/log/voicebot")
@@ -218,3 +223,57 @@ class Lab:
                         pass
                 time.sleep(0.2)
                 sh("ip", "netns", "del", name, check=False)
+
+
+def start_line(folder: Path) -> tuple[Lab, object]:
+    """The whole line on its hosts, ready for calls: PostgreSQL on the database host (password
+    logins, production durability), schema and demo bank made from a worker host, the en-US NLU
+    server, both workers and the front door, each from its unit. Returns the lab and the
+    database server; on failure everything started is stopped and the error holds the logs."""
+    from tests.pg import TestPostgres
+
+    lab = Lab(folder, HOSTS).up()
+    pg = None
+    try:
+        # not under pytest's temp folder: that is private to root, and the server runs as 'postgres'
+        pg = TestPostgres(Path(tempfile.mkdtemp(prefix="voicebot-pg-")), 5432, listen=HOSTS["db"],
+                          network="10.20.0.0/24", durable=True, prefix=tuple(lab["db"].exec_argv([])))
+        pg.start()
+        password, token = secrets.token_hex(12), secrets.token_urlsafe(24)
+        pg.sql(f"CREATE ROLE voicebot LOGIN PASSWORD '{password}'")
+        pg.sql("CREATE DATABASE voicebot OWNER voicebot")
+        worker_secrets = {"VOICEBOT_DB_URL": f"postgresql+psycopg2://voicebot:{password}@{HOSTS['db']}/voicebot",
+                          "VOICEBOT_NLU_TOKEN": token, "VOICEBOT_AGENT_SECRET": secrets.token_urlsafe(24)}
+        lab["worker1"].install("worker-1.toml", worker_secrets)
+        lab["worker2"].install("worker-2.toml", worker_secrets)
+        lab["nlu"].install("nlu.toml", {"VOICEBOT_NLU_TOKEN": token})
+        lab["front"].install("front-door.toml", {})
+        for step in (("db", "migrate"), ("db", "seed", "--demo")):  # once, from a worker host, over the network
+            done = lab["worker1"].voicebot(*step)
+            if done.returncode:
+                raise RuntimeError(f"voicebot {' '.join(step)} on worker1: {done.stdout}{done.stderr}")
+        lab["nlu"].start_unit("voicebot-nlu@.service", "en-US")
+        for name in ("worker1", "worker2"):
+            lab[name].start_unit("voicebot-worker.service")
+        for name in ("worker1", "worker2"):
+            _wait_for(lab, folder / name / "log" / "voicebot-worker.out", "ready ", 240, name)
+        _wait_for(lab, folder / "nlu" / "log" / "voicebot-nlu-en-US.out", "Rasa server is up and running", 300,
+                  "the NLU server")
+        lab["front"].start_unit("voicebot-front-door.service")
+        time.sleep(3)  # Kamailio's first probes of the workers
+        return lab, pg
+    except BaseException:
+        lab.down()
+        if pg is not None:
+            pg.stop()
+        raise
+
+
+def _wait_for(lab: Lab, path: Path, text: str, timeout: float, what: str) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if path.exists() and text in path.read_text(errors="replace"):
+            return
+        time.sleep(0.5)
+    logs = "\n".join(host.log_tail() for host in lab.hosts.values())
+    raise RuntimeError(f"{what} did not start within {timeout:.0f} s:\n{logs}")

@@ -11,9 +11,7 @@ moves new calls to the other. The fail-over times are printed (-s shows them).
 from __future__ import annotations
 
 import json
-import secrets
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,13 +19,11 @@ import pytest
 
 from tests import pg as postgres
 from tests.calls import DEMO_CARD, DEMO_PIN
-from tests.netns import Lab, NamespacesUnavailable
+from tests.netns import HOSTS, Lab, NamespacesUnavailable, start_line
 from tests.sip import PROJECT, VOICEBOT, env_for
 
 pytestmark = pytest.mark.sip
 
-HOSTS = {"caller": "10.20.0.10", "front": "10.20.0.11", "worker1": "10.20.0.21", "worker2": "10.20.0.22",
-         "nlu": "10.20.0.31", "db": "10.20.0.41"}
 URI = "sip:95588@10.20.0.11:5060"
 WORKERS = {"10.20.0.21:5070", "10.20.0.22:5070"}
 BALANCE_BY_KEYS = (f"wait 1.5; keys 1; wait 1; keys 1; wait 1; keys 1; wait 1; keys {DEMO_CARD}#; wait 1; "
@@ -85,15 +81,6 @@ class Line:
         return "\n".join(host.log_tail() for host in self.lab.hosts.values())
 
 
-def _wait_for_line(path: Path, text: str, timeout: float, what: str, line: Line) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if path.exists() and text in path.read_text(errors="replace"):
-            return
-        time.sleep(0.5)
-    pytest.fail(f"{what} did not start within {timeout:.0f} s:\n{line.logs()}")
-
-
 @pytest.fixture(scope="module")
 def line(tmp_path_factory: pytest.TempPathFactory):
     try:
@@ -101,41 +88,17 @@ def line(tmp_path_factory: pytest.TempPathFactory):
     except NamespacesUnavailable as exc:
         pytest.skip(f"no network namespaces here: {exc}")
     folder = tmp_path_factory.mktemp("multihost")
-    lab = Lab(folder, HOSTS).up()
-    pg = None
     try:
-        # not under pytest's temp folder: that is private to root, and the server runs as 'postgres'
-        pg = postgres.TestPostgres(Path(tempfile.mkdtemp(prefix="voicebot-pg-")), 5432, listen=HOSTS["db"],
-                                   network="10.20.0.0/24", durable=True, prefix=tuple(lab["db"].exec_argv([])))
-        pg.start()
-        password, token = secrets.token_hex(12), secrets.token_urlsafe(24)
-        pg.sql(f"CREATE ROLE voicebot LOGIN PASSWORD '{password}'")
-        pg.sql("CREATE DATABASE voicebot OWNER voicebot")
-        worker_secrets = {"VOICEBOT_DB_URL": f"postgresql+psycopg2://voicebot:{password}@{HOSTS['db']}/voicebot",
-                          "VOICEBOT_NLU_TOKEN": token, "VOICEBOT_AGENT_SECRET": secrets.token_urlsafe(24)}
-        lab["worker1"].install("worker-1.toml", worker_secrets)
-        lab["worker2"].install("worker-2.toml", worker_secrets)
-        lab["nlu"].install("nlu.toml", {"VOICEBOT_NLU_TOKEN": token})
-        lab["front"].install("front-door.toml", {})
-        for step in (("db", "migrate"), ("db", "seed", "--demo")):  # once, from a worker host, over the network
-            done = lab["worker1"].voicebot(*step)
-            assert done.returncode == 0, done.stdout + done.stderr
-        lab["nlu"].start_unit("voicebot-nlu@.service", "en-US")
-        for name in ("worker1", "worker2"):
-            lab[name].start_unit("voicebot-worker.service")
-        running = Line(lab, pg, folder)
-        for name in ("worker1", "worker2"):
-            _wait_for_line(folder / name / "log" / "voicebot-worker.out", "ready ", 240, name, running)
-        _wait_for_line(folder / "nlu" / "log" / "voicebot-nlu-en-US.out", "Rasa server is up and running", 300,
-                       "the NLU server", running)
-        lab["front"].start_unit("voicebot-front-door.service")
-        time.sleep(3)  # Kamailio's first probes of the workers
+        lab, pg = start_line(folder)
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    running = Line(lab, pg, folder)
+    try:
         yield running
         print("\nmulti-host fail-over:", ", ".join(f"{k} {v:.1f} s" for k, v in running.figures.items()))
     finally:
         lab.down()
-        if pg is not None:
-            pg.stop()
+        pg.stop()
 
 
 def test_calls_spread_over_both_worker_hosts_and_their_cdrs_land_in_one_database(line: Line) -> None:

@@ -13,9 +13,7 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
     && rm -rf /var/lib/apt/lists/*
 COPY . /opt/voicebot
 WORKDIR /opt/voicebot
-RUN rm -rf .venv var models/vosk models/nlu audio_prompts/*.wav \
-    && VOICEBOT_SETUP_APT=no scripts/setup.sh \
-    && rm -rf var /root/.cache
+RUN VOICEBOT_SETUP_APT=no scripts/setup.sh && rm -rf var /root/.cache
 RUN mkdir -p /etc/voicebot /var/lib/voicebot /var/log/voicebot
 ENTRYPOINT ["/opt/voicebot/.venv/bin/voicebot", "--config", "/etc/voicebot/voicebot.toml"]
 CMD ["serve"]
