@@ -97,8 +97,8 @@ def main() -> None:
             result = json.loads(lines[-1])
             lat = sorted(result["latencies"])
             time.sleep(3)  # the last CDRs reach the database
-            split = dict(_sql(pg, "SELECT worker, count(*) FROM cdrs WHERE body LIKE %s GROUP BY worker",
-                              f'%"caller": "{prefix}%'))
+            split = dict(pg.query("voicebot", "SELECT worker, count(*) FROM cdrs WHERE body LIKE %s GROUP BY worker",
+                                  f'%"caller": "{prefix}%'))
             if not lat:
                 print(f"{n} callers: no replies measured; errors {result['errors'][:3]}")
                 continue
@@ -111,18 +111,6 @@ def main() -> None:
     finally:
         lab.down()
         pg.stop()
-
-
-def _sql(pg: object, query: str, *args: object) -> list[tuple]:
-    import psycopg2
-
-    conn = psycopg2.connect(dbname="voicebot", user=pg.user, host=str(pg.socket_dir), port=pg.port)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query, args)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 if __name__ == "__main__":

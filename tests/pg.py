@@ -94,6 +94,18 @@ class TestPostgres:
         finally:
             conn.close()
 
+    def query(self, database: str, statement: str, *args: object) -> list[tuple]:
+        """Rows of a query, as the superuser over the server's socket."""
+        import psycopg2
+
+        conn = psycopg2.connect(dbname=database, user=self.user, host=str(self.socket_dir), port=self.port)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(statement, args)
+                return cur.fetchall()
+        finally:
+            conn.close()
+
     def stop(self) -> None:
         self.crash()
         time.sleep(0.1)

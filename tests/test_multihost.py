@@ -57,15 +57,7 @@ class Line:
         return results
 
     def sql(self, query: str, *args: object) -> list[tuple]:
-        import psycopg2
-
-        conn = psycopg2.connect(dbname="voicebot", user=self.pg.user, host=str(self.pg.socket_dir), port=self.pg.port)
-        try:
-            with conn.cursor() as cur:
-                cur.execute(query, args)
-                return cur.fetchall()
-        finally:
-            conn.close()
+        return self.pg.query("voicebot", query, *args)
 
     def cdrs(self, caller: str, timeout: float = 20) -> list[dict]:
         """The database's CDRs of this caller (written by whichever worker took the call)."""
