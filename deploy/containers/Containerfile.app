@@ -9,7 +9,7 @@ ARG BASE=localhost/voicebot-debian:bookworm
 FROM ${BASE}
 ARG PIP_CERT=/etc/ssl/certs/ca-certificates.crt
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        python3.11 python3.11-venv gcc libc6-dev espeak-ng libportaudio2 sox \
+        python3.11 python3.11-venv python3.11-dev gcc libc6-dev espeak-ng libportaudio2 sox \
     && rm -rf /var/lib/apt/lists/*
 COPY . /opt/voicebot
 WORKDIR /opt/voicebot
