@@ -26,6 +26,7 @@ HOST_FILES = PROJECT / "deploy" / "hosts"
 # the addresses deploy/hosts/ names (the caller host is the tests' own)
 HOSTS = {"caller": "10.20.0.10", "front": "10.20.0.11", "worker1": "10.20.0.21", "worker2": "10.20.0.22",
          "nlu": "10.20.0.31", "db": "10.20.0.41"}
+WORKER_INSTANCES = ("0", "1")  # voicebot-worker@0 and @1 on each worker host, as front-door.toml lists them
 PREFIX = "vbt-"
 SWITCH = f"{PREFIX}switch"
 MOUNT_POINTS = ("/opt/voicebot", "/etc/voicebot", "/var/lib/voicebot", "/var/log/voicebot")
@@ -254,9 +255,12 @@ def start_line(folder: Path) -> tuple[Lab, object]:
                 raise RuntimeError(f"voicebot {' '.join(step)} on worker1: {done.stdout}{done.stderr}")
         lab["nlu"].start_unit("voicebot-nlu@.service", "en-US")
         for name in ("worker1", "worker2"):
-            lab[name].start_unit("voicebot-worker.service")
+            for instance in WORKER_INSTANCES:
+                lab[name].start_unit("voicebot-worker@.service", instance)
         for name in ("worker1", "worker2"):
-            _wait_for(lab, folder / name / "log" / "voicebot-worker.out", "ready ", 240, name)
+            for instance in WORKER_INSTANCES:
+                _wait_for(lab, folder / name / "log" / f"voicebot-worker-{instance}.out", "ready ", 240,
+                          f"{name}'s worker {instance}")
         _wait_for(lab, folder / "nlu" / "log" / "voicebot-nlu-en-US.out", "Rasa server is up and running", 300,
                   "the NLU server")
         lab["front"].start_unit("voicebot-front-door.service")

@@ -185,15 +185,18 @@ def mic(cfg: Config, lang: str | None) -> None:
 @click.option("--metrics-port", type=int, default=None, help="Prometheus /metrics port (0: off).")
 @click.option("--metrics-bind", default=None, help="Address of /metrics (default from config: 127.0.0.1).")
 @click.option("--media-bind", default=None, help="Address for RTP if not the SIP address (a worker behind a proxy).")
+@click.option("--instance", type=click.IntRange(0, 63), default=0, show_default=True,
+              help="The Nth worker of this host: SIP and metrics ports are the configured ones + N.")
 @click.pass_obj
 def serve(cfg: Config, bind: str | None, sip_port: int | None, cdr: str | None, metrics_port: int | None,
-          metrics_bind: str | None, media_bind: str | None) -> None:
+          metrics_bind: str | None, media_bind: str | None, instance: int) -> None:
     """Answer phone calls over SIP (at most 4 at once per worker); Ctrl-C hangs up and stops."""
     from voicebot.telephony.serve import ServeOptions, run_server
 
-    options = ServeOptions(bind=bind or cfg.sip.bind, port=cfg.sip.port if sip_port is None else sip_port,
+    metrics = cfg.sip.metrics_port + instance if cfg.sip.metrics_port else 0
+    options = ServeOptions(bind=bind or cfg.sip.bind, port=cfg.sip.port + instance if sip_port is None else sip_port,
                            cdr=cfg.path(cdr or cfg.sip.cdr),
-                           metrics_port=cfg.sip.metrics_port if metrics_port is None else metrics_port,
+                           metrics_port=metrics if metrics_port is None else metrics_port,
                            metrics_bind=metrics_bind or cfg.sip.metrics_bind, media_bind=media_bind)
     try:
         run_server(cfg, _bank(cfg), options, echo=lambda line: click.echo(line, err=True))
