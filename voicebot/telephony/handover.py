@@ -112,11 +112,15 @@ class Handover:
 
     def start(self) -> None:
         # the screen pop's context, taken now and written off this (the SIP) thread: the desk that
-        # rings waits briefly for it; without it the agent still gets the headers
-        self.pop_token = screen_pop.new_token()
-        body = screen_pop.context_of(self.call.runner.session.engine, self.transfer.reason)
-        self.server.db_writes.submit(_save_pop, self.server.services.bank.engine, body, self.pop_token,
-                                     self.call.id_text)
+        # rings waits briefly for it; without it the agent still gets the headers, and the call goes on
+        try:
+            body = screen_pop.context_of(self.call.runner.session.engine, self.transfer.reason)
+            db = self.server.services.bank.engine
+        except Exception:
+            log.exception("call=%s cannot take the screen pop's context", self.call.id_text)
+        else:
+            self.pop_token = screen_pop.new_token()
+            self.server.db_writes.submit(_save_pop, db, body, self.pop_token, self.call.id_text)
         self.next_pool()
 
     def next_pool(self) -> None:
