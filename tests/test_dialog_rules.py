@@ -214,6 +214,36 @@ def test_spoken_request_in_mandarin(call, bank: Bank) -> None:
     assert cny(bank) == 1_234_567 - 50_000
 
 
+@pytest.mark.parametrize(("lang", "asked", "refusal", "usd"), [
+    ("en-US", "what is the exchange rate for pounds", "We do not quote pounds", "One US dollar is 7.10 yuan."),
+    ("zh-CN", "英镑的汇率是多少", "电话银行暂不提供英镑的汇率", "一美元兑七点一零元人民币。")])
+def test_a_currency_without_a_rate_is_named_before_the_rates_we_have(call, lang: str, asked: str, refusal: str,
+                                                                     usd: str) -> None:
+    c = call(lang=lang)
+    c.say(asked)
+    [rates] = c.services("ok")
+    assert rates.id == "fx.rates" and rates.details["currencies"] == ["EUR", "HKD", "JPY", "USD"]
+    assert c.said.startswith(refusal) and usd in c.said
+
+
+def test_which_way_a_trade_goes_is_taken_from_the_request(call) -> None:
+    c = call()
+    c.say("i'd like to sell dollars")
+    c.login()
+    assert c.expecting == "amount" and "How many US dollars" in c.said
+    c = call(lang="zh-CN")
+    c.say("我想买黄金")
+    c.login()
+    assert c.expecting == "amount" and "份数" in c.said and "按1" not in c.transcript.split("身份验证成功")[-1]
+
+
+def test_a_currency_we_do_not_trade_is_named_then_the_choice_offered(call) -> None:
+    c = call()
+    c.say("i want to buy foreign currency pounds please")
+    c.login()
+    assert "Pounds cannot be bought or sold by phone." in c.said and "For euros, press 1." in c.said
+
+
 def test_speech_can_switch_service_mid_flow(call) -> None:
     c = call()
     to_transfer_amount(c)

@@ -66,10 +66,18 @@ def test_annotations_are_stripped() -> None:
     ("area code zero two one", {"area_code": "021"}),
     ("上个月的明细", {"date_range": "2026-10-01/2026-10-31"}),
     ("两千五百块给妈妈", {"amount": "2500"}),
+    ("buy two hundred us dollars", {"side": "buy"}),
+    ("i'd like to sell my hong kong dollars", {"side": "sell"}),
+    ("卖掉港币", {"side": "sell"}),
 ])
 def test_entities(text: str, expected: dict[str, str]) -> None:
     found = {e["entity"]: e["value"] for e in entities.extract(text, today=date(2026, 11, 28))}
     assert found.items() >= expected.items(), found
+
+
+@pytest.mark.parametrize("text", ["do you buy and sell gold", "买卖外汇", "exchange some euros", "bought nothing"])
+def test_no_side_unless_one_way_was_said(text: str) -> None:
+    assert "side" not in {e["entity"] for e in entities.extract(text)}
 
 
 def test_rasa_entities_win_over_keyword_fallback() -> None:

@@ -43,9 +43,9 @@ def presented(ask: Ask, lang: str, keypad: bool) -> str:
 
 
 def slots_from(nlu: NluResult, text: str) -> dict[str, Any]:
-    """Slots a spoken request pre-fills: amount, currency, payee, period, agent reason."""
+    """Slots a spoken request pre-fills: amount, currency, payee, side, period, agent reason."""
     slots: dict[str, Any] = {"utterance": text}
-    for name in ("amount", "currency", "payee", "agent_reason"):
+    for name in ("amount", "currency", "payee", "side", "agent_reason"):
         if nlu.entity(name) is not None:
             slots[name] = nlu.entity(name)
     if slots.get("currency") == "CNY":

@@ -18,12 +18,14 @@ CURRENCY_WORDS = {
     "EUR": ("euro", "eur", "欧元"), "JPY": ("yen", "jpy", "日元"), "GBP": ("pound", "gbp", "英镑"),
     "CNY": ("yuan", "rmb", "renminbi", "人民币"),
 }
+#: Which way a trade goes, where the caller said so ("buy some euros", "卖掉港币"); both or neither: no side.
+SIDE_WORDS = {"buy": ("buy", "purchase", "买", "购"), "sell": ("sell", "卖", "结汇")}
 _CARD_ENDING = re.compile(r"(?:ending(?: in| with)?|last four(?: digits)?(?: are| is)?|尾号)\s*([\w\s]+)")
 _AREA_CODE = re.compile(r"(?:area code|区号)\s*([\w\s]+)")
 
 
 def extract(text: str, raw: list[dict[str, Any]] | None = None, today: date | None = None) -> list[dict[str, Any]]:
-    """[{"entity", "value"}] for amount, currency, payee, area_code, card_ending, date_range."""
+    """[{"entity", "value"}] for amount, currency, payee, side, area_code, card_ending, date_range."""
     from voicebot.dialog.inputs import spoken_period  # the dialog's own reading of periods
 
     lowered = text.lower()
@@ -36,6 +38,10 @@ def extract(text: str, raw: list[dict[str, Any]] | None = None, today: date | No
             if any(re.search(rf"(?<![a-z]){re.escape(w)}", lowered) for w in words):
                 found["currency"] = code
                 break
+    sides = [side for side, words in SIDE_WORDS.items()
+             if any(re.search(rf"(?<![a-z]){re.escape(w)}", lowered) for w in words)]
+    if len(sides) == 1:
+        found["side"] = sides[0]
     rest = lowered
     for key, pattern, size in (("card_ending", _CARD_ENDING, (4, 4)), ("area_code", _AREA_CODE, (3, 4))):
         m = pattern.search(rest)

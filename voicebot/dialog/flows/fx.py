@@ -15,6 +15,8 @@ from voicebot.money import from_minor
 def rates(ctx: CallContext, service: Service) -> None:
     table = ctx.bank.fx_rates()
     wanted = ctx.take_slot("currency")
+    if wanted and wanted not in table and wanted != "CNY":
+        ctx.say("no_rate", name=reading.currency(wanted, ctx.lang))
     shown = {wanted: table[wanted]} if wanted in table else table
     for cur, value in shown.items():
         ctx.say("rate_line", name=reading.unit_name(cur, ctx.lang), rate=reading.rate(value, ctx.lang))
@@ -23,10 +25,14 @@ def rates(ctx: CallContext, service: Service) -> None:
 
 def trade(ctx: CallContext, service: Service) -> Flow:
     table = ctx.bank.fx_rates()
-    side = yield from choose(ctx, [("1", "buy", "", ("buy", "买", "购汇")), ("2", "sell", "", ("sell", "卖", "结汇"))],
-                             intro=ctx.t("fx_side"), step="side")
+    side = ctx.take_slot("side")  # "buy some euros" said which way
+    if side is None:
+        sides = [("1", "buy", "", ("buy", "买", "购汇")), ("2", "sell", "", ("sell", "卖", "结汇"))]
+        side = yield from choose(ctx, sides, intro=ctx.t("fx_side"), step="side")
     currency = ctx.take_slot("currency")
     if currency not in table:
+        if currency and currency != "CNY":
+            ctx.say("no_trade", name=reading.currency(currency, ctx.lang).capitalize())
         names = reading.CURRENCY_NAMES[ctx.lang]
         items = [(str(i), cur, ctx.t("currency_item", name=names[cur], key=i),
                   (names[cur].lower(), cur.lower())) for i, cur in enumerate(table, start=1)]

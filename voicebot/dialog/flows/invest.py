@@ -12,10 +12,12 @@ from voicebot.dialog.flows.common import choose, cny_balance, confirm, money, re
 
 
 def trade(ctx: CallContext, service: Service) -> Flow:
-    action = yield from choose(ctx, [
-        ("1", "quote", "", ("quote", "price", "行情", "价格")), ("2", "buy", "", ("buy", "买")),
-        ("3", "sell", "", ("sell", "卖")),
-    ], intro=ctx.t("invest_action"), step="action")
+    action = ctx.take_slot("side")  # "buy some gold" said which way; otherwise quote, buy or sell
+    if action is None:
+        action = yield from choose(ctx, [
+            ("1", "quote", "", ("quote", "price", "行情", "价格")), ("2", "buy", "", ("buy", "买")),
+            ("3", "sell", "", ("sell", "卖")),
+        ], intro=ctx.t("invest_action"), step="action")
     products = ctx.bank.products(service.params["kind"], ctx.customer.customer_id)
     product: ProductView = products[0]
     if len(products) > 1:
