@@ -244,6 +244,15 @@ def test_a_currency_we_do_not_trade_is_named_then_the_choice_offered(call) -> No
     assert "Pounds cannot be bought or sold by phone." in c.said and "For euros, press 1." in c.said
 
 
+def test_a_balance_in_one_currency_reads_that_account_only(call) -> None:
+    c = call()
+    c.say("what's my balance in dollars")
+    c.login()
+    assert "500.00 US dollars" in c.said and "yuan account" not in c.said
+    c.say("and in euros")
+    assert c.said.startswith("You have no euro account.") and "12,345.67 yuan" in c.said
+
+
 def test_speech_can_switch_service_mid_flow(call) -> None:
     c = call()
     to_transfer_amount(c)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from voicebot.dialog import reading
+from voicebot.dialog.periods import spoken_period
 from voicebot.money import AmountError, fmt, to_minor
 from voicebot.nlu.numbers import parse_amount, parse_digits
 
@@ -69,3 +70,35 @@ def test_money_is_exact() -> None:
     for bad in ("1.005", "abc", "NaN", "Infinity"):
         with pytest.raises(AmountError):
             to_minor(bad)
+
+
+NOV_30 = date(2026, 11, 30)
+
+
+@pytest.mark.parametrize(("text", "first", "last"), [
+    ("last month", "2026-10-01", "2026-10-31"),
+    ("上 个 月", "2026-10-01", "2026-10-31"),  # the recogniser spaces Mandarin words
+    ("what about the month before last", "2026-09-01", "2026-09-30"),
+    ("那上上个月呢", "2026-09-01", "2026-09-30"),
+    ("two months ago", "2026-09-01", "2026-09-30"),
+    ("两个月前", "2026-09-01", "2026-09-30"),
+    ("transactions in march", "2026-03-01", "2026-03-31"),
+    ("三月份的明细", "2026-03-01", "2026-03-31"),
+    ("december", "2025-12-01", "2025-12-31"),  # a month not yet begun this year is last year's
+    ("in may", "2026-05-01", "2026-05-31"),
+    ("the last three months", "2026-08-30", "2026-11-30"),
+    ("最近三个月", "2026-08-30", "2026-11-30"),
+    ("past two weeks", "2026-11-16", "2026-11-30"),
+    ("last 10 days", "2026-11-20", "2026-11-30"),
+    ("the day before yesterday", "2026-11-28", "2026-11-28"),
+    ("前天", "2026-11-28", "2026-11-28"),
+    ("去年", "2025-01-01", "2025-12-31"),
+    ("this year", "2026-01-01", "2026-11-30"),
+])
+def test_spoken_periods(text: str, first: str, last: str) -> None:
+    assert spoken_period(text, NOV_30) == (date.fromisoformat(first), date.fromisoformat(last))
+
+
+@pytest.mark.parametrize("text", ["may i see my balance", "three months", "三个月", "i may pay later", "每个月还多少"])
+def test_no_period_where_none_was_named(text: str) -> None:
+    assert spoken_period(text, NOV_30) is None

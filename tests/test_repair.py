@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -160,15 +161,17 @@ def test_and_euros_after_a_rate(chat, lang: str, first: str, then: str, spoken: 
     assert "fx.trade" not in c.log
 
 
-@pytest.mark.parametrize(("lang", "first", "then"), [
-    ("en-US", "show my transactions from last week", "what about last month"),
-    ("zh-CN", "查一下上周的交易明细", "那上个月的呢"),
+@pytest.mark.parametrize(("lang", "first", "then", "before"), [
+    ("en-US", "show my transactions from last week", "what about last month", "and the month before last"),
+    ("zh-CN", "查一下上周的交易明细", "那上个月的呢", "那上上个月呢"),
 ])
-def test_what_about_last_month_after_history(chat, lang: str, first: str, then: str) -> None:
-    c = chat(lang, first, *LOGIN, then)
+def test_what_about_last_month_after_history(chat, lang: str, first: str, then: str, before: str) -> None:
+    c = chat(lang, first, *LOGIN, then, before)
     history = [a for a in c.actions if a["type"] == "service" and a["id"] == "account.history"]
-    assert len(history) == 2
+    assert len(history) == 3
     assert history[1]["start"].endswith("-01") and history[1]["start"] < history[0]["start"]
+    month = date.fromisoformat(history[1]["start"])
+    assert history[2]["start"] == (month - timedelta(days=1)).replace(day=1).isoformat()
 
 
 @pytest.mark.parametrize(("lang", "first", "then"), [("en-US", "what's my balance", "and my credit card"),

@@ -188,6 +188,10 @@ def test_grammars_come_from_the_catalogue(model: object) -> None:
     menu = grammar_for("menu", "en-US")  # how callers ask: the NLU training sentences
     assert "i lost my card" in menu and "what's the weather tomorrow" not in menu
     assert grammar_for("pin", "en-US") is None  # never spoken
+    from voicebot.dialog.periods import PHRASES  # a date prompt hears periods as well as digits
+    date_step = grammar_for("date", "en-US")
+    assert "one two" in date_step and set(PHRASES["en-US"]) <= set(date_step)
+    assert in_vocabulary(model, PHRASES["en-US"]) == PHRASES["en-US"]
     assert in_vocabulary(model, ["yes", "zorglubbish"]) == ("yes",)
 
 

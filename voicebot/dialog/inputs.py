@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from voicebot.dialog.ask import Ask
+from voicebot.dialog.periods import spoken_period
 from voicebot.nlu.numbers import parse_amount, parse_digits
 from voicebot.nlu.parser import NluResult
 
@@ -100,23 +101,3 @@ def _date(digits: str) -> date | None:
         return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
     except ValueError:
         return None
-
-
-def spoken_period(text: str, today: date) -> tuple[date, date] | None:
-    """'last month' / '上个月' / 'this week' / '最近一周' -> (start, end)."""
-    first_of_month = today.replace(day=1)
-    if any(w in text for w in ("last month", "上个月", "上月")):
-        end = first_of_month - timedelta(days=1)
-        return end.replace(day=1), end
-    if any(w in text for w in ("this month", "本月", "这个月")):
-        return first_of_month, today
-    if any(w in text for w in ("last week", "past week", "上周", "最近一周", "上个星期")):
-        return today - timedelta(days=7), today
-    if any(w in text for w in ("yesterday", "昨天")):
-        return today - timedelta(days=1), today - timedelta(days=1)
-    m = re.search(r"(?:last|past) (\d+|[a-z]+) days", text)
-    if m:
-        n = parse_amount(m.group(1))
-        if n is not None and 0 < n <= 366:
-            return today - timedelta(days=int(n)), today
-    return None

@@ -81,6 +81,7 @@ PROMPTS: dict[str, tuple[str, str]] = {
     # accounts
     "balance_line": ("Your {currency} account {ending} has {balance}.", "您{ending}的{currency}账户余额为{balance}。"),
     "no_accounts": ("You have no such accounts with us.", "您没有此类账户。"),
+    "no_currency_account": ("You have no {name} account.", "您没有{name}账户。"),
     "txn_count": ("You have {n} transactions {period}.", "您{period}共有{n}笔交易。"),
     "txn_count#one": ("You have {n} transaction {period}.", "您{period}共有{n}笔交易。"),
     "txn_none": ("You have no transactions {period}.", "您{period}没有交易。"),

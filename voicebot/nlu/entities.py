@@ -26,7 +26,7 @@ _AREA_CODE = re.compile(r"(?:area code|区号)\s*([\w\s]+)")
 
 def extract(text: str, raw: list[dict[str, Any]] | None = None, today: date | None = None) -> list[dict[str, Any]]:
     """[{"entity", "value"}] for amount, currency, payee, side, area_code, card_ending, date_range."""
-    from voicebot.dialog.inputs import spoken_period  # the dialog's own reading of periods
+    from voicebot.dialog.periods import spoken_period  # the dialog's own reading of periods
 
     lowered = text.lower()
     found: dict[str, Any] = {}

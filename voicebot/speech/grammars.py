@@ -11,6 +11,7 @@ from functools import cache
 
 from voicebot.catalogue import catalogue
 from voicebot.config import PROJECT_DIR
+from voicebot.dialog.periods import PHRASES as PERIOD_PHRASES
 
 DIGIT_WORDS = {
     "en-US": "zero oh one two three four five six seven eight nine double triple",
@@ -30,6 +31,8 @@ def grammar_for(expect: str, lang: str) -> tuple[str, ...] | None:
     if expect == "confirm":
         words = {i.id: i.keywords.get(lang, ()) for i in catalogue().intents}
         return tuple(sorted({*words["affirm"], *words["deny"]}))
+    if expect == "date":  # eight digits, or a period ("last month", "in march")
+        return (*sequences(DIGIT_WORDS[lang].split()), *PERIOD_PHRASES[lang])
     if expect in DIGIT_STEPS:
         return sequences(DIGIT_WORDS[lang].split())
     if expect == "amount":

@@ -18,6 +18,12 @@ MAX_READ = 5  # transactions read aloud; more would be lost on a listener
 def balance(ctx: CallContext, service: Service) -> None:
     foreign = bool(service.params.get("foreign"))
     accounts = [a for a in ctx.bank.accounts(ctx.customer.customer_id) if not foreign or a.currency != "CNY"]
+    wanted = ctx.take_slot("currency")  # "and dollars?": that account only, where there is one
+    if wanted and accounts:
+        if any(a.currency == wanted for a in accounts):
+            accounts = [a for a in accounts if a.currency == wanted]
+        else:
+            ctx.say("no_currency_account", name=reading.account_currency(wanted, ctx.lang))
     if not accounts:
         ctx.say("no_accounts")
     for a in accounts:
