@@ -76,6 +76,9 @@ def test_a_spoken_request_and_keys_through_the_front_door(cluster) -> None:
     mine = [c for c in cdrs(cluster["cdr"]) if c["caller"] == "13800000020"]
     assert mine and mine[-1]["services"] == ["account.balance"]
     assert mine[-1]["intents"][0]["service"] == "account.balance"  # through the shared Rasa server
+    for pid in worker_pids(cluster["cdr"]).values():  # a worker that parses over HTTP stays light
+        mapped = Path(f"/proc/{pid}/maps").read_text()
+        assert "/scipy/" not in mapped and "/tensorflow/" not in mapped
 
 
 def test_a_transfer_through_the_proxy(cluster) -> None:

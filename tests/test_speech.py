@@ -332,6 +332,22 @@ def test_upsampling_keeps_the_top_of_the_phone_band_without_images() -> None:
     assert level[8000 - tone] / full < 0.01
 
 
+@pytest.mark.parametrize(("rate", "target"), [(22050, 8000), (8000, 16000), (44100, 16000), (48000, 8000)])
+def test_resampling_matches_scipy_without_loading_it(rate: int, target: int) -> None:
+    """The numpy polyphase resampler (so that a worker never loads SciPy) gives SciPy's
+    ``resample_poly`` output to within one step of an int16 sample."""
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    audio = (8000 * np.random.default_rng(7).standard_normal(rate // 2)).astype(np.int16)
+    g = gcd(rate, target)
+    reference = np.clip(resample_poly(audio.astype(np.float32), target // g, rate // g), -32768, 32767)
+    ours = resample(audio, rate, target)
+    assert len(ours) == len(reference)
+    assert np.max(np.abs(ours.astype(np.int32) - reference.astype(np.int32))) <= 1
+
+
 def test_synthesis_in_both_languages_and_the_cache(tmp_path: Path) -> None:
     cache = PromptCache(tmp_path, Synthesizer())
     samples = {"en-US": "Your balance is 12,345.67 yuan.", "zh-CN": "您的余额为一万二千三百四十五元六角七分。"}

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from voicebot.speech.audio import read_wav, resample, trim_leading_silence
+from voicebot.speech.audio import read_wav, resample, trim_leading_silence, write_wav
 
 log = logging.getLogger("voicebot.speech")
 
@@ -166,10 +166,8 @@ class PromptCache:
         return rendered, cached
 
     def _store(self, path: Path, samples: np.ndarray) -> None:
-        from scipy.io import wavfile
-
         path.parent.mkdir(parents=True, exist_ok=True)
         # a name of its own: two workers rendering the same prompt never write one file
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.stem, suffix=".tmp", delete=False) as tmp:
-            wavfile.write(tmp, self.synth.sample_rate, samples.astype(np.int16))
+            write_wav(tmp, samples, self.synth.sample_rate)
         Path(tmp.name).replace(path)  # atomic: a half-written prompt is never played
