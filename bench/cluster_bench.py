@@ -62,6 +62,16 @@ def tree_cpu_and_rss(root: int) -> tuple[float, dict[int, float]]:
     return total, rss
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional set size: pages shared with other processes (a forked worker's speech model)
+    counted as a share, so that the workers' sum is what they really take."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0.0
+    return next((int(line.split()[1]) / 1024 for line in text.splitlines() if line.startswith("Pss:")), 0.0)
+
+
 def machine_ticks() -> tuple[int, int, int]:
     """The machine's CPU ticks since boot from /proc/stat: (busy, steal, total)."""
     fields = Path("/proc/stat").read_text().split()[1:9]
@@ -76,12 +86,11 @@ def pct(values: list[float], q: float) -> float:
 
 
 def nlu_token(cluster_pid: int) -> str:
-    """The token the shared NLU server asks for: the cluster hands it to its workers' environment."""
+    """The token the shared NLU server asks for: on the Rasa server's command line (the cluster's child)."""
     for child in Path(f"/proc/{cluster_pid}/task/{cluster_pid}/children").read_text().split():
-        env = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
-        for item in env:
-            if item.startswith(b"VOICEBOT_NLU_TOKEN="):
-                return item.split(b"=", 1)[1].decode()
+        argv = Path(f"/proc/{child}/cmdline").read_bytes().decode().split("\0")
+        if "--auth-token" in argv:
+            return argv[argv.index("--auth-token") + 1]
     return ""
 
 
@@ -108,6 +117,9 @@ def main() -> None:
                     help="start the callers 50 ms apart (they then speak in step: a worst case) instead of "
                     "spreading their arrivals over one speaking cycle")
     ap.add_argument("--keep", action="store_true", help="keep the run's folder (logs, CDRs) and say where")
+    ap.add_argument("--no-shared-model", dest="shared_model", action="store_false",
+                    help="start each worker as a process of its own (each loads the speech model) instead of "
+                         "forking them from the supervisor")
     ap.add_argument("--endpoint-ms", type=int, default=500, help="trailing silence that ends a caller's turn")
     args = ap.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="cluster-bench-"))
@@ -120,14 +132,15 @@ def main() -> None:
     if args.workers is None:
         from voicebot.cluster.sizing import this_machine
 
-        sizing = this_machine(nlu_servers=1)
+        sizing = this_machine(nlu_servers=1, shared_model=args.shared_model)
         args.workers = sizing.workers
         print(f"sizing: {sizing.explain()}", flush=True)
     print(f"starting a cluster of {args.workers} workers in {folder} ...", flush=True)
-    proc = subprocess.Popen([sys.executable, "-m", "voicebot", "cluster", "--workers", str(args.workers),
-                             "--sip-port", str(port), "--cdr", str(cdr), "--lang", "en-US", "--status-every",
-                             "3600"], cwd=PROJECT, env=env_for(config), stdout=subprocess.PIPE,
-                            stderr=open(folder / "cluster.err", "w"), text=True, start_new_session=True)
+    argv = [sys.executable, "-m", "voicebot", "cluster", "--workers", str(args.workers), "--sip-port", str(port),
+            "--cdr", str(cdr), "--lang", "en-US", "--status-every", "3600"]
+    proc = subprocess.Popen([*argv, *([] if args.shared_model else ["--no-shared-model"])], cwd=PROJECT,
+                            env=env_for(config), stdout=subprocess.PIPE, stderr=open(folder / "cluster.err", "w"),
+                            text=True, start_new_session=True)
     try:
         while True:
             if proc.poll() is not None:
@@ -141,8 +154,11 @@ def main() -> None:
         idle_ms = rasa_parse_ms(rasa_url, token)
         _, rss = tree_cpu_and_rss(proc.pid)
         print(f"endpoint silence {args.endpoint_ms} ms (part of every reply latency)")
-        print(f"machine: {os.cpu_count()} cores; {args.workers} workers idle: {statistics.mean(rss.values()):.0f} MB "
-              f"each; shared Rasa parse idle median {idle_ms:.1f} ms over HTTP")
+        pss = [pss_mb(pid) for pid in rss]
+        print(f"machine: {os.cpu_count()} cores; {args.workers} workers idle: RSS "
+              f"{statistics.mean(rss.values()):.0f} MB each, PSS {statistics.mean(pss):.0f} MB each (shared pages "
+              f"counted as a share), "
+              f"the supervisor {pss_mb(proc.pid):.0f} MB; shared Rasa parse idle median {idle_ms:.1f} ms over HTTP")
         if args.warmup:
             print(f"warm-up: {args.warmup} round(s) of {4 * args.workers} calls, not measured", flush=True)
             warm = [LoadCall(("127.0.0.1", port), f"1380000{i:04d}", phrases, args.warmup)
@@ -166,6 +182,7 @@ def main() -> None:
             time.sleep(3)
             loaded_ms = rasa_parse_ms(rasa_url, token, 10)
             peak_rss = tree_cpu_and_rss(proc.pid)[1]
+            peak_pss = [pss_mb(pid) for pid in peak_rss]
             for c in calls:
                 c.join()
             elapsed = time.monotonic() - t0
@@ -182,7 +199,8 @@ def main() -> None:
             print(f"{n:3d} calls: {len(lat)}/{expected} replies, median {statistics.median(lat) * 1000:.0f} ms, "
                   f"p95 {pct(lat, 0.95) * 1000:.0f} ms, max {max(lat) * 1000:.0f} ms, {under:.0%} of turns under 1 s; "
                   f"cluster CPU {cpu * 100 / os.cpu_count():.0f}% of the machine ({cpu * 100 / n:.0f}% of a core "
-                  f"per call); worker RSS max {max(peak_rss.values()):.0f} MB; Rasa parse under load "
+                  f"per call); worker RSS max {max(peak_rss.values()):.0f} MB, PSS max {max(peak_pss):.0f} MB; "
+                  f"Rasa parse under load "
                   f"{loaded_ms:.1f} ms; failed calls {len(failed)}"
                   + (f" (more callers than the {slots} call slots)" if n > slots else "")
                   + f"; callers' CPU {callers_cpu * 100 / os.cpu_count():.0f}% of the machine; machine busy "

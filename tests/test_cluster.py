@@ -79,6 +79,20 @@ def test_a_spoken_request_and_keys_through_the_front_door(cluster) -> None:
     for pid in worker_pids(cluster["cdr"]).values():  # a worker that parses over HTTP stays light
         mapped = Path(f"/proc/{pid}/maps").read_text()
         assert "/scipy/" not in mapped and "/tensorflow/" not in mapped
+        # forked from the supervisor: the speech model (124 MB) is one copy shared by all workers
+        memory = {line.split(":")[0]: int(line.split()[1]) for line in
+                  Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]}
+        assert memory["Shared_Dirty"] > 100 * 1024 and memory["Pss"] < memory["Rss"] - 60 * 1024, memory
+
+
+def test_a_forked_command_writes_to_its_log_and_reports_how_it_ended(tmp_path: Path) -> None:
+    from voicebot.cluster.forked import fork_command
+
+    log = tmp_path / "child.log"
+    child = fork_command(["--version"], log, dict(os.environ), Path.cwd())
+    assert child.wait(60) == 0 and "voicebot, version" in log.read_text()
+    assert fork_command(["no-such-command"], log, dict(os.environ), Path.cwd()).wait(60) == 2
+    assert "No such command" in log.read_text()
 
 
 def test_a_transfer_through_the_proxy(cluster) -> None:

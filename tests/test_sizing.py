@@ -16,6 +16,7 @@ def test_memory_decides_on_a_small_machine_and_there_is_always_one_worker() -> N
     tight = size(16, 4_000)
     assert tight.workers == tight.by_memory < tight.by_cpu
     assert size(16, 4_000 + 2 * WORKER_MB).workers == tight.workers + 2
+    assert size(16, 4_000, shared_model=False).workers < tight.workers  # each worker loads its own model
     assert size(1, 100).workers == 1
 
 

@@ -285,16 +285,19 @@ def call_cmd(cfg: Config, uri: str, plays: tuple[str, ...], keys: str | None, sc
 @click.option("--lang", "langs", multiple=True, type=click.Choice(LANGUAGES),
               help="Start shared NLU servers only for these languages (default: both).")
 @click.option("--status-every", type=float, default=30.0, show_default=True, help="Seconds between status lines.")
+@click.option("--shared-model/--no-shared-model", "share_model", default=True, show_default=True,
+              help="Fork the workers from one process holding the speech model (one copy in memory), "
+                   "or start each as a process of its own.")
 @click.pass_obj
 def cluster(cfg: Config, workers: int | None, bind: str | None, worker_bind: str, trusted: tuple[str, ...],
             sip_port: int | None, cdr: str | None, nlu_urls: tuple[str, ...], langs: tuple[str, ...],
-            status_every: float) -> None:
+            status_every: float, share_model: bool) -> None:
     """Kamailio in front of N `voicebot serve` workers sharing Rasa NLU servers; restarts workers that die."""
     from voicebot.cluster.processes import ClusterError
     from voicebot.cluster.supervisor import Cluster, ClusterOptions
     from voicebot.config import nlu_paths
 
-    _bank(cfg)  # migrate once here, before the workers start
+    _bank(cfg).engine.dispose()  # migrate once here, before the workers start; no connection outlives it
     urls = {}
     for item in nlu_urls:
         lang, sep, url = item.partition("=")
@@ -314,13 +317,14 @@ def cluster(cfg: Config, workers: int | None, bind: str | None, worker_bind: str
     if workers is None:
         from voicebot.cluster.sizing import this_machine
 
-        sizing = this_machine(nlu_servers=len(models))
+        sizing = this_machine(nlu_servers=len(models), shared_model=share_model)
         workers = sizing.workers
         click.echo(f"sizing: {sizing.explain()} (--workers overrides)", err=True)
     options = ClusterOptions(workers, bind or cfg.sip.bind, port, cfg.path(cdr or cfg.sip.cdr),
                              cfg.path(f"var/cluster-{port}"), config=cfg.source, nlu_models=models, nlu_urls=urls,
                              status_every_s=status_every, worker_bind=worker_bind,
-                             front_door=replace(cfg.front_door, trusted=list(trusted) or cfg.front_door.trusted))
+                             front_door=replace(cfg.front_door, trusted=list(trusted) or cfg.front_door.trusted),
+                             models_root=cfg.path("models") if share_model else None)
     echo = lambda line: click.echo(line, err=True)  # noqa: E731
     supervisor = Cluster(options, echo)
     try:

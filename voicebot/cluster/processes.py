@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
+from voicebot.cluster.forked import ForkedProcess, can_fork, fork_command
 from voicebot.config import PROJECT_DIR, FrontDoorLimits
 
 KAMAILIO_TEMPLATE = PROJECT_DIR / "deploy" / "kamailio" / "kamailio.cfg.tmpl"
@@ -30,11 +31,16 @@ class Child:
     argv: list[str]
     log: Path
     env: dict[str, str] | None = None
-    proc: subprocess.Popen | None = None
+    proc: subprocess.Popen | ForkedProcess | None = None
     restarts: int = 0
     started_at: float = field(default=0.0)
+    forked: bool = False  # a 'python -m voicebot ...' command forked from this process (see forked.py)
 
     def start(self) -> None:
+        if self.forked and can_fork():
+            self.proc = fork_command(self.argv[3:], self.log, dict(self.env or os.environ), PROJECT_DIR)
+            self.started_at = time.monotonic()
+            return
         out = open(self.log, "ab")  # the child keeps its own copy of the descriptor
         self.proc = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT, env=self.env,
                                      start_new_session=True, cwd=PROJECT_DIR)

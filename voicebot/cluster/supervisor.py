@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from voicebot import LANGUAGES
+from voicebot.cluster.forked import preload_speech_models
 from voicebot.cluster.processes import (
     Child,
     ClusterError,
@@ -51,6 +53,7 @@ class ClusterOptions:
     status_every_s: float = 30.0
     worker_bind: str = "127.0.0.1"  # workers' SIP and metrics: inside, reached through Kamailio only
     front_door: FrontDoorLimits = field(default_factory=FrontDoorLimits)
+    models_root: Path | None = None  # set: workers are forked from here and share its speech models
 
 
 class Cluster:
@@ -70,6 +73,9 @@ class Cluster:
     # -- start -----------------------------------------------------------------------------
     def start(self) -> None:
         self.o.folder.mkdir(parents=True, exist_ok=True)
+        if self.o.models_root is not None:  # first, while this process has no other thread
+            shared = preload_speech_models(self.o.models_root, LANGUAGES)
+            self.echo(f"speech models loaded once, shared by the forked workers: {', '.join(shared) or 'none'}")
         urls = dict(self.o.nlu_urls)
         token = secrets.token_urlsafe(24)  # the NLU servers' API answers only the workers
         for lang, model in self.o.nlu_models.items():  # started together: they load in parallel
@@ -95,7 +101,8 @@ class Cluster:
             argv = [sys.executable, "-m", "voicebot", "serve", "--bind", self.o.worker_bind, "--sip-port",
                     str(self.worker_port(i)), "--cdr", str(self.o.cdr), "--metrics-port", str(metrics),
                     "--metrics-bind", self.o.worker_bind, "--media-bind", self.o.bind]
-            child = Child(f"worker{i + 1}", argv, self.o.folder / f"worker{i + 1}.log", env=env)
+            child = Child(f"worker{i + 1}", argv, self.o.folder / f"worker{i + 1}.log", env=env,
+                          forked=self.o.models_root is not None)
             child.start()
             self.workers.append(child)
         self.echo(f"starting {self.o.workers} workers on ports {self.worker_port(0)}-"
