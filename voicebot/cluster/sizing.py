@@ -4,8 +4,8 @@ The rule comes from measurements on a 2-core Xeon VM (``bench/cluster_bench.py``
 - call slots, not CPU, capped the cluster: a worker holds 4 calls (the pjsua2 wheel's limit);
 - with the loadgen's mix of speaking callers, CPU per call is ``CORE_PER_CALL`` of one core,
   and every reply stays under 1 s, its median within 150 ms of the endpoint silence, while the
-  cluster uses at most ``CPU_BUDGET`` of the machine (40 callers on 12 workers: 65%, median
-  652 ms with a 500 ms endpoint; 48 callers: 74%, median 695 ms and one reply at 1.14 s);
+  cluster uses at most ``CPU_BUDGET`` of the machine (40 callers on 10 workers: 69%, median
+  662 ms with a 500 ms endpoint; 48 callers on 13: 76%, median 694 ms and replies up to 1.04 s);
 - workers forked from the cluster process share its speech model and imports (``SHARED_MB``,
   counted once); each then takes ``WORKER_MB`` of its own under load (PSS, 10 workers, 40
   callers: 181 MB at most). A worker started as a process of its own (``--no-shared-model``)
