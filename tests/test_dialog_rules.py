@@ -241,7 +241,7 @@ def test_a_currency_we_do_not_trade_is_named_then_the_choice_offered(call) -> No
     c = call()
     c.say("i want to buy foreign currency pounds please")
     c.login()
-    assert "Pounds cannot be bought or sold by phone." in c.said and "For euros, press 1." in c.said
+    assert "We do not buy or sell pounds by phone." in c.said and "For euros, press 1." in c.said
 
 
 def test_a_balance_in_one_currency_reads_that_account_only(call) -> None:

@@ -102,3 +102,10 @@ def test_spoken_periods(text: str, first: str, last: str) -> None:
 @pytest.mark.parametrize("text", ["may i see my balance", "three months", "三个月", "i may pay later", "每个月还多少"])
 def test_no_period_where_none_was_named(text: str) -> None:
     assert spoken_period(text, NOV_30) is None
+
+
+@pytest.mark.parametrize("lang", ["en-US", "zh-CN"])
+def test_every_period_the_date_prompt_listens_for_is_understood(lang: str) -> None:
+    from voicebot.dialog.periods import PHRASES
+
+    assert [p for p in PHRASES[lang] if spoken_period(p, NOV_30) is None] == []

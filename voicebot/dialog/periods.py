@@ -90,6 +90,8 @@ def _span(text: str, today: date) -> tuple[date, date] | None:
     if any(w in text for w in ("yesterday", "昨天")):
         day = today - timedelta(days=1)
         return day, day
+    if any(w in text for w in ("today", "今天", "今日")):
+        return today, today
     return None
 
 

@@ -131,7 +131,7 @@ PROMPTS: dict[str, tuple[str, str]] = {
     "rate_line": ("One {name} is {rate} yuan.", "一{name}兑{rate}元人民币。"),
     "no_rate": ("We do not quote {name} by phone. These are the rates we have.",
                 "电话银行暂不提供{name}的汇率，可以查询的汇率如下。"),
-    "no_trade": ("{name} cannot be bought or sold by phone.", "电话银行暂不办理{name}买卖。"),
+    "no_trade": ("We do not buy or sell {name} by phone.", "电话银行暂不办理{name}买卖。"),
     "fx_side": ("To buy foreign currency with yuan press 1, to sell foreign currency for yuan press 2.",
                 "用人民币购买外汇请按1，卖出外汇换人民币请按2。"),
     "currency_item": ("For {name}, press {key}.", "{name}请按{key}。"),

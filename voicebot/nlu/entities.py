@@ -18,8 +18,9 @@ CURRENCY_WORDS = {
     "EUR": ("euro", "eur", "欧元"), "JPY": ("yen", "jpy", "日元"), "GBP": ("pound", "gbp", "英镑"),
     "CNY": ("yuan", "rmb", "renminbi", "人民币"),
 }
-#: Which way a trade goes, where the caller said so ("buy some euros", "卖掉港币"); both or neither: no side.
-SIDE_WORDS = {"buy": ("buy", "purchase", "买", "购"), "sell": ("sell", "卖", "结汇")}
+#: Which way a trade goes, in a request ("buy some euros", "卖掉港币"; both or neither: no side) and
+#: as the FX and investment menus' spoken choices.
+SIDE_WORDS = {"buy": ("buy", "purchase", "买", "购汇", "购"), "sell": ("sell", "卖", "结汇")}
 _CARD_ENDING = re.compile(r"(?:ending(?: in| with)?|last four(?: digits)?(?: are| is)?|尾号)\s*([\w\s]+)")
 _AREA_CODE = re.compile(r"(?:area code|区号)\s*([\w\s]+)")
 

@@ -10,12 +10,13 @@ from voicebot.dialog.context import CallContext
 from voicebot.dialog.flows import Flow
 from voicebot.dialog.flows.common import amount, choose, cny_balance, confirm_amount, money, report_bank_error
 from voicebot.money import from_minor
+from voicebot.nlu.entities import SIDE_WORDS
 
 
 def rates(ctx: CallContext, service: Service) -> None:
     table = ctx.bank.fx_rates()
     wanted = ctx.take_slot("currency")
-    if wanted and wanted not in table and wanted != "CNY":
+    if wanted and wanted not in table:  # yuan never gets here (no slot: every rate is in yuan)
         ctx.say("no_rate", name=reading.currency(wanted, ctx.lang))
     shown = {wanted: table[wanted]} if wanted in table else table
     for cur, value in shown.items():
@@ -27,12 +28,12 @@ def trade(ctx: CallContext, service: Service) -> Flow:
     table = ctx.bank.fx_rates()
     side = ctx.take_slot("side")  # "buy some euros" said which way
     if side is None:
-        sides = [("1", "buy", "", ("buy", "买", "购汇")), ("2", "sell", "", ("sell", "卖", "结汇"))]
+        sides = [(key, side, "", SIDE_WORDS[side]) for key, side in (("1", "buy"), ("2", "sell"))]
         side = yield from choose(ctx, sides, intro=ctx.t("fx_side"), step="side")
     currency = ctx.take_slot("currency")
     if currency not in table:
-        if currency and currency != "CNY":
-            ctx.say("no_trade", name=reading.currency(currency, ctx.lang).capitalize())
+        if currency:
+            ctx.say("no_trade", name=reading.currency(currency, ctx.lang))
         names = reading.CURRENCY_NAMES[ctx.lang]
         items = [(str(i), cur, ctx.t("currency_item", name=names[cur], key=i),
                   (names[cur].lower(), cur.lower())) for i, cur in enumerate(table, start=1)]

@@ -9,14 +9,15 @@ from voicebot.dialog import reading
 from voicebot.dialog.context import CallContext
 from voicebot.dialog.flows import Flow
 from voicebot.dialog.flows.common import choose, cny_balance, confirm, money, report_bank_error, units
+from voicebot.nlu.entities import SIDE_WORDS
 
 
 def trade(ctx: CallContext, service: Service) -> Flow:
     action = ctx.take_slot("side")  # "buy some gold" said which way; otherwise quote, buy or sell
     if action is None:
         action = yield from choose(ctx, [
-            ("1", "quote", "", ("quote", "price", "行情", "价格")), ("2", "buy", "", ("buy", "买")),
-            ("3", "sell", "", ("sell", "卖")),
+            ("1", "quote", "", ("quote", "price", "行情", "价格")), ("2", "buy", "", SIDE_WORDS["buy"]),
+            ("3", "sell", "", SIDE_WORDS["sell"]),
         ], intro=ctx.t("invest_action"), step="action")
     products = ctx.bank.products(service.params["kind"], ctx.customer.customer_id)
     product: ProductView = products[0]
