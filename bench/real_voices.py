@@ -176,6 +176,6 @@ def line_noise_figures(seconds: int = 60) -> None:
 
 def _model() -> object:
     from voicebot.config import PROJECT_DIR
-    from voicebot.speech.asr import load_model
+    from voicebot.speech.recognizers import load_model
 
     return load_model(PROJECT_DIR / "models", "en-US")

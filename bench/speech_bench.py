@@ -29,9 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.real_voices import card_prompt_figures
 from tests.phrases import PHRASES
 from voicebot.config import PROJECT_DIR
-from voicebot.speech.asr import Final, RecognizerPool, StreamingRecognizer, VadSettings, load_model
+from voicebot.speech.asr import Final, StreamingRecognizer, VadSettings
 from voicebot.speech.audio import StreamUpsampler, read_wav, resample
 from voicebot.speech.grammars import commands_for, grammar_for, in_vocabulary
+from voicebot.speech.recognizers import RecognizerPool, load_model
 
 MODELS = PROJECT_DIR / "models"
 
@@ -148,7 +149,7 @@ def main() -> None:
     half_silent = np.concatenate([x for pair in zip(np.array_split(speech, 8), np.array_split(quiet, 8), strict=True)
                                   for x in pair])
     no_gate = VadSettings(detector="energy", min_dbfs=-200, above_floor_db=-200, endpoint_ms=10**9)
-    # recognisers are pooled and a new one costs more on its first turns (asr.RecognizerPool):
+    # recognisers are pooled and a new one costs more on its first turns (recognizers.RecognizerPool):
     # the figures below are for warm ones, as a running server has them
     warm = time.process_time()
     run(StreamingRecognizer(model, 8000, no_gate), speech)
@@ -164,7 +165,7 @@ def main() -> None:
         if label == "half-silent call":
             print(f"  -> about {int(os.cpu_count() / (gated / seconds))} concurrent real-time calls on "
                   f"{os.cpu_count()} cores (recognition alone)")
-    # a call's StreamingRecognizer borrows Vosk recognisers from a pool (asr.RecognizerPool):
+    # a call's StreamingRecognizer borrows Vosk recognisers from a pool (recognizers.RecognizerPool):
     # the memory is in those, held here the way 10 simultaneous turns hold them
     pool, turn = RecognizerPool(model, 16000), StreamUpsampler(8000, 16000)(speech[:8000 * 2]).tobytes()
     held = []  # kept till the end: freed memory would be reused by the next kind

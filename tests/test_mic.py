@@ -19,7 +19,8 @@ from voicebot.channels.voice import VoiceSession
 from voicebot.config import PROJECT_DIR
 from voicebot.dialog.engine import DialogEngine
 from voicebot.nlu.keywords import KeywordParser
-from voicebot.speech.asr import StreamingRecognizer, load_model
+from voicebot.speech.asr import StreamingRecognizer
+from voicebot.speech.recognizers import load_model
 from voicebot.speech.tts import PromptCache, Synthesizer
 
 

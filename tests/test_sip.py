@@ -67,7 +67,8 @@ def test_keys_over_rfc4733_serve_a_balance_and_the_greeting_is_heard(lab) -> Non
     assert cdr["channel"] == "sip"
     assert PIN not in json.dumps(cdr) and CARD not in worker.log.read_text()
     # what the caller heard is the bot's speech: the real recogniser finds the greeting in it
-    from voicebot.speech.asr import load_model, transcribe
+    from voicebot.speech.asr import transcribe
+    from voicebot.speech.recognizers import load_model
 
     samples, rate = read_wav(record)
     text, _ = transcribe(load_model(Path(__file__).parent.parent / "models", "en-US"), samples[: rate * 6], rate)

@@ -19,16 +19,14 @@ from voicebot.speech.asr import (
     Final,
     Partial,
     Pause,
-    RecognizerPool,
     SpeechStarted,
     StreamingRecognizer,
     VadSettings,
-    load_model,
     text_and_confidence,
-    warm_up,
 )
 from voicebot.speech.audio import StreamUpsampler, read_wav, resample, trim_leading_silence
 from voicebot.speech.models import ModelSource, ModelUnavailable, fetch
+from voicebot.speech.recognizers import RecognizerPool, load_model, warm_up
 from voicebot.speech.tts import PromptCache, Synthesizer
 
 MODELS = PROJECT_DIR / "models"

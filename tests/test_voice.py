@@ -17,7 +17,8 @@ from voicebot.dialog.actions import Action, Say, ServiceResult
 from voicebot.dialog.engine import DialogEngine
 from voicebot.nlu.keywords import KeywordParser
 from voicebot.nlu.rasa_backend import RasaInProcess
-from voicebot.speech.asr import StreamingRecognizer, load_model
+from voicebot.speech.asr import StreamingRecognizer
+from voicebot.speech.recognizers import load_model
 
 RATE, FRAME = 8000, 160
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
@@ -143,8 +142,9 @@ def mic(cfg: Config, lang: str | None) -> None:
     from voicebot.channels.voice import VoiceSession
     from voicebot.dialog.engine import DialogEngine
     from voicebot.dialog.static_prompts import is_static
-    from voicebot.speech.asr import StreamingRecognizer, load_model
+    from voicebot.speech.asr import StreamingRecognizer
     from voicebot.speech.models import ModelUnavailable
+    from voicebot.speech.recognizers import load_model
     from voicebot.speech.tts import PromptCache, Synthesizer
 
     lang = lang or cfg.language
@@ -202,71 +202,6 @@ def serve(cfg: Config, bind: str | None, sip_port: int | None, cdr: str | None, 
         run_server(cfg, _bank(cfg), options, echo=lambda line: click.echo(line, err=True))
     except RuntimeError as exc:
         raise UserError(str(exc)) from exc
-
-
-@cli.command("call")
-@click.argument("uri")
-@click.option("--play", "plays", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="Say this recording after the greeting (repeatable; each waits for the reply).")
-@click.option("--keys", default=None, help="Press these keys after the recordings, e.g. 1# (RFC 4733).")
-@click.option("--script", default=None, help="Steps: 'listen; play a.wav; keys 1#; info 2; wait 2; hangup'.")
-@click.option("--record", type=click.Path(dir_okay=False), default=None, help="Save what you heard to this WAV.")
-@click.option("--lang", type=click.Choice(LANGUAGES), default=None, help="Ask for this language (Accept-Language).")
-@click.option("--caller-id", default="13800000000", show_default=True, help="Your number (From header).")
-@click.option("--header", "headers", multiple=True, help="Extra SIP header 'Name: value' (repeatable).")
-@click.option("--tcp", is_flag=True, help="Use SIP over TCP.")
-@click.option("--bind", "bind", default="127.0.0.1", show_default=True, help="Address to call from.")
-@click.option("--jsonl", is_flag=True, help="Print one JSON object per call event.")
-@click.option("--timeout", type=float, default=120.0, show_default=True, help="Give up after this many seconds.")
-@click.pass_obj
-def call_cmd(cfg: Config, uri: str, plays: tuple[str, ...], keys: str | None, script: str | None, record: str | None,
-             lang: str | None, caller_id: str, headers: tuple[str, ...], tcp: bool, bind: str, jsonl: bool,
-             timeout: float) -> None:
-    """Phone a SIP address: scripted (--play/--keys/--script) or live on your microphone and speaker."""
-    from voicebot.telephony import softphone as sp
-
-    extra = {}
-    for h in headers:
-        name, sep, value = h.partition(":")
-        if not sep:
-            raise UserError(f"a header looks like 'Name: value', not {h!r}")
-        extra[name.strip()] = value.strip()
-    if not uri.startswith(("sip:", "sips:")):
-        raise UserError(f"not a SIP address: {uri!r} (e.g. sip:95588@127.0.0.1:5060)")
-    if script is None and (plays or keys):
-        script = "; ".join(["listen", *(f"play {p}; listen" for p in plays), *([f"keys {keys}", "listen"] if keys
-                                                                              else []), "hangup"])
-    try:
-        steps = sp.parse_script(script) if script is not None else None
-    except sp.ScriptError as exc:
-        raise UserError(str(exc)) from exc
-    phone = sp.Softphone(uri, caller=caller_id, lang=lang, tcp=tcp, headers=extra, emit=sp.print_event(jsonl),
-                         bind=bind)
-    try:
-        if steps is None:
-            from voicebot.channels.mic import NoSoundDevice
-            from voicebot.telephony.live import run_live
-
-            try:
-                run_live(phone, timeout)
-            except NoSoundDevice as exc:
-                raise UserError(f"{exc}; use --play/--keys/--script for a scripted call") from exc
-        else:
-            sp.run_script(phone, steps, timeout)
-            if not phone.connected.is_set():  # a script that never reached anyone has not run
-                raise UserError(f"the call to {uri} was not answered")
-    except UserError:
-        raise
-    except Exception as exc:
-        import pjsua2 as pj
-
-        if isinstance(exc, pj.Error):
-            raise UserError(f"SIP error: {exc.info().strip()}") from exc
-        raise
-    finally:
-        if record:
-            sp.save_wav(Path(record), phone.recording())
-        phone.close()
 
 
 @cli.command()
@@ -358,10 +293,10 @@ def transcribe(cfg: Config, lang: str, files: tuple[str, ...]) -> None:
     """Recognise WAV files (any rate, mono or stereo) offline; one JSON line per file."""
     import json
 
-    from voicebot.speech.asr import load_model
     from voicebot.speech.asr import transcribe as recognise
     from voicebot.speech.audio import read_wav
     from voicebot.speech.models import ModelUnavailable
+    from voicebot.speech.recognizers import load_model
 
     try:
         model = load_model(cfg.path("models"), lang)
@@ -379,87 +314,6 @@ def transcribe(cfg: Config, lang: str, files: tuple[str, ...]) -> None:
         click.echo(json.dumps({"file": name, "text": text, "confidence": confidence}, ensure_ascii=False))
     if failed:
         raise UserError(f"{failed} of {len(files)} files could not be read")
-
-
-@cli.group()
-def prompts() -> None:
-    """Spoken prompts: pre-render the static ones into audio_prompts/<lang>/ (8 kHz WAV)."""
-
-
-@prompts.command("render")
-@click.option("--lang", type=LANG_OR_ALL, default="all", show_default=True)
-@click.pass_obj
-def prompts_render(cfg: Config, lang: str) -> None:
-    """Render every static prompt of the catalogue and dialog; only new or changed ones are rendered."""
-    from voicebot.dialog.static_prompts import static_sentences
-    from voicebot.speech.tts import PromptCache, Synthesizer
-
-    cache = PromptCache(cfg.path("audio_prompts"), Synthesizer())
-    for code in _langs(lang):
-        texts = static_sentences(code)
-        with click.progressbar(length=len(texts), label=f"{code}: rendering prompts") as bar:
-            rendered, cached = cache.render_all(texts, code, progress=lambda _text: bar.update(1))
-        click.echo(f"{code}: {rendered} rendered, {cached} already cached, in {cache.root / code}")
-
-
-@cli.group()
-def models() -> None:
-    """Offline speech models: fetch them once, at set-up."""
-
-
-@models.command("fetch")
-@click.option("--lang", type=LANG_OR_ALL, default="all", show_default=True)
-@click.pass_obj
-def models_fetch(cfg: Config, lang: str) -> None:
-    """Put a Vosk model under models/vosk/<lang>/ (official site, else Maven Central for en-US)."""
-    from tqdm import tqdm
-
-    from voicebot.speech.models import ModelUnavailable, fetch
-
-    failed = []
-    for code in _langs(lang):
-        with tqdm(desc=f"{code}: fetching Vosk model", unit="B", unit_scale=True, leave=False) as bar:
-            def progress(done: int, total: int, bar: tqdm = bar) -> None:
-                bar.total = total or None
-                bar.update(done - bar.n)
-
-            try:
-                path, record = fetch(cfg.path("models"), code, progress=progress)
-            except ModelUnavailable as exc:
-                failed.append(code)
-                bar.close()
-                click.echo(f"{code}: {exc}", err=True)
-                continue
-        click.echo(f"{code}: {record['name']} in {path}" + (f" (sha256 {record['sha256'][:12]}...)"
-                                                          if record.get("sha256") else ""))
-    if failed:
-        raise UserError(f"no speech model for {', '.join(failed)}: those calls run on the keypad only")
-
-
-@cli.group()
-def db() -> None:
-    """The bank database: schema migrations and demo data."""
-
-
-@db.command("migrate")
-@click.pass_obj
-def db_migrate(cfg: Config) -> None:
-    """Bring the database schema to the newest version."""
-    _bank(cfg, need_data=False)
-    click.echo("database schema is up to date")
-
-
-@db.command("seed")
-@click.option("--demo", is_flag=True, required=True, help="Create the demo bank of the interface spec.")
-@click.pass_obj
-def db_seed(cfg: Config, demo: bool) -> None:
-    """(Re)create the demo bank: customers, accounts, cards, bills, payees, rates."""
-    from voicebot.bank.demo import seed_demo
-
-    bank = _bank(cfg, need_data=False)
-    seed_demo(bank.engine)
-    click.echo("demo bank created: 3 customers (cards 6222020000000001, 6222020000000003; corporate account "
-               "0200000000000010)")
 
 
 def main() -> NoReturn:
@@ -482,12 +336,14 @@ def main() -> NoReturn:
     sys.exit(0)
 
 
-from voicebot.cli_agent import agent  # noqa: E402 - these need cli's helpers defined above
+from voicebot.cli_agent import agent  # noqa: E402
+from voicebot.cli_call import call_cmd  # noqa: E402 - these need cli's helpers defined above
 from voicebot.cli_console import console, up, users  # noqa: E402
 from voicebot.cli_deploy import front_door, nlu_serve  # noqa: E402
 from voicebot.cli_nlu import nlu  # noqa: E402
 from voicebot.cli_reports import cdr  # noqa: E402
+from voicebot.cli_setup import db, models, prompts  # noqa: E402
 
-for _command in (nlu, agent, console, users, up, cdr, front_door):
+for _command in (call_cmd, db, models, prompts, nlu, agent, console, users, up, cdr, front_door):
     cli.add_command(_command)
 nlu.add_command(nlu_serve)

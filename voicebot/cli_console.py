@@ -36,8 +36,8 @@ def console(cfg: Config, bind: str, port: int, cdr: str | None, desk: bool) -> N
     from voicebot.console.server import build_app
     from voicebot.dialog.static_prompts import is_static
     from voicebot.nlu.parser import NluUnavailable
-    from voicebot.speech.asr import load_model
     from voicebot.speech.models import ModelUnavailable
+    from voicebot.speech.recognizers import load_model
     from voicebot.speech.tts import PromptCache, Synthesizer
 
     bank = _bank(cfg)

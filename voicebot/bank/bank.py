@@ -14,42 +14,29 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from datetime import timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from voicebot.bank.ledger import account_in, credit, debit, main_account, open_fx_account, own_card
 from voicebot.bank.pins import verify_pin
+from voicebot.bank.queries import BankQueries
 from voicebot.bank.schema import (
     Account,
     Bill,
-    Branch,
     Card,
     Credential,
     Customer,
-    FxRate,
     Holding,
     Operation,
-    Payee,
     Product,
-    Region,
     ServiceRequest,
-    Transaction,
 )
 from voicebot.bank.views import (
-    AccountView,
     AuthResult,
     BankError,
-    BillView,
-    BranchView,
-    CardView,
-    PayeeView,
-    ProductView,
-    RegionView,
-    TxnView,
 )
 
 log = logging.getLogger("voicebot.bank")
@@ -64,16 +51,8 @@ MAX_PROVISIONAL_PER_CALLER = 3
 MAX_PROVISIONAL_PER_CARD = 2
 
 
-def _now() -> datetime:
-    return datetime.now().replace(microsecond=0)
-
-
-class Bank:
-    """The bank back end over one SQLAlchemy engine. Knows nothing of calls."""
-
-    def __init__(self, engine: Engine, clock: Callable[[], datetime] = _now) -> None:
-        self.engine = engine
-        self.clock = clock
+class Bank(BankQueries):
+    """The bank back end over one SQLAlchemy engine (enquiries in ``BankQueries``). Knows nothing of calls."""
 
     # -- identification -------------------------------------------------------------
     def authenticate(self, identifier: str, pin: str) -> AuthResult:
@@ -127,109 +106,21 @@ class Bank:
             raise BankError(outcome)
         return outcome
 
-    # -- enquiries --------------------------------------------------------------------
-    def accounts(self, customer_id: int) -> list[AccountView]:
-        with Session(self.engine) as s:
-            rows = s.execute(select(Account).where(Account.customer_id == customer_id)
-                             .order_by(Account.currency != "CNY", Account.id)).scalars()
-            return [AccountView(a.number, a.currency, a.kind, a.balance_minor) for a in rows]
-
-    def transactions(self, customer_id: int, *, start: datetime | None = None, end: datetime | None = None,
-                     only_unposted: bool = False, foreign: bool | None = None) -> list[TxnView]:
-        """Transactions of a customer's accounts, newest first."""
-        q = (select(Transaction, Account.currency).join(Account, Transaction.account_id == Account.id)
-             .where(Account.customer_id == customer_id).order_by(Transaction.booked_at.desc(),
-                                                                  Transaction.id.desc()))
-        if start is not None:
-            q = q.where(Transaction.booked_at >= start)
-        if end is not None:
-            q = q.where(Transaction.booked_at < end)
-        if only_unposted:
-            q = q.where(Transaction.in_passbook.is_(False))
-        if foreign is not None:
-            q = q.where((Account.currency != "CNY") if foreign else (Account.currency == "CNY"))
-        with Session(self.engine) as s:
-            return [TxnView(t.booked_at, t.amount_minor, cur, t.description) for t, cur in s.execute(q)]
-
-    def cards(self, customer_id: int) -> list[CardView]:
-        with Session(self.engine) as s:
-            rows = s.execute(select(Card).where(Card.customer_id == customer_id).order_by(Card.id)).scalars()
-            return [_card_view(c) for c in rows]
-
-    def card(self, number: str) -> CardView | None:
-        with Session(self.engine) as s:
-            c = s.execute(select(Card).where(Card.number == number)).scalar_one_or_none()
-            return _card_view(c) if c else None
-
-    def payees(self, customer_id: int) -> list[PayeeView]:
-        with Session(self.engine) as s:
-            rows = s.execute(select(Payee).where(Payee.customer_id == customer_id).order_by(Payee.id)).scalars()
-            return [PayeeView(p.id, {"en-US": p.alias_en, "zh-CN": p.alias_zh}, p.card_number, p.area_code)
-                    for p in rows]
-
-    def card_area(self, card_number: str) -> str | None:
-        """Home area code of the customer holding a card of this bank, else None."""
-        with Session(self.engine) as s:
-            return s.execute(select(Customer.home_area_code).join(Card, Card.customer_id == Customer.id)
-                             .where(Card.number == card_number)).scalar_one_or_none()
-
-    def bills_due(self, customer_id: int, bill_type: str) -> list[BillView]:
-        with Session(self.engine) as s:
-            rows = s.execute(select(Bill).where(Bill.customer_id == customer_id, Bill.bill_type == bill_type,
-                                                Bill.paid_at.is_(None)).order_by(Bill.due_on)).scalars()
-            return [BillView(b.id, b.bill_type, b.amount_minor, b.due_on) for b in rows]
-
-    def fx_rates(self) -> dict[str, Decimal]:
-        with Session(self.engine) as s:
-            return {r.currency: Decimal(r.cny_per_unit_micro) / 1_000_000
-                    for r in s.execute(select(FxRate).order_by(FxRate.currency)).scalars()}
-
-    def products(self, kind: str, customer_id: int | None = None) -> list[ProductView]:
-        with Session(self.engine) as s:
-            rows = s.execute(select(Product).where(Product.kind == kind).order_by(Product.code)).scalars().all()
-            held = {}
-            if customer_id is not None:
-                held = dict(s.execute(select(Holding.product_code, Holding.quantity)
-                                      .where(Holding.customer_id == customer_id)).all())
-            return [ProductView(p.code, p.kind, {"en-US": p.name_en, "zh-CN": p.name_zh}, p.price_minor,
-                                held.get(p.code, 0)) for p in rows]
-
-    def regions(self) -> dict[str, RegionView]:
-        with Session(self.engine) as s:
-            return {r.area_code: RegionView(r.area_code, {"en-US": r.name_en, "zh-CN": r.name_zh}, r.hosted)
-                    for r in s.execute(select(Region)).scalars()}
-
-    def branches(self, area_code: str) -> list[BranchView]:
-        with Session(self.engine) as s:
-            rows = s.execute(select(Branch).where(Branch.area_code == area_code).order_by(Branch.id)).scalars()
-            return [BranchView({"en-US": b.name_en, "zh-CN": b.name_zh},
-                               {"en-US": b.address_en, "zh-CN": b.address_zh},
-                               {"en-US": b.hours_en, "zh-CN": b.hours_zh}) for b in rows]
-
-    def fx_quote(self, currency: str, amount_minor: int, side: str = "buy") -> int:
-        """CNY minor units for ``amount_minor`` of ``currency`` at the mid rate, rounded to the fen in
-        the bank's favour: up when the customer pays yuan (``buy``), down when they receive it (``sell``)."""
-        rate = self.fx_rates().get(currency)
-        if rate is None:
-            raise BankError("unknown_currency", currency=currency)
-        rounding = ROUND_CEILING if side == "buy" else ROUND_FLOOR
-        return int((Decimal(amount_minor) * rate).quantize(Decimal(1), rounding=rounding))
-
     # -- money movements ---------------------------------------------------------------
     def transfer(self, key: str, customer_id: int, payee_card: str, amount_minor: int, scope: str) -> dict:
         """Same-city transfer or remittance from the customer's CNY current account."""
         _check_amount(amount_minor, MAX_PHONE_TRANSFER_MINOR)
 
         def run(s: Session) -> dict:
-            src = _main_account(s, customer_id, "CNY")
+            src = main_account(s, customer_id, "CNY")
             card = s.execute(select(Card).where(Card.number == payee_card)).scalar_one_or_none()
             if card is None or card.kind != "debit" or card.account_id is None or card.status != "active":
                 raise BankError("payee_unknown")
             dst = s.get(Account, card.account_id)
             if dst.id == src.id:
                 raise BankError("same_account")
-            _debit(s, src, amount_minor, "phone transfer out", key, self.clock())
-            _credit(s, dst, amount_minor, "phone transfer in", key, self.clock())
+            debit(s, src, amount_minor, "phone transfer out", key, self.clock())
+            credit(s, dst, amount_minor, "phone transfer in", key, self.clock())
             return {"amount_minor": amount_minor, "scope": scope, "payee_card_last4": payee_card[-4:]}
 
         return self._once(key, "transfer", customer_id, run, payee=payee_card, amount=amount_minor, scope=scope)
@@ -244,8 +135,8 @@ class Bank:
                              .execution_options(synchronize_session=False)).rowcount
             if paid != 1:
                 raise BankError("bill_paid")
-            src = _main_account(s, customer_id, "CNY")
-            _debit(s, src, bill.amount_minor, f"{bill.bill_type} bill", key, self.clock())
+            src = main_account(s, customer_id, "CNY")
+            debit(s, src, bill.amount_minor, f"{bill.bill_type} bill", key, self.clock())
             return {"amount_minor": bill.amount_minor, "bill_type": bill.bill_type}
 
         return self._once(key, "bill", customer_id, run, bill=bill_id)
@@ -257,14 +148,14 @@ class Bank:
         _check_amount(cny_minor, MAX_PHONE_TRANSFER_MINOR)
 
         def run(s: Session) -> dict:
-            cny = _main_account(s, customer_id, "CNY")
-            fx = _account(s, customer_id, currency) or _open_fx_account(s, customer_id, currency)
+            cny = main_account(s, customer_id, "CNY")
+            fx = account_in(s, customer_id, currency) or open_fx_account(s, customer_id, currency)
             if side == "buy":
-                _debit(s, cny, cny_minor, f"buy {currency}", key, self.clock())
-                _credit(s, fx, amount_minor, f"buy {currency}", key, self.clock())
+                debit(s, cny, cny_minor, f"buy {currency}", key, self.clock())
+                credit(s, fx, amount_minor, f"buy {currency}", key, self.clock())
             else:
-                _debit(s, fx, amount_minor, f"sell {currency}", key, self.clock())
-                _credit(s, cny, cny_minor, f"sell {currency}", key, self.clock())
+                debit(s, fx, amount_minor, f"sell {currency}", key, self.clock())
+                credit(s, cny, cny_minor, f"sell {currency}", key, self.clock())
             return {"side": side, "currency": currency, "amount_minor": amount_minor, "cny_minor": cny_minor}
 
         return self._once(key, "fx_trade", customer_id, run, side=side, currency=currency, amount=amount_minor)
@@ -278,7 +169,7 @@ class Bank:
             if product is None:
                 raise BankError("product_unknown")
             cost = product.price_minor * units
-            cny = _main_account(s, customer_id, "CNY")
+            cny = main_account(s, customer_id, "CNY")
             mine = (Holding.customer_id == customer_id, Holding.product_code == product_code)
             holding = s.execute(select(Holding).where(*mine)).scalar_one_or_none()
             if holding is None:
@@ -287,7 +178,7 @@ class Bank:
                 s.flush()
             # relative, conditional updates: two concurrent sales cannot both sell the same units
             if side == "buy":
-                _debit(s, cny, cost, f"buy {product.code}", key, self.clock())
+                debit(s, cny, cost, f"buy {product.code}", key, self.clock())
                 s.execute(update(Holding).where(*mine).values(quantity=Holding.quantity + units)
                           .execution_options(synchronize_session=False))
             else:
@@ -296,7 +187,7 @@ class Bank:
                                  .execution_options(synchronize_session=False)).rowcount
                 if sold != 1:
                     raise BankError("not_enough_units", held=holding.quantity)
-                _credit(s, cny, cost, f"sell {product.code}", key, self.clock())
+                credit(s, cny, cost, f"sell {product.code}", key, self.clock())
             return {"side": side, "product": product_code, "units": units, "cny_minor": cost}
 
         return self._once(key, "invest", customer_id, run, side=side, product=product_code, units=units)
@@ -306,7 +197,7 @@ class Bank:
         _check_amount(amount_minor, MAX_CREDIT_LIMIT_MINOR * 100)
 
         def run(s: Session) -> dict:
-            card = _own_card(s, customer_id, card_number, "credit")
+            card = own_card(s, customer_id, card_number, "credit")
             if currency == "CNY":
                 if amount_minor > card.owed_minor:
                     raise BankError("more_than_owed", owed=card.owed_minor)
@@ -317,7 +208,7 @@ class Bank:
                     raise BankError("more_than_owed", owed=card.owed_fx_minor)
                 cny_minor = self.fx_quote(currency, amount_minor, "buy")  # the customer pays yuan
                 card.owed_fx_minor -= amount_minor
-            _debit(s, _main_account(s, customer_id, "CNY"), cny_minor, "credit card repayment", key, self.clock())
+            debit(s, main_account(s, customer_id, "CNY"), cny_minor, "credit card repayment", key, self.clock())
             return {"currency": currency, "amount_minor": amount_minor, "cny_minor": cny_minor}
 
         return self._once(key, "card_repay", customer_id, run, card=card_number, currency=currency,
@@ -372,7 +263,7 @@ class Bank:
 
     def activate_card(self, key: str, customer_id: int, card_number: str) -> dict:
         def run(s: Session) -> dict:
-            card = _own_card(s, customer_id, card_number)
+            card = own_card(s, customer_id, card_number)
             if card.status == "active":
                 return {"already": True}
             if card.status != "inactive":
@@ -387,7 +278,7 @@ class Bank:
         """Record a card application or replacement request; returns its reference number."""
 
         def run(s: Session) -> dict:
-            card_id = _own_card(s, customer_id, card_number).id if card_number else None
+            card_id = own_card(s, customer_id, card_number).id if card_number else None
             req = ServiceRequest(kind=kind, customer_id=customer_id, card_id=card_id,
                                  details=json.dumps(details), created_at=self.clock())
             s.add(req)
@@ -398,7 +289,7 @@ class Bank:
 
     def set_credit_limit(self, key: str, customer_id: int, card_number: str, limit_minor: int) -> dict:
         def run(s: Session) -> dict:
-            card = _own_card(s, customer_id, card_number, "credit")
+            card = own_card(s, customer_id, card_number, "credit")
             if limit_minor > MAX_CREDIT_LIMIT_MINOR:
                 raise BankError("limit_too_high", max=MAX_CREDIT_LIMIT_MINOR)
             if limit_minor < max(card.owed_minor, 100_00):
@@ -454,54 +345,3 @@ def _check_amount(amount_minor: int, maximum: int) -> None:
         raise BankError("amount_not_positive")
     if amount_minor > maximum:
         raise BankError("amount_over_limit", limit=maximum)
-
-
-def _account(s: Session, customer_id: int, currency: str) -> Account | None:
-    return s.execute(select(Account).where(Account.customer_id == customer_id, Account.currency == currency)
-                     .order_by(Account.id)).scalars().first()
-
-
-def _main_account(s: Session, customer_id: int, currency: str) -> Account:
-    account = _account(s, customer_id, currency)
-    if account is None:
-        raise BankError("no_account", currency=currency)
-    return account
-
-
-def _open_fx_account(s: Session, customer_id: int, currency: str) -> Account:
-    base = _main_account(s, customer_id, "CNY").number
-    account = Account(number=f"{base[:-3]}{currency}"[:19], customer_id=customer_id, currency=currency,
-                      kind="fx", balance_minor=0)
-    s.add(account)
-    s.flush()
-    return account
-
-
-def _own_card(s: Session, customer_id: int, number: str, kind: str | None = None) -> Card:
-    card = s.execute(select(Card).where(Card.number == number).with_for_update()).scalar_one_or_none()
-    if card is None or card.customer_id != customer_id or (kind and card.kind != kind):
-        raise BankError("card_not_yours")
-    return card
-
-
-def _debit(s: Session, account: Account, amount_minor: int, what: str, key: str, at: datetime) -> None:
-    moved = s.execute(update(Account).where(Account.id == account.id, Account.balance_minor >= amount_minor)
-                      .values(balance_minor=Account.balance_minor - amount_minor)
-                      .execution_options(synchronize_session=False)).rowcount
-    if moved != 1:
-        raise BankError("insufficient_funds")
-    s.add(Transaction(account_id=account.id, booked_at=at,
-                      amount_minor=-amount_minor, description=what, in_passbook=False, operation_key=key))
-
-
-def _credit(s: Session, account: Account, amount_minor: int, what: str, key: str, at: datetime) -> None:
-    s.execute(update(Account).where(Account.id == account.id)
-              .values(balance_minor=Account.balance_minor + amount_minor)
-              .execution_options(synchronize_session=False))
-    s.add(Transaction(account_id=account.id, booked_at=at,
-                      amount_minor=amount_minor, description=what, in_passbook=False, operation_key=key))
-
-
-def _card_view(c: Card) -> CardView:
-    return CardView(c.number, c.kind, c.status, c.customer_id, c.credit_limit_minor, c.owed_minor,
-                    c.owed_fx_currency, c.owed_fx_minor)

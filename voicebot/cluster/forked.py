@@ -26,7 +26,8 @@ log = logging.getLogger("voicebot.cluster")
 
 def preload_speech_models(models_root: Path, langs: tuple[str, ...]) -> list[str]:
     """Load each language's Vosk model into this process (where there is one); returns those loaded."""
-    from voicebot.speech.asr import ModelUnavailable, load_model
+    from voicebot.speech.models import ModelUnavailable
+    from voicebot.speech.recognizers import load_model
 
     loaded = []
     for lang in langs:

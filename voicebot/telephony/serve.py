@@ -17,7 +17,7 @@ from voicebot import LANGUAGES
 from voicebot.channels.voice import VoiceSettings
 from voicebot.config import Config, make_parser
 from voicebot.nlu.parser import NluUnavailable
-from voicebot.speech.asr import warm_up
+from voicebot.speech.recognizers import warm_up
 from voicebot.telephony.metrics import serve_metrics
 from voicebot.telephony.server import BotServer, Services
 from voicebot.telephony.sipstack import SipSettings

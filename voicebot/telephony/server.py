@@ -67,8 +67,9 @@ class Services:
 
     def recognizer(self, lang: str) -> Any:
         """A fresh streaming recogniser on the shared model, or None (keypad-only, said once in the log)."""
-        from voicebot.speech.asr import StreamingRecognizer, VadSettings, load_model
+        from voicebot.speech.asr import StreamingRecognizer, VadSettings
         from voicebot.speech.models import ModelUnavailable
+        from voicebot.speech.recognizers import load_model
 
         try:
             model = load_model(self.models_root, lang)

@@ -1,0 +1,90 @@
+"""Set-up commands: ``voicebot db`` (schema, demo bank), ``voicebot models`` (speech models) and
+``voicebot prompts`` (prompt audio), what ``make setup`` runs on a fresh machine."""
+
+from __future__ import annotations
+
+import click
+
+from voicebot.cli import LANG_OR_ALL, UserError, _bank, _langs
+from voicebot.config import Config
+
+
+@click.group()
+def prompts() -> None:
+    """Spoken prompts: pre-render the static ones into audio_prompts/<lang>/ (8 kHz WAV)."""
+
+
+@prompts.command("render")
+@click.option("--lang", type=LANG_OR_ALL, default="all", show_default=True)
+@click.pass_obj
+def prompts_render(cfg: Config, lang: str) -> None:
+    """Render every static prompt of the catalogue and dialog; only new or changed ones are rendered."""
+    from voicebot.dialog.static_prompts import static_sentences
+    from voicebot.speech.tts import PromptCache, Synthesizer
+
+    cache = PromptCache(cfg.path("audio_prompts"), Synthesizer())
+    for code in _langs(lang):
+        texts = static_sentences(code)
+        with click.progressbar(length=len(texts), label=f"{code}: rendering prompts") as bar:
+            rendered, cached = cache.render_all(texts, code, progress=lambda _text: bar.update(1))
+        click.echo(f"{code}: {rendered} rendered, {cached} already cached, in {cache.root / code}")
+
+
+@click.group()
+def models() -> None:
+    """Offline speech models: fetch them once, at set-up."""
+
+
+@models.command("fetch")
+@click.option("--lang", type=LANG_OR_ALL, default="all", show_default=True)
+@click.pass_obj
+def models_fetch(cfg: Config, lang: str) -> None:
+    """Put a Vosk model under models/vosk/<lang>/ (official site, else Maven Central for en-US)."""
+    from tqdm import tqdm
+
+    from voicebot.speech.models import ModelUnavailable, fetch
+
+    failed = []
+    for code in _langs(lang):
+        with tqdm(desc=f"{code}: fetching Vosk model", unit="B", unit_scale=True, leave=False) as bar:
+            def progress(done: int, total: int, bar: tqdm = bar) -> None:
+                bar.total = total or None
+                bar.update(done - bar.n)
+
+            try:
+                path, record = fetch(cfg.path("models"), code, progress=progress)
+            except ModelUnavailable as exc:
+                failed.append(code)
+                bar.close()
+                click.echo(f"{code}: {exc}", err=True)
+                continue
+        click.echo(f"{code}: {record['name']} in {path}" + (f" (sha256 {record['sha256'][:12]}...)"
+                                                          if record.get("sha256") else ""))
+    if failed:
+        raise UserError(f"no speech model for {', '.join(failed)}: those calls run on the keypad only")
+
+
+@click.group()
+def db() -> None:
+    """The bank database: schema migrations and demo data."""
+
+
+@db.command("migrate")
+@click.pass_obj
+def db_migrate(cfg: Config) -> None:
+    """Bring the database schema to the newest version."""
+    _bank(cfg, need_data=False)
+    click.echo("database schema is up to date")
+
+
+@db.command("seed")
+@click.option("--demo", is_flag=True, required=True, help="Create the demo bank of the interface spec.")
+@click.pass_obj
+def db_seed(cfg: Config, demo: bool) -> None:
+    """(Re)create the demo bank: customers, accounts, cards, bills, payees, rates."""
+    from voicebot.bank.demo import seed_demo
+
+    bank = _bank(cfg, need_data=False)
+    seed_demo(bank.engine)
+    click.echo("demo bank created: 3 customers (cards 6222020000000001, 6222020000000003; corporate account "
+               "0200000000000010)")
