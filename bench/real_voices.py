@@ -97,7 +97,7 @@ class CardPrompt:
         self.session.close()
 
 
-def card_prompt_figures(model: object, n: int = 6, seed: int = 7) -> None:
+def card_prompt_figures(model: object, n: int = 10, seed: int = 7) -> None:
     bank = _bank()
     pre_roll = VadSettings().pre_roll_ms / 1000 + VadSettings().start_frames * 0.02
     rng, lead = np.random.default_rng(seed), 0.4
