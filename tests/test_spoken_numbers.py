@@ -84,6 +84,23 @@ def test_no_at_the_read_back_asks_again_and_keys_need_no_read_back(bank: Bank) -
     assert c.expecting == "pin"
 
 
+def test_a_read_back_refused_twice_moves_the_caller_to_the_keypad(bank: Bank) -> None:
+    c = at_card_prompt(bank)
+    for group in EN[:3] + ["zero zero zero three"]:
+        c.say(group)
+    c.silence()
+    c.say("no")  # once: asked again briefly, not the whole prompt after it
+    assert c.said == "Please say the number again, or key it in and press hash." and c.expecting == "card_number"
+    for group in EN[:3] + ["zero zero zero four"]:
+        c.say(group)
+    c.silence()
+    assert "0 0 0 4. Is that right" in c.said
+    c.say("no")
+    assert "still have it wrong" in c.said and "Please use your keypad" in c.said and c.expecting == "card_number"
+    c.keys(DEMO_CARD + "#")
+    assert c.expecting == "pin"
+
+
 def test_too_few_digits_are_judged_only_when_the_caller_stops(bank: Bank) -> None:
     c = at_card_prompt(bank)
     c.say("six two two two")

@@ -58,6 +58,7 @@ PROMPTS: dict[str, tuple[str, str]] = {
                          "您说的是{digits}，对吗？正确请说“对”或按1，重新输入请说“不对”或按2。"),
     "number_again": ("Please say the number again, or key it in and press hash.",
                      "请再说一遍号码，或用按键输入并以井号键结束。"),
+    "number_still_wrong": ("Sorry, I still have it wrong.", "抱歉，还是没有听对。"),
     "bad_pin": ("Your PIN has six digits.", "密码为六位数字。"),
     "auth_ok": ("Thank you, you are identified.", "身份验证成功。"),
     "auth_wrong": ("That card number or PIN is not correct.", "您输入的卡号或密码不正确。"),

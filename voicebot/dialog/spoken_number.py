@@ -263,7 +263,6 @@ class NumberEntry:
         (engine.ask, digits, sure), self._read_back = self._read_back, None
         if right:
             engine._validated(digits)
-        else:
+        else:  # a failed turn as any other: asked again once, then on the keypad, then an agent
             self._earlier = (engine.ask.step, (digits, sure), True)
-            engine.ctx.say("number_again")
-            engine._present(engine.ask)
+            engine._fail("no_match", engine.ctx.t("number_still_wrong"), brief=engine.ctx.t("number_again"))
