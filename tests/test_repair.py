@@ -230,3 +230,30 @@ def test_naming_a_member_answers_the_family_question() -> None:
     members = frozenset({"bill.landline", "bill.mobile", "bill.water", "bill.electricity", "bill.gas"})
     decision = decide(_nlu(("bill.gas", 0.3), ("family.bill", 0.25)), catalogue(), DialogSettings(), members)
     assert decision.action == "start" and decision.services[0].id == "bill.gas"
+
+
+# -- a refusal before the request ---------------------------------------------------------------------------
+@pytest.mark.parametrize(("lang", "said", "then", "service"), [
+    ("en-US", "not my balance, I want to see my transactions", ["last month"], "account.history"),
+    ("en-US", "I don't want to transfer anything, I just want my balance", [], "account.balance"),
+    ("zh-CN", "不是查余额，我要看明细", ["上个月"], "account.history"),
+    ("zh-CN", "不要转账，我想查余额", [], "account.balance"),
+])
+def test_what_the_caller_does_not_want_is_not_taken(chat, lang: str, said: str, then: list[str], service: str) -> None:
+    c = chat(lang, said, *LOGIN, *then)
+    assert c.services() == [(service, "ok")]
+
+
+@pytest.mark.parametrize(("lang", "text", "wanted"), [
+    ("en-US", "no I want to check my balance", "I want to check my balance"),
+    ("en-US", "i'm not calling about my card, i want to pay a bill", "i want to pay a bill"),
+    ("en-US", "not really sure what i need", "not really sure what i need"),  # a hedge, not a refusal
+    ("en-US", "I don't have my card, I need to block it", "I don't have my card, I need to block it"),
+    ("en-US", "no, two hundred", "no, two hundred"),  # a correction: the repair rules take it whole
+    ("zh-CN", "不是我的卡丢了", "不是我的卡丢了"),
+    ("zh-CN", "我不想转账，只想查一下余额", "只想查一下余额"),
+])
+def test_the_wanted_part_of_a_refusal(lang: str, text: str, wanted: str) -> None:
+    from voicebot.nlu.contrast import wanted_part
+
+    assert wanted_part(text, lang) == wanted

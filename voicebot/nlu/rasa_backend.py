@@ -17,6 +17,7 @@ from typing import Any
 from voicebot.catalogue import Catalogue, catalogue
 from voicebot.dialog.context import DialogSettings
 from voicebot.nlu import entities
+from voicebot.nlu.contrast import wanted_part
 from voicebot.nlu.parser import NluResult, NluUnavailable
 from voicebot.nlu.routing import route
 
@@ -125,6 +126,7 @@ class RasaInProcess(_ResultMaker):
             self._reloading.discard(lang)
 
     def parse(self, text: str, lang: str) -> NluResult:
+        text = wanted_part(text, lang)
         if lang not in self._agents:
             self.load(lang)
         self._watch(lang)
@@ -148,6 +150,7 @@ class RasaHttp(_ResultMaker):
         self.token = token
 
     def parse(self, text: str, lang: str) -> NluResult:
+        text = wanted_part(text, lang)
         base = self.urls.get(lang)
         if not base:
             raise NluUnavailable(f"no NLU server configured for {lang}")
