@@ -2,8 +2,9 @@
 
 Each caller is a thread with a plain UDP SIP dialog (INVITE/ACK/BYE, following Record-Route,
 so it works through Kamailio) and an RTP stream of G.711 µ-law speech from a WAV file. It
-times every reply: from the end of its words to the first voiced packet back; between its 20 ms
-sends it sleeps in ``recv`` (polling every 5 ms took callers 10-11% of this 2-core machine at 20-28
+times every reply: from the end of its words (the phrase's last sound, a soft final consonant
+too, as the softphone times it) to the first voiced packet back; between its 20 ms sends it
+sleeps in ``recv`` (polling every 5 ms took callers 10-11% of this 2-core machine at 20-28
 calls, 6-7% so; their CPU is taken from the cluster they measure). No pjsua2 (one
 endpoint per process would mean one process per caller, whose CPU would cloud the figures).
 """
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from voicebot.speech.audio import is_voiced
+from voicebot.speech.audio import is_voiced, words_end
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -144,12 +145,13 @@ class LoadCall(threading.Thread):
     # -- RTP ---------------------------------------------------------------------------------
     def _talk(self, media: tuple[str, int]) -> None:
         silence = audioop.lin2ulaw(np.zeros(FRAME, dtype=np.int16).tobytes(), 2)
-        # (µ-law payload, part of a phrase, voiced): encoded once, before the clock starts
+        # (µ-law payload, part of a phrase, words still going on): encoded once, before the clock starts
         plan: list[tuple[bytes, bool, bool]] = [(silence, False, False)] * int(2.0 * 50)
         for _ in range(self.rounds):
             for phrase in self.phrases:
                 frames = [phrase[i:i + FRAME].astype(np.int16) for i in range(0, len(phrase) - FRAME + 1, FRAME)]
-                plan += [(audioop.lin2ulaw(f.tobytes(), 2), True, is_voiced(f)) for f in frames]
+                last = (words_end(phrase) - 1) // FRAME  # the frame the words end in (a soft last consonant too)
+                plan += [(audioop.lin2ulaw(f.tobytes(), 2), True, i <= last) for i, f in enumerate(frames)]
                 plan += [(silence, False, False)] * int(self.gap_s * 50)
         ssrc, seq, ts = random.getrandbits(32), random.getrandbits(16), random.getrandbits(32)
         start = time.monotonic()
@@ -171,7 +173,7 @@ class LoadCall(threading.Thread):
             if voiced:
                 last_voiced = time.monotonic() + 0.02
             elif not is_speech and in_phrase:
-                spoke_until = last_voiced  # the words ended with the last voiced packet of the phrase
+                spoke_until = last_voiced  # the words ended with the phrase's last sound
             in_phrase = is_speech
             header = struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, ts & 0xFFFFFFFF, ssrc)
             self.rtp.sendto(header + payload, media)

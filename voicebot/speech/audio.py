@@ -121,6 +121,14 @@ def trim_leading_silence(samples: np.ndarray, rate: int, keep_ms: int = 5, floor
     return samples[max(0, int(loud[0]) - rate * keep_ms // 1000):]
 
 
+def words_end(samples: np.ndarray, floor: int = 500) -> int:
+    """Where a recording's words end (a sample index): after its last sample above ``floor``,
+    so a soft final consonant (the "s" of "balance", -42 to -46 dBFS over 100 ms) counts as
+    the words it ends, and only the trailing silence does not. Replies are timed from here."""
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > floor)
+    return int(loud[-1]) + 1 if loud.size else len(samples)
+
+
 VOICE_DBFS = -41.0  # a frame this loud or louder carries voice (or a tone), not line silence
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import pjsua2 as pj
 
 from voicebot.redact import redact
-from voicebot.speech.audio import is_voiced, read_wav, resample
+from voicebot.speech.audio import is_voiced, read_wav, resample, words_end
 from voicebot.telephony.media import FRAME_LEN, RATE, FramePort, audio_media
 from voicebot.telephony.sipstack import SipSettings, SipStack
 
@@ -285,8 +285,7 @@ def _do(phone: Softphone, step: Step, deadline: float) -> None:
         phone.play(audio)
         pump_until(lambda: not phone.sending(), len(samples) / rate + 5)
         # the reply is timed from the end of the words, not of the recording's trailing silence
-        voiced = np.flatnonzero(np.abs(audio.astype(np.int32)) > 500)
-        tail_s = (len(audio) - (voiced[-1] + 1 if len(voiced) else len(audio))) / RATE
+        tail_s = (len(audio) - words_end(audio)) / RATE
         phone.spoke_until = time.monotonic() - tail_s
         phone.log.add("played", file=step.arg, seconds=round(len(samples) / rate, 2))
     elif step.verb == "tones":
