@@ -360,7 +360,9 @@ def test_a_trainer_labels_an_unsure_turn_and_retrains_in_the_browser(trainer_con
         sign_in(driver, trainer_console["url"], "/inbox", "tina", "trainer-pass-1")
         wait_for_text(driver, "turns", said)
         item = driver.find_element(By.CSS_SELECTOR, "#turns li")
-        assert "not understood at menu:main" in item.text and "hung up" in item.text
+        # vague words: not understood, or a clarifying question (which one the model makes of
+        # them changes as the NLU data grows); either way an unsure turn the caller hung up on
+        assert ("not understood at menu:main" in item.text or "clarified at" in item.text) and "hung up" in item.text
         guess = item.find_element(By.CSS_SELECTOR, "button.guess")
         intent = guess.text.split()[0]
         shot(driver, "inbox")
