@@ -199,18 +199,16 @@ def test_a_number_said_again_after_a_refused_read_back_is_merged_with_the_first_
 
 
 def test_two_short_readings_dropping_different_digits_make_the_whole_number(bank: Bank) -> None:
-    c = at_card_prompt(bank)
-    c.say("six two two")  # one 'two' lost
-    for group in EN[1:]:
+    c = at_card_prompt(bank)  # (a number of no card range here: its start is not put right by one)
+    groups = ["one two three four", "five six seven eight", "nine zero one two", "three four five six"]
+    for group in ("one two three", *groups[1:]):  # the four lost
         c.say(group)
     c.silence()
     assert "I heard 15 digits" in c.said and c.expecting == "card_number"
-    c.say("six two two two")
-    c.say("zero two zero zero")
-    c.say("zero zero zero")  # another digit lost this time
-    c.say("zero zero zero one")
+    for group in (groups[0], "five six eight", *groups[2:]):  # the seven lost this time
+        c.say(group)
     c.silence()
-    assert "6 2 2 2, 0 2 0 0, 0 0 0 0, 0 0 0 1" in c.said and c.expecting == "confirm"
+    assert "1 2 3 4, 5 6 7 8, 9 0 1 2, 3 4 5 6" in c.said and c.expecting == "confirm"
 
 
 def test_the_merge_rule() -> None:
@@ -233,3 +231,44 @@ def test_the_merge_rule() -> None:
     assert merged(("12345678", [1.0] * 8), ("6222020000000001", [0.5] * 16))[0] == "6222020000000001"
     # each digit has the confidence of the word it came from; 'double' counts with its digit
     assert digit_confidences((("six", 0.9), ("double", 1.0), ("two", 0.7), ("oh", 0.5))) == [0.9, 0.7, 0.7, 0.5]
+
+
+@pytest.mark.parametrize("first", ["eight two two two", "two two two", "six two two"])
+def test_a_misheard_start_is_put_right_by_the_banks_card_ranges(bank: Bank, first: str) -> None:
+    c = at_card_prompt(bank)
+    for group in (first, *EN[1:]):
+        c.say(group)
+    c.silence()
+    assert "6 2 2 2, 0 2 0 0, 0 0 0 0, 0 0 0 1" in c.said and c.expecting == "confirm"  # still read back
+    c.say("yes")
+    assert c.expecting == "pin"
+
+
+def test_a_number_outside_the_card_ranges_is_read_back_as_heard(bank: Bank) -> None:
+    c = at_card_prompt(bank)
+    for group in ("one two three four", "five six seven eight", "nine zero one two", "three four five six"):
+        c.say(group)
+    c.silence()
+    assert "1 2 3 4, 5 6 7 8, 9 0 1 2, 3 4 5 6" in c.said
+
+
+def test_the_card_range_rule(bank: Bank) -> None:
+    from voicebot.dialog.spoken_number import PRIOR_CONFIDENCE, in_card_range
+
+    ranges = bank.card_ranges()
+    assert ranges == {("622202", 16), ("622588", 16)}  # the demo bank's debit and credit cards
+
+    def fixed(digits: str) -> str:
+        return in_card_range((digits, [0.9] * len(digits)), ranges)[0]
+
+    assert fixed("8222020000000001") == "6222020000000001"  # a digit of the prefix changed
+    assert fixed("222020000000001") == "6222020000000001"  # one lost
+    assert fixed("66222020000000001") == "6222020000000001"  # one too many
+    assert fixed("6225890000000002") == "6225880000000002"  # the credit card range
+    assert fixed("622202000000001") == "622202000000001"  # right start: a digit lost later stays lost
+    assert fixed("8822020000000001") == "8822020000000001"  # two digits away: not ours to guess
+    assert fixed("1234567890123456") == "1234567890123456"
+    assert in_card_range(("8222020000000001", [0.9] * 16), ranges)[1][:2] == [PRIOR_CONFIDENCE, 0.9]
+    # two ranges one digit from what was heard: no guess
+    assert in_card_range(("1222020000000001", [0.9] * 16), frozenset({("622202", 16), ("722202", 16)}))[0] \
+        == "1222020000000001"

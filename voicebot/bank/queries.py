@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -46,6 +46,7 @@ class BankQueries:
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = _now) -> None:
         self.engine = engine
         self.clock = clock
+        self._card_ranges: frozenset[tuple[str, int]] | None = None
 
     def accounts(self, customer_id: int) -> list[AccountView]:
         with Session(self.engine) as s:
@@ -79,6 +80,15 @@ class BankQueries:
         with Session(self.engine) as s:
             c = s.execute(select(Card).where(Card.number == number)).scalar_one_or_none()
             return _card_view(c) if c else None
+
+    def card_ranges(self) -> frozenset[tuple[str, int]]:
+        """The bank's card ranges: each issuer prefix (the first six digits) with the length of its
+        cards. Public knowledge (a bank's ranges are published), read once per process."""
+        if self._card_ranges is None:
+            with Session(self.engine) as s:
+                rows = s.execute(select(func.substr(Card.number, 1, 6), func.length(Card.number)).distinct())
+                self._card_ranges = frozenset((prefix, int(length)) for prefix, length in rows)
+        return self._card_ranges
 
     def payees(self, customer_id: int) -> list[PayeeView]:
         with Session(self.engine) as s:

@@ -12,7 +12,8 @@ Every digit keeps the recogniser's confidence in the word it came from. A wrong 
 nearly always an unsure one (on human voices at the card prompt every misheard digit was
 below 0.8, and 95% of right ones at 1.0), so when a caller rejects the read-back and says the
 number again, the two readings are merged digit by digit, the surer one winning where they
-differ: the second reading need not be perfect either.
+differ: the second reading need not be perfect either. A card number whose first word was
+lost or misheard is put right by the bank's card ranges (``in_card_range``) before its read-back.
 """
 
 from __future__ import annotations
@@ -168,6 +169,41 @@ def merged(earlier: Reading, again: Reading, refused: bool = False, shortest: in
     return result
 
 
+PRIOR_CONFIDENCE = 0.5  # a digit the card ranges put in, not the recogniser: unsure in any merge
+
+
+def in_card_range(heard: Reading, ranges: frozenset[tuple[str, int]]) -> Reading:
+    """A spoken card number whose start was misheard, put right by the bank's card ranges.
+
+    A card of this bank starts with one of its issuer prefixes and has that range's length. A
+    spoken number that starts otherwise, but would be such a card with one digit of its start
+    changed, put in or taken out (the first word of a reading is the one most often lost or misheard: 'eight two
+    two two' for 'six two two two', 'two two two' from a quiet caller), is taken as that card,
+    if exactly one range fits; it is read back like any other. Anything else stays as heard."""
+    digits, sure = heard
+    if not ranges or any(digits.startswith(p) for p, _ in ranges):
+        return heard  # its start was heard right (a wrong length is judged as ever)
+    fits: dict[str, Reading] = {}
+    for prefix, length in ranges:
+        k = len(prefix) + len(digits) - length  # how much of the heard start stands for the prefix
+        if abs(k - len(prefix)) <= 1 and k >= 0 and _edits(digits[:k], prefix) == 1:
+            fits[prefix + digits[k:]] = (prefix + digits[k:], _prefix_sure(digits[:k], sure[:k], prefix) + sure[k:])
+    return next(iter(fits.values())) if len(fits) == 1 else heard
+
+
+def _prefix_sure(heard: str, sure: list[float], prefix: str) -> list[float]:
+    """Confidences for a prefix put in place of what was heard: a heard digit that stands keeps its own."""
+    out = [PRIOR_CONFIDENCE] * len(prefix)
+    for o, n in _aligned(heard, prefix):
+        if o is not None and n is not None and heard[o] == prefix[n]:
+            out[n] = sure[o]
+    return out
+
+
+def _edits(a: str, b: str) -> int:
+    return sum(o is None or n is None or a[o] != b[n] for o, n in _aligned(a, b))
+
+
 def _aligned(a: str, b: str) -> list[tuple[int | None, int | None]]:
     """Columns of an alignment of ``a`` and ``b`` with the fewest substitutions, insertions and
     deletions: (index in a or None, index in b or None)."""
@@ -248,6 +284,8 @@ class NumberEntry:
         earlier, self._earlier = self._earlier, None
         if earlier is not None and earlier[0] == engine.ask.step:
             digits, sure = merged(earlier[1], (digits, sure), refused=earlier[2], shortest=number.low)
+        if number.spoken and engine.ask.expect == "card_number":
+            digits, sure = in_card_range((digits, sure), engine.ctx.bank.card_ranges())
         if not number.low <= len(digits) <= number.high:
             self._earlier = (engine.ask.step, (digits, sure), False)
             heard = engine.ctx.t("heard_digits", count=reading.number(len(number.digits), engine.ctx.lang))
