@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from tests.voices import RATE, card_numbers, readings, spoken_number
+from voicebot.dialog.spoken_number import edit_distance
 from voicebot.speech.asr import SpeechStarted, StreamingRecognizer, VadSettings
 
 DETECTORS = {"webrtc VAD + level normalisation + noise suppression for quiet callers": VadSettings(),
@@ -37,15 +38,6 @@ def _bank() -> object:
     migrate(engine)
     seed_demo(engine)
     return Bank(engine)
-
-
-def _edit_distance(a: str, b: str) -> int:
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-    return row[-1]
 
 
 class CardPrompt:
@@ -112,7 +104,7 @@ def card_prompt_figures(model: object, n: int = 10, seed: int = 7) -> None:
             call = CardPrompt(model, bank, vad)
             got = call.read(audio)
             gathered = "".join(re.sub(r"\D", "", _digits(t)) for t in call.heard)
-            edits += _edit_distance(gathered, number)
+            edits += edit_distance(gathered, number)
             digits += len(number)
             onsets += 1
             clipped += not call.starts or call.starts[0] - lead > pre_roll

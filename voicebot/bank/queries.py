@@ -83,7 +83,7 @@ class BankQueries:
 
     def card_ranges(self) -> frozenset[tuple[str, int]]:
         """The bank's card ranges: each issuer prefix (the first six digits) with the length of its
-        cards. Public knowledge (a bank's ranges are published), read once per process."""
+        cards. Public knowledge (a bank's ranges are published), read once and kept."""
         if self._card_ranges is None:
             with Session(self.engine) as s:
                 rows = s.execute(select(func.substr(Card.number, 1, 6), func.length(Card.number)).distinct())

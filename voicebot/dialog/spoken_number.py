@@ -177,16 +177,17 @@ def in_card_range(heard: Reading, ranges: frozenset[tuple[str, int]]) -> Reading
 
     A card of this bank starts with one of its issuer prefixes and has that range's length. A
     spoken number that starts otherwise, but would be such a card with one digit of its start
-    changed, put in or taken out (the first word of a reading is the one most often lost or misheard: 'eight two
-    two two' for 'six two two two', 'two two two' from a quiet caller), is taken as that card,
-    if exactly one range fits; it is read back like any other. Anything else stays as heard."""
+    changed, put in or taken out, is taken as that card if exactly one range fits, and read back
+    like any other. The first word of a reading is the one most often misheard or lost ('eight
+    two two two' for 'six two two two', 'two two two' from a quiet caller). Anything else stays
+    as heard."""
     digits, sure = heard
     if not ranges or any(digits.startswith(p) for p, _ in ranges):
         return heard  # its start was heard right (a wrong length is judged as ever)
     fits: dict[str, Reading] = {}
     for prefix, length in ranges:
         k = len(prefix) + len(digits) - length  # how much of the heard start stands for the prefix
-        if abs(k - len(prefix)) <= 1 and k >= 0 and _edits(digits[:k], prefix) == 1:
+        if abs(k - len(prefix)) <= 1 and edit_distance(digits[:k], prefix) == 1:
             fits[prefix + digits[k:]] = (prefix + digits[k:], _prefix_sure(digits[:k], sure[:k], prefix) + sure[k:])
     return next(iter(fits.values())) if len(fits) == 1 else heard
 
@@ -200,7 +201,8 @@ def _prefix_sure(heard: str, sure: list[float], prefix: str) -> list[float]:
     return out
 
 
-def _edits(a: str, b: str) -> int:
+def edit_distance(a: str, b: str) -> int:
+    """Substitutions, insertions and deletions that turn ``a`` into ``b``."""
     return sum(o is None or n is None or a[o] != b[n] for o, n in _aligned(a, b))
 
 
