@@ -89,8 +89,9 @@ def nlu_token(cluster_pid: int) -> str:
     """The token the shared NLU server asks for: on the Rasa server's command line (the cluster's child)."""
     for child in Path(f"/proc/{cluster_pid}/task/{cluster_pid}/children").read_text().split():
         argv = Path(f"/proc/{child}/cmdline").read_bytes().decode().split("\0")
-        if "--auth-token" in argv:
-            return argv[argv.index("--auth-token") + 1]
+        for arg in argv:
+            if arg.startswith("--auth-token="):
+                return arg.split("=", 1)[1]
     return ""
 
 

@@ -127,9 +127,13 @@ def kamailio_child(folder: Path, cfg: Path) -> Child:
 
 
 def rasa_argv(model: Path, host: str, port: int, token: str) -> list[str]:
-    """A shared Rasa server's command line: its API (parse, status, PUT /model) asks for ``token``."""
+    """A shared Rasa server's command line: its API (parse, status, PUT /model) asks for ``token``.
+
+    The token is joined to its option: a random token may begin with "-", which argparse would
+    otherwise take for an option of its own and refuse to start.
+    """
     rasa = Path(sys.executable).with_name("rasa")
-    return [str(rasa), "run", "--enable-api", "--auth-token", token, "-m", str(model), "-i", host, "-p", str(port)]
+    return [str(rasa), "run", "--enable-api", f"--auth-token={token}", "-m", str(model), "-i", host, "-p", str(port)]
 
 
 def rasa_env() -> dict[str, str]:
