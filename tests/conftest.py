@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import secrets
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,56 @@ def postgres():
     engine.dispose()
     yield server
     server.stop()
+
+
+@dataclass(frozen=True)
+class NluServers:
+    """Shared Rasa servers, one per language, as the cluster runs them (loopback, API behind a token)."""
+
+    urls: dict[str, str]
+    token: str
+
+    def env(self) -> dict[str, str]:
+        """What a `voicebot` subprocess needs to parse through them instead of loading Rasa itself."""
+        return {"VOICEBOT_NLU_BACKEND": "http", "VOICEBOT_NLU_TOKEN": self.token,
+                "VOICEBOT_NLU_URLS": ",".join(f"{lang}={url}" for lang, url in self.urls.items())}
+
+
+@pytest.fixture(scope="session")
+def nlu_servers(tmp_path_factory: pytest.TempPathFactory) -> NluServers:
+    """Both languages' current models served once for the session (a `voicebot chat` that loads
+    Rasa in process takes ~10 s to start; one that parses over HTTP, under one). The embedded
+    default keeps its own tests (test_cli, test_nlu_rasa)."""
+    from tests.sip import free_port
+    from voicebot.cluster.processes import ClusterError, rasa_child, wait_http
+    from voicebot.config import PROJECT_DIR
+    from voicebot.nlu.training import NluPaths, train
+
+    paths = NluPaths(PROJECT_DIR, PROJECT_DIR / "models" / "nlu")
+    folder, token = tmp_path_factory.mktemp("nlu-servers"), secrets.token_urlsafe(24)
+    children, urls = [], {}
+    try:
+        for lang in ("en-US", "zh-CN"):
+            model, _ = train(paths, lang)  # no-op when the model matches the data
+            port = free_port()
+            child = rasa_child(folder, lang, model, port, token)
+            child.start()
+            children.append(child)
+            urls[lang] = f"http://127.0.0.1:{port}"
+        for child, url in zip(children, urls.values(), strict=True):
+            wait_http(f"{url}/status?token={token}", child, timeout=300)
+        from voicebot.nlu.rasa_backend import RasaHttp
+
+        warm = RasaHttp(urls, timeout_s=30, token=token)  # a server's first parse is its slowest
+        for lang in urls:
+            warm.parse("hello", lang)
+    except ClusterError as exc:
+        for child in children:
+            child.stop()
+        pytest.fail(f"{exc}: {exc.args[0]}")
+    yield NluServers(urls, token)
+    for child in children:
+        child.stop(30)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

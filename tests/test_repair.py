@@ -1,6 +1,7 @@
 """Repair of unsure, partial and corrected requests (issue 16), as a caller meets it.
 
-Conversations run through ``voicebot chat --jsonl`` with the real Rasa models: a likely but
+Conversations run through ``voicebot chat --jsonl`` with the real Rasa models (served once for
+the session, see conftest.nlu_servers): a likely but
 unsure service is offered, two close guesses are offered together, a family request asks
 which member, nothing understood gets examples, follow-ups keep their context, and a
 correction at a confirmation changes the request. The decision rules themselves are tested
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.calls import DEMO_CARD, DEMO_PIN
+from tests.conftest import NluServers
 from voicebot.catalogue import catalogue
 from voicebot.dialog.context import DialogSettings
 from voicebot.dialog.repair import EXAMPLE_REQUESTS, decide
@@ -46,9 +48,11 @@ class Chat:
 
 
 @pytest.fixture
-def chat(tmp_path: Path, db_url: str):
+def chat(tmp_path: Path, db_url: str, nlu_servers: NluServers):
+    """`voicebot chat --jsonl` on a fresh demo bank, parsing through the session's Rasa servers."""
     def run(lang: str, *lines: str) -> Chat:
-        env = {**os.environ, "VOICEBOT_DB_URL": db_url, "VOICEBOT_LOG_FILE": str(tmp_path / "voicebot.log")}
+        env = {**os.environ, "VOICEBOT_DB_URL": db_url, "VOICEBOT_LOG_FILE": str(tmp_path / "voicebot.log"),
+               **nlu_servers.env()}
         cdr = tmp_path / "cdr.jsonl"
         cdr.unlink(missing_ok=True)
         done = subprocess.run([sys.executable, "-m", "voicebot", "chat", "--lang", lang, "--jsonl", "--cdr", str(cdr)],
@@ -76,15 +80,11 @@ CLOSE = {"en-US": ["pay the cell phone bill", "pay the phone", "transfer to anot
 
 
 @pytest.fixture(scope="module")
-def models():
-    from voicebot.config import PROJECT_DIR
-    from voicebot.nlu.rasa_backend import RasaInProcess
-    from voicebot.nlu.training import NluPaths, train
+def models(nlu_servers: NluServers):
+    """The models the chats parse with (the session's servers), asked directly."""
+    from voicebot.nlu.rasa_backend import RasaHttp
 
-    paths = NluPaths(PROJECT_DIR, PROJECT_DIR / "models" / "nlu")
-    for lang in ("en-US", "zh-CN"):
-        train(paths, lang)  # no-op when the models match the data
-    return RasaInProcess(paths.models_dir)
+    return RasaHttp(nlu_servers.urls, timeout_s=10, token=nlu_servers.token)
 
 
 def pick(models, lang: str, action: str, candidates: list[str]) -> tuple[str, list[str]]:
