@@ -46,6 +46,10 @@ class Call:
         text = " ".join(w for w, _ in words)
         return self._feed(Speech(text, min(c for _, c in words), words))
 
+    def garbled(self, text: str, confidence: float, grammar: str, grammar_confidence: float) -> list[Action]:
+        """Speech free recognition answered for (``text``) where the step's grammar was unsure of ``grammar``."""
+        return self._feed(Speech(text, confidence, grammar=Speech(grammar, grammar_confidence)))
+
     def silence(self) -> list[Action]:
         return self._feed(NoInput())
 

@@ -444,3 +444,28 @@ def test_quiet_callers_on_a_hissy_line_are_heard_through_noise_suppression(model
     assert sum(r for r, _ in with_ns) >= sum(r for r, _ in without) + 6  # measured: 17 of 64 digits against 7
     recorded = digits_right(VadSettings(), Reading("jackson"))
     assert recorded[1] == 0 and recorded[0] >= 28  # at a good level: untouched, and heard
+
+
+def test_when_free_recognition_answers_the_grammar_reading_goes_with_it(model: object) -> None:
+    """A turn whose step grammar was unsure is answered by free recognition; what the grammar
+    heard goes along (Final.grammar), so a digit prompt can still take a quiet caller's digits."""
+    from tests.voices import Reading, fsdd_available, spoken_number
+    from voicebot.nlu.numbers import parse_digits
+    from voicebot.speech.grammars import grammar_for
+
+    if not fsdd_available():
+        pytest.fail("../shared/data/fsdd is missing: the real-voice recordings", pytrace=False)
+    audio = np.concatenate([spoken_number("6222", Reading("lucas"), np.random.default_rng(1), lead_s=0.5),
+                            silence(1.0)])
+    for unsure in (False, True):
+        rec = StreamingRecognizer(model, 8000, grammar=grammar_for("card_number", "en-US"))
+        if unsure:
+            rec.BIAS_MIN_CONFIDENCE = 1.01  # no grammar result is sure enough: free recognition answers
+        finals = [e for _, e in stream(rec, audio) if isinstance(e, Final)]  # one turn or more (FSDD's pauses)
+        rec.close()
+        if unsure:
+            assert rec.fallbacks["late"] == len(finals) and all(f.grammar is not None for f in finals)
+            assert "".join(parse_digits(f.grammar.text) for f in finals) == "6222"
+        else:
+            assert not any(rec.fallbacks.values()) and all(f.grammar is None for f in finals)
+            assert "".join(parse_digits(f.text) for f in finals) == "6222"

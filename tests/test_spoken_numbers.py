@@ -42,6 +42,33 @@ def test_groups_said_across_pauses_make_one_number_read_back_in_groups(bank: Ban
     assert any(a.id == "account.balance" and a.status == "ok" for a in c.services())
 
 
+@pytest.mark.parametrize("confidence", [0.41, 0.2])  # free text above and below the unsure-recognition bar
+def test_a_group_free_recognition_garbled_is_taken_as_the_digit_grammar_heard_it(bank: Bank,
+                                                                                 confidence: float) -> None:
+    """A quiet caller's first group: the digit grammar heard "six two two" unsure, free recognition
+    made "the" of it. Before, that turn failed (and with it the number so far); now its digits count."""
+    c = at_card_prompt(bank)
+    c.say("six two")
+    c.garbled("the", confidence, "two two", 0.56)
+    assert c.engine.gathering and c.engine.failures == 0
+    for group in EN[1:]:
+        c.say(group)
+    c.silence()
+    assert "6 2 2 2, 0 2 0 0, 0 0 0 0, 0 0 0 1" in c.said
+
+
+def test_a_request_at_the_card_prompt_is_not_taken_for_the_digits_under_it(bank: Bank) -> None:
+    c = at_card_prompt(bank)
+    c.garbled("i want to talk to an agent", 0.9, "eight two", 0.3)
+    assert c.expecting == "menu" and "questions about our services" in c.said and not c.engine.gathering
+
+
+def test_nothing_understood_and_no_digits_heard_still_fails(bank: Bank) -> None:
+    c = at_card_prompt(bank)
+    c.garbled("the weather", 0.8, "", 0.0)
+    assert c.engine.failures == 1
+
+
 def test_a_correction_replaces_what_was_just_said(bank: Bank) -> None:
     c = at_card_prompt(bank)
     c.say("six two two two zero two zero one")

@@ -90,7 +90,8 @@ class VoiceSession:
                     self.turns_heard += 1
                     heard = time.perf_counter()
                     # noise recognised as nothing still counts as a (failed) turn
-                    self._handle(Speech(event.text, event.confidence, event.words))
+                    grammar = Speech(*event.grammar) if event.grammar else None
+                    self._handle(Speech(event.text, event.confidence, event.words, grammar))
                     # where a reply's time goes after the endpoint: the final result, then the NLU and dialog
                     log.info("call=%s turn timing final_ms=%.0f understand_ms=%.0f free=%s", self.engine.ctx.call_id,
                              (heard - started) * 1000, (time.perf_counter() - heard) * 1000,

@@ -154,9 +154,10 @@ class DialogEngine:
             # an unsure digit group is still gathered: the whole number is read back anyway
             number_turn = self.ask.expect in LONG_NUMBER_STEPS and is_number_turn(event.text)
             if event.confidence < self.ctx.settings.min_asr_confidence and not number_turn:
-                self._fail("no_match")  # unsure recognition: ask again rather than act on a guess
+                if not self.numbers.hear_grammar(event):
+                    self._fail("no_match")  # unsure recognition: ask again rather than act on a guess
             else:
-                self._on_speech(event.text.strip(), event.words or ((event.text, event.confidence),))
+                self._on_speech(event)
 
     def _on_keys(self, digits: str) -> None:
         ask = self.ask
@@ -187,8 +188,8 @@ class DialogEngine:
         if rest and not self.ended:  # keys typed ahead feed the next prompt
             self._on_keys(rest)
 
-    def _on_speech(self, text: str, words: tuple[tuple[str, float], ...] = ()) -> None:
-        ask = self.ask
+    def _on_speech(self, event: Speech) -> None:
+        ask, text, words = self.ask, event.text.strip(), event.words or ((event.text, event.confidence),)
         if not text:
             if not self.gathering:  # a cough between digit groups loses nothing
                 self._fail("no_match")
@@ -210,7 +211,7 @@ class DialogEngine:
             self._accept(correction)
         elif value is not None:
             self._validated(value)
-        elif not self._global_intent(nlu, text):
+        elif not self._global_intent(nlu, text) and not self.numbers.hear_grammar(event):
             self._fail("no_match", brief=self.repair.brief_reprompt())
 
     def _understand(self, text: str) -> NluResult | None:

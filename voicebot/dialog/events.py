@@ -12,6 +12,9 @@ class Speech:
     text: str
     confidence: float = 1.0
     words: tuple[tuple[str, float], ...] = ()  # from ASR: each word with its confidence (typed text: none)
+    # from ASR, when free recognition answered for an unsure step grammar: what that grammar heard
+    # (at a card prompt, the digits a quiet caller's group gave before free recognition made "the" of it)
+    grammar: Speech | None = None
 
 
 @dataclass(frozen=True)

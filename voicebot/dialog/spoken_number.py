@@ -18,17 +18,21 @@ lost or misheard is put right by the bank's card ranges (``in_card_range``) befo
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from voicebot.dialog import prompts, reading
 from voicebot.dialog.ask import Ask
+from voicebot.dialog.events import Speech
 from voicebot.dialog.inputs import BAD_ENTRY, DIGIT_LENGTHS
 from voicebot.nlu.numbers import parse_digits
 
 if TYPE_CHECKING:
     from voicebot.dialog.engine import DialogEngine
+
+log = logging.getLogger("voicebot.dialog")
 
 LONG_NUMBER_STEPS = ("card_number", "account_number")
 _CORRECTION = re.compile(r"\b(?:no|sorry|i mean|i said|wait|correction|scratch that)\b|不对|不是|错了|我是说|说错了",
@@ -274,6 +278,21 @@ class NumberEntry:
         if number.full or (number.said and number.said[-1] >= number.low):  # no more to come
             self.done()
         return True
+
+    def hear_grammar(self, speech: Speech) -> bool:
+        """A turn at a long-number prompt that is no number and that nothing else understood, in
+        which the step's digit grammar heard digits: those are gathered, rather than the turn
+        failed and the number said so far with it. Free recognition, which answers when the
+        grammar is unsure, makes "the" or "to do so" of a quiet caller's "six" or "two two";
+        the read-back still decides."""
+        heard = speech.grammar
+        if heard is None or self.engine.keypad_only or not parse_digits(heard.text):
+            return False
+        taken = self.hear(heard.text, heard.words)
+        if taken:
+            log.info("call=%s number turn taken as the digit grammar heard it (free recognition: %d words)",
+                     self.engine.ctx.call_id, len(speech.text.split()))
+        return taken
 
     def press(self, keys: str) -> None:
         self.number.press(keys)

@@ -45,6 +45,7 @@ class Final:
     text: str
     confidence: float
     words: tuple[tuple[str, float], ...] = ()  # each word with the recogniser's confidence in it
+    grammar: Heard | None = None  # the step grammar's own result, when free recognition answered instead
 
 
 AsrEvent = SpeechStarted | Partial | Pause | Final
@@ -113,6 +114,7 @@ class StreamingRecognizer:
         # the turn's audio as given to Vosk: the others catch up on it, a resumed turn is decoded again
         self._spoken: list[bytes] = []
         self._settled: Heard | None = None  # the turn's result, decided at its pause
+        self._grammar_heard: Heard | None = None  # the step grammar's result, when free recognition replaced it
         self._counts: tuple[dict[str, int], int] = ({}, 0)  # the counters before that decision
         self.settle_early = False
         self.set_grammar(grammar, commands)
@@ -307,16 +309,17 @@ class StreamingRecognizer:
     def _finish(self) -> Final:
         self._measured()
         text, confidence, words = self._settled if self._settled is not None else self._decide()
+        grammar = self._grammar_heard
         if self._rec is not None:  # back to the pool at once: a few recognisers serve all the calls' turns
             self.pool.release(None, self._rec)
             self._rec = None
         self._forget_turn()
         self.in_speech, self._loud_run, self._last_partial = False, 0, ""
-        return Final(text, confidence, words)
+        return Final(text, confidence, words, grammar)
 
     def _decide(self) -> Heard:
         """The turn's words and confidence: every recogniser that heard it is finalised."""
-        self.last_fallback = ""
+        self.last_fallback, self._grammar_heard = "", None
         if self._biased is not None:
             result = json.loads(self._biased.FinalResult())
             text, confidence = text_and_confidence(result)
@@ -335,6 +338,8 @@ class StreamingRecognizer:
                     (text, confidence), result = command, heard
                     self.command_turns += 1
             if not text or confidence < self.BIAS_MIN_CONFIDENCE:  # fall back: the free model hears the turn
+                if text:
+                    self._grammar_heard = Heard(text, confidence, word_confidences(result))
                 self.last_fallback = "early" if self._free_live else "late"
                 self.fallbacks[self.last_fallback] += 1
                 self._start_free()
@@ -349,6 +354,7 @@ class StreamingRecognizer:
         """The turn is over: its kept and held audio and which recognisers followed it are dropped."""
         self._unfollow()
         self._held, self._spoken, self._settled, self._measuring = [], [], None, None
+        self._grammar_heard = None
 
     def _unfollow(self) -> None:
         """Only the first recogniser follows the turn again (the others catch up when needed)."""
