@@ -88,7 +88,9 @@ def nlu_servers(tmp_path_factory: pytest.TempPathFactory) -> NluServers:
     except ClusterError as exc:
         for child in children:
             child.stop()
-        pytest.fail(f"{exc}: {exc.args[0]}")
+        logs = "".join(f"\n--- {c.log}:\n{c.log.read_text(errors='replace')[-1500:]}"
+                       for c in children if c.log.exists())
+        pytest.fail(f"{exc}{logs}")
     yield NluServers(urls, token)
     for child in children:
         child.stop(30)
