@@ -15,6 +15,7 @@ from tests.calls import Call
 from voicebot.bank.bank import Bank
 from voicebot.bank.db import make_engine, migrate
 from voicebot.bank.demo import seed_demo
+from voicebot.config import join_urls
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +55,7 @@ class NluServers:
     def env(self) -> dict[str, str]:
         """What a `voicebot` subprocess needs to parse through them instead of loading Rasa itself."""
         return {"VOICEBOT_NLU_BACKEND": "http", "VOICEBOT_NLU_TOKEN": self.token,
-                "VOICEBOT_NLU_URLS": ",".join(f"{lang}={url}" for lang, url in self.urls.items())}
+                "VOICEBOT_NLU_URLS": join_urls(self.urls)}
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +66,8 @@ def nlu_servers(tmp_path_factory: pytest.TempPathFactory) -> NluServers:
     from tests.sip import free_port
     from voicebot.cluster.processes import ClusterError, rasa_child, wait_http
     from voicebot.config import PROJECT_DIR
+    from voicebot.nlu.parser import NluUnavailable
+    from voicebot.nlu.rasa_backend import RasaHttp
     from voicebot.nlu.training import NluPaths, train
 
     paths = NluPaths(PROJECT_DIR, PROJECT_DIR / "models" / "nlu")
@@ -80,12 +83,10 @@ def nlu_servers(tmp_path_factory: pytest.TempPathFactory) -> NluServers:
             urls[lang] = f"http://127.0.0.1:{port}"
         for child, url in zip(children, urls.values(), strict=True):
             wait_http(f"{url}/status?token={token}", child, timeout=300)
-        from voicebot.nlu.rasa_backend import RasaHttp
-
         warm = RasaHttp(urls, timeout_s=30, token=token)  # a server's first parse is its slowest
         for lang in urls:
             warm.parse("hello", lang)
-    except ClusterError as exc:
+    except (ClusterError, NluUnavailable) as exc:  # none left running behind a failed set-up
         for child in children:
             child.stop()
         logs = "".join(f"\n--- {c.log}:\n{c.log.read_text(errors='replace')[-1500:]}"

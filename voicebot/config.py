@@ -157,6 +157,11 @@ def load_config(path: str | Path | None = None) -> Config:
     return cfg
 
 
+def join_urls(urls: dict[str, str]) -> str:
+    """NLU server addresses per language as VOICEBOT_NLU_URLS holds them (read back by ``_urls``)."""
+    return ",".join(f"{lang}={url}" for lang, url in urls.items())
+
+
 def _urls(text: str | None) -> dict[str, str]:
     """'en-US=http://127.0.0.1:5005,zh-CN=http://...' (VOICEBOT_NLU_URLS) as a dict."""
     if not text:

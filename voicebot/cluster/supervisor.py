@@ -34,7 +34,7 @@ from voicebot.cluster.processes import (
     sip_options,
     wait_http,
 )
-from voicebot.config import FrontDoorLimits
+from voicebot.config import FrontDoorLimits, join_urls
 
 log = logging.getLogger("voicebot.cluster")
 DRAIN_S = 600.0  # a rolling restart waits this long for a worker's calls to end, then stops it
@@ -94,7 +94,7 @@ class Cluster:
             env["VOICEBOT_CONFIG"] = str(self.o.config)
         if urls:
             env["VOICEBOT_NLU_BACKEND"] = "http"
-            env["VOICEBOT_NLU_URLS"] = ",".join(f"{lang}={url}" for lang, url in urls.items())
+            env["VOICEBOT_NLU_URLS"] = join_urls(urls)
         for i in range(self.o.workers):
             metrics = free_port()
             self.metrics_ports.append(metrics)
