@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from voicebot.dialog import reading
-from voicebot.dialog.periods import spoken_period
+from voicebot.dialog.periods import earlier, spoken_period
 from voicebot.money import AmountError, fmt, to_minor
 from voicebot.nlu.numbers import parse_amount, parse_digits
 
@@ -102,6 +102,23 @@ def test_spoken_periods(text: str, first: str, last: str) -> None:
 @pytest.mark.parametrize("text", ["may i see my balance", "three months", "三个月", "i may pay later", "每个月还多少"])
 def test_no_period_where_none_was_named(text: str) -> None:
     assert spoken_period(text, NOV_30) is None
+
+
+@pytest.mark.parametrize(("text", "before", "first", "last"), [
+    ("the month before that", ("2026-10-01", "2026-10-31"), "2026-09-01", "2026-09-30"),
+    ("再往前一个月", ("2026-03-01", "2026-03-31"), "2026-02-01", "2026-02-28"),
+    ("and before that", ("2026-11-01", "2026-11-30"), "2026-10-01", "2026-10-31"),  # this month so far
+    ("the week before", ("2026-11-23", "2026-11-30"), "2026-11-15", "2026-11-22"),  # a span: as long, just before
+    ("前一个星期", ("2026-11-20", "2026-11-30"), "2026-11-09", "2026-11-19"),
+])
+def test_the_period_before_the_one_read_out(text: str, before: tuple[str, str], first: str, last: str) -> None:
+    period = (date.fromisoformat(before[0]), date.fromisoformat(before[1]))
+    assert earlier(text, period) == (date.fromisoformat(first), date.fromisoformat(last))
+
+
+@pytest.mark.parametrize("text", ["last month", "上个月", "euros", "my credit card"])
+def test_no_step_back_unless_asked(text: str) -> None:
+    assert earlier(text, (date(2026, 10, 1), date(2026, 10, 31))) is None
 
 
 @pytest.mark.parametrize("lang", ["en-US", "zh-CN"])

@@ -174,6 +174,31 @@ def test_what_about_last_month_after_history(chat, lang: str, first: str, then: 
     assert history[2]["start"] == (month - timedelta(days=1)).replace(day=1).isoformat()
 
 
+@pytest.mark.parametrize(("lang", "first", "then", "again"), [
+    ("en-US", "show me last month's transactions", "and the month before that", "what about the one before"),
+    ("zh-CN", "查一下上个月的明细", "那再往前一个月呢", "那再之前呢"),
+])
+def test_the_month_before_that_steps_back_from_the_period_just_read(chat, lang: str, first: str, then: str,
+                                                                    again: str) -> None:
+    c = chat(lang, first, *LOGIN, then, again)
+    history = [a for a in c.actions if a["type"] == "service" and a["id"] == "account.history"]
+    assert len(history) == 3
+    for earlier, later in zip(history[1:], history[:-1], strict=True):
+        month_end = date.fromisoformat(later["start"]) - timedelta(days=1)
+        assert (earlier["start"], earlier["end"]) == (month_end.replace(day=1).isoformat(), month_end.isoformat())
+
+
+@pytest.mark.parametrize(("lang", "first", "then"), [
+    ("en-US", "show me my transactions for the past ten days", "and the ten days before that"),
+    ("zh-CN", "查最近十天的交易", "那再往前十天呢"),
+])
+def test_a_span_before_that_is_as_long_and_ends_the_day_before(chat, lang: str, first: str, then: str) -> None:
+    c = chat(lang, first, *LOGIN, then)
+    history = [a for a in c.actions if a["type"] == "service" and a["id"] == "account.history"]
+    (a, b), (c_, d) = [(date.fromisoformat(h["start"]), date.fromisoformat(h["end"])) for h in history]
+    assert d == a - timedelta(days=1) and d - c_ == b - a
+
+
 @pytest.mark.parametrize(("lang", "first", "then"), [("en-US", "what's my balance", "and my credit card"),
                                                      ("zh-CN", "查余额", "还有信用卡呢")])
 def test_and_my_credit_card_after_a_balance(chat, lang: str, first: str, then: str) -> None:

@@ -6,7 +6,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from voicebot.bank.bank import Bank
@@ -88,6 +88,7 @@ class CallContext:
         self.next_menu: str | None = None  # a flow may send the caller to a menu instead of "anything else"
         self.next_service: tuple[Any, Any, str] | None = None  # ... or to another service (a correction)
         self.last_nlu: NluResult | None = None
+        self.last_period: tuple[date, date] | None = None  # the last period read out ("and the month before that")
         self.out: list[Action] = []
         self.ended = False
         self.record = CallRecord(self.call_id, caller, lang, region)

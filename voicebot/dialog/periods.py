@@ -39,6 +39,22 @@ def spoken_period(text: str, today: date) -> tuple[date, date] | None:
     return None
 
 
+# "the month before that", "the week before", "再往前一个月": the period just before the one last read out
+_BEFORE = re.compile(r"\bbefore (?:that|then|it)\b|\bthe (?:one|month|week|period|days?) before\b|\bearlier than that\b"
+                     r"|\bthe previous (?:one|period)\b|再往前|再之前|再前|之前那|前一个")
+
+
+def earlier(text: str, period: tuple[date, date]) -> tuple[date, date] | None:
+    """The period just before ``period`` if ``text`` asks for it: the month before a whole month
+    (or this month so far), else a span as long ending the day before; None if it does not ask."""
+    if not _BEFORE.search(text):
+        return None
+    start, end = period
+    if start.day == 1 and (end.year, end.month) == (start.year, start.month):
+        return _month(start, 1)
+    return start - timedelta(days=1) - (end - start), start - timedelta(days=1)
+
+
 def _month(today: date, back: int) -> tuple[date, date]:
     """The whole month ``back`` months before this one (0: this month so far)."""
     year, month = divmod(today.year * 12 + today.month - 1 - back, 12)

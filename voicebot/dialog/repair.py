@@ -25,6 +25,7 @@ from voicebot.dialog.ask import Ask
 from voicebot.dialog.context import DialogSettings
 from voicebot.dialog.inputs import Correction
 from voicebot.dialog.menus import menu_ask
+from voicebot.dialog.periods import earlier
 from voicebot.nlu import entities
 from voicebot.nlu.parser import NluResult
 from voicebot.redact import redact
@@ -197,8 +198,9 @@ class Repair:
 
     # -- follow-ups ------------------------------------------------------------------------
     def follow_up(self, text: str) -> bool:
-        """'and euros?' after the rates, 'what about last month' after the history: the last
-        request again with the new details, or the service the two requests name together."""
+        """'and euros?' after the rates, 'what about last month' (or 'the month before that') after
+        the history: the last request again with the new details, or the service the two requests
+        name together."""
         if self.last is None or self.ctx.nlu is None:
             return False
         lang = self.ctx.lang
@@ -211,6 +213,9 @@ class Repair:
         combined = self.ctx.nlu.parse(redact(f"{said} {rest}"), lang)
         decision = decide(combined, self.engine.cat, self.ctx.settings)
         found = entities.extract(rest, today=self.ctx.bank.clock().date())
+        back = earlier(rest, self.ctx.last_period) if self.ctx.last_period else None
+        if back and not any(e["entity"] == "date_range" for e in found):
+            found.append({"entity": "date_range", "value": f"{back[0].isoformat()}/{back[1].isoformat()}"})
         if decision.action == "start" and decision.services[0] is not service and not found:
             service = decision.services[0]
         elif not found:

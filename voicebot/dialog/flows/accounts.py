@@ -62,6 +62,7 @@ def history(ctx: CallContext, service: Service) -> Flow:
                         validate=lambda d: ctx.t("bad_date") if isinstance(d, tuple) or d < start else None,
                         step="end_date")
     end = min(end, today_)
+    ctx.last_period = (start, end)
     foreign = bool(service.params.get("foreign"))
     txns = ctx.bank.transactions(ctx.customer.customer_id, start=datetime.combine(start, time()),
                                  end=datetime.combine(end + timedelta(days=1), time()), foreign=foreign)
