@@ -52,9 +52,19 @@ def test_zh_integers(n: int, zh: str) -> None:
     (1_234_567, "CNY", "en-US", "12,345.67 yuan"), (1_234_567, "CNY", "zh-CN", "一万二千三百四十五元六角七分"),
     (50_000, "USD", "zh-CN", "五百美元"), (8650, "CNY", "zh-CN", "八十六元五角"), (105, "CNY", "zh-CN", "一元零五分"),
     (50_050, "USD", "en-US", "500.50 US dollars"), (50_050, "USD", "zh-CN", "五百点五美元"),
+    (200, "CNY", "zh-CN", "两元"), (250_000, "CNY", "zh-CN", "两千五百元"), (2_000_000, "USD", "zh-CN", "两万美元"),
+    (20_000, "CNY", "zh-CN", "二百元"), (1_220_000, "CNY", "zh-CN", "一万二千二百元"),
+    (2_200, "CNY", "zh-CN", "二十二元"),
 ])
 def test_money_reading(minor: int, cur: str, lang: str, spoken: str) -> None:
     assert reading.money(minor, cur, lang) == spoken
+
+
+@pytest.mark.parametrize(("n", "zh"), [(1, "一"), (2, "两"), (12, "十二"), (20, "二十"), (200, "二百"),
+                                       (2000, "两千"), (22000, "两万二千"), (102, "一百零二")])
+def test_zh_counts_say_liang_where_mandarin_does(n: int, zh: str) -> None:
+    """"您共有两笔交易", not "二笔": two before a measure word is 两."""
+    assert reading.number(n, "zh-CN") == zh
 
 
 def test_dates_and_card_endings() -> None:

@@ -91,25 +91,33 @@ def money(minor: int, currency: str, lang: str) -> str:
     sign = "负" if minor < 0 else ""
     if currency == "CNY":
         jiao, fen = divmod(frac, 10)
-        text = sign + zh_int(whole) + "元"
+        text = sign + zh_count(whole) + "元"
         if jiao:
             text += _ZH_DIGIT[jiao] + "角"
         if fen:
             text += ("零" if not jiao else "") + _ZH_DIGIT[fen] + "分"
         return text
-    text = sign + zh_int(whole)
+    text = sign + zh_count(whole)
     if frac:
         text += "点" + "".join(_ZH_DIGIT[int(c)] for c in f"{frac:02d}".rstrip("0"))
     return text + name
 
 
+def zh_count(n: int) -> str:
+    """A whole number as said before a measure word or as a sum of money: two is 两 alone and
+    at the head of 千, 万 and 亿 (两笔, 两元, 两千五百元, 两万); 十二, 二十 and 二百 stay as they are."""
+    text = zh_int(n)
+    return "两" + text[1:] if text == "二" or text[:2] in ("二千", "二万", "二亿") else text
+
+
 def number(value: int | Decimal, lang: str) -> str:
+    """A count ("You have 2 transactions", "您共有两笔交易")."""
     if lang == "en-US":
         return f"{value:,}"
     value = Decimal(value)
     whole = int(value)
     frac = str(value - whole)[2:] if value != whole else ""
-    return zh_int(whole) + ("点" + "".join(_ZH_DIGIT[int(c)] for c in frac) if frac else "")
+    return zh_count(whole) + ("点" + "".join(_ZH_DIGIT[int(c)] for c in frac) if frac else "")
 
 
 def rate(value: Decimal, lang: str) -> str:
