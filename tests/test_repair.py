@@ -188,6 +188,24 @@ def test_the_month_before_that_steps_back_from_the_period_just_read(chat, lang: 
         assert (earlier["start"], earlier["end"]) == (month_end.replace(day=1).isoformat(), month_end.isoformat())
 
 
+@pytest.mark.parametrize(("lang", "first", "then", "yesterday", "today"), [
+    ("en-US", "what did i spend yesterday", "and today", "transactions on {day}.", "today."),
+    ("zh-CN", "昨天的交易明细", "那今天的呢", "您在{day}", "您今天"),
+])
+def test_one_day_is_read_as_that_day_not_as_a_range(chat, lang: str, first: str, then: str, yesterday: str,
+                                                    today: str) -> None:
+    from voicebot.dialog import reading
+
+    c = chat(lang, first, *LOGIN, then)
+    history = [a for a in c.actions if a["type"] == "service" and a["id"] == "account.history"]
+    day = date.fromisoformat(history[0]["start"])
+    assert [h["start"] == h["end"] for h in history] == [True, True]
+    said = c.said()
+    assert any(yesterday.format(day=reading.day(day, lang)) in s for s in said), said
+    assert any(today in s for s in said), said
+    assert not any(f"{reading.day(day, lang)} to" in s or f"{reading.day(day, lang)}到" in s for s in said), said
+
+
 @pytest.mark.parametrize(("lang", "first", "then"), [
     ("en-US", "show me my transactions for the past ten days", "and the ten days before that"),
     ("zh-CN", "查最近十天的交易", "那再往前十天呢"),

@@ -93,6 +93,7 @@ PROMPTS: dict[str, tuple[str, str]] = {
     "period_today": ("today", "今天"),
     "period_unposted": ("not yet in your passbook", "未登折"),
     "period_range": ("from {start} to {end}", "从{start}到{end}"),
+    "period_day": ("on {day}", "在{day}"),
     "ask_start_date": ("Say a period such as last month, or enter the start date as eight digits, "
                        "year month day, then hash.",
                        "请说出查询时段，比如上个月，或输入八位起始日期，年月日，以井号键结束。"),

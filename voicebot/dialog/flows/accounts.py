@@ -66,7 +66,11 @@ def history(ctx: CallContext, service: Service) -> Flow:
     foreign = bool(service.params.get("foreign"))
     txns = ctx.bank.transactions(ctx.customer.customer_id, start=datetime.combine(start, time()),
                                  end=datetime.combine(end + timedelta(days=1), time()), foreign=foreign)
-    _read(ctx, txns, ctx.t("period_range", start=reading.day(start, ctx.lang), end=reading.day(end, ctx.lang)))
+    if start == end:  # one day: "today", "on November 30, 2026"
+        said = ctx.t("period_today") if end == today_ else ctx.t("period_day", day=reading.day(end, ctx.lang))
+    else:
+        said = ctx.t("period_range", start=reading.day(start, ctx.lang), end=reading.day(end, ctx.lang))
+    _read(ctx, txns, said)
     ctx.done(service.id, "ok", count=len(txns), start=start.isoformat(), end=end.isoformat())
 
 
