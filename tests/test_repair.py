@@ -224,6 +224,19 @@ def test_and_my_credit_card_after_a_balance(chat, lang: str, first: str, then: s
     assert c.services() == [("account.balance", "ok"), ("card.account", "ok")]
 
 
+@pytest.mark.parametrize(("lang", "request_", "again", "spoken"), [
+    ("en-US", "i want to transfer money", "same city", "Yes, same-city transfer."),
+    ("zh-CN", "我要转账", "同城的", "好的，正在为您办理同城转账。"),
+])
+def test_naming_the_service_under_way_again_is_no_failure(chat, lang: str, request_: str, again: str,
+                                                          spoken: str) -> None:
+    c = chat(lang, request_, again, *LOGIN)
+    said = c.said()
+    assert spoken in said and not any("didn't catch" in s or "没有听懂" in s for s in said), said
+    assert said.count(said[said.index(spoken) - 1]) == 2  # the card prompt again, as it was
+    assert any(s.startswith(("Thank you, you are identified", "身份验证成功")) for s in said)  # and the flow goes on
+
+
 # -- corrections at a confirmation ------------------------------------------------------------------------
 @pytest.mark.parametrize(("lang", "request_", "correction", "yes", "spoken"), [
     ("en-US", "send five hundred yuan to my mother", "no, two hundred", "yes", "200.00 yuan"),

@@ -34,6 +34,7 @@ PROMPTS: dict[str, tuple[str, str]] = {
                  "好的。请简单说说您要办理什么，例如：{examples}。也可以按键选择，重听菜单请按星号键。"),
     "corrected": ("All right.", "好的。"),
     "service_corrected": ("All right: {label}.", "好的，为您办理{label}。"),
+    "service_under_way": ("Yes, {label}.", "好的，正在为您办理{label}。"),
     "invalid_key": ("Sorry, {key} is not an option here.", "对不起，{key}不是有效的选项。"),
     "too_many_failures": ("Let me put you through to an agent who can help you.", "正在为您转接人工服务，请稍候。"),
     "pin_by_keypad": ("For your security, please enter your PIN on the keypad and never say it aloud.",

@@ -137,10 +137,14 @@ class Repair:
             if engine.mode == "menu" and node is not None and node.group is not None else frozenset()
         decision = decide(nlu, engine.cat, self.ctx.settings, members)
         if engine.mode == "flow":  # in a flow only a sure request for another service interrupts it
-            if decision.action == "start" and decision.services[0] is not engine.service:
+            if decision.action != "start":
+                return False
+            if decision.services[0] is engine.service:  # "same city" at the card prompt of that transfer
+                self.ctx.say("service_under_way", label=engine.service.label[self.ctx.lang])
+                engine._present(engine.ask)
+            else:
                 engine._start_service(decision.services[0], nlu, text)
-                return True
-            return False
+            return True
         if decision.action == "start":
             engine._start_service(decision.services[0], nlu, text)
         elif decision.action == "family":
