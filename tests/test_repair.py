@@ -126,6 +126,13 @@ def test_two_close_guesses_are_offered_together(chat, models, lang: str) -> None
     assert f"service={second} start" in c.log and f"service={first} start" not in c.log
 
 
+@pytest.mark.parametrize(("lang", "which"), [("en-US", "the second one"), ("zh-CN", "第二个")])
+def test_two_close_guesses_answered_by_position(chat, models, lang: str, which: str) -> None:
+    request_, (first, second) = pick(models, lang, "choose", CLOSE[lang])
+    c = chat(lang, request_, which, *LOGIN)
+    assert f"service={second} start" in c.log and f"service={first} start" not in c.log
+
+
 # -- a family: "which bill?" answered by the member's name -------------------------------------------
 @pytest.mark.parametrize(("lang", "request_", "member"), [("en-US", "i'd like to pay one of my bills", "electricity"),
                                                           ("zh-CN", "我想交个费", "电费")])
@@ -136,6 +143,17 @@ def test_a_family_request_asks_which_member(chat, lang: str, request_: str, memb
     assert all(label(f"bill.{kind}", lang) in question for kind in kinds)
     assert "1" in question and "5" in question  # keys stay an answer
     assert ("bill.electricity", "ok") in c.services()
+
+
+@pytest.mark.parametrize(("lang", "request_", "which", "member"), [
+    ("en-US", "i'd like to pay one of my bills", "the last one", "bill.gas"),
+    ("en-US", "i'd like to pay one of my bills", "uh the second option", "bill.mobile"),
+    ("zh-CN", "我想交个费", "最后一个", "bill.gas"),
+    ("zh-CN", "我想交个费", "第二个吧", "bill.mobile"),
+])
+def test_a_family_question_answered_by_position(chat, lang: str, request_: str, which: str, member: str) -> None:
+    c = chat(lang, request_, which, *LOGIN)
+    assert f"service={member} start" in c.log, c.said()
 
 
 # -- nothing understood: examples, then the keypad -----------------------------------------------------
@@ -286,6 +304,21 @@ def test_naming_a_member_answers_the_family_question() -> None:
     members = frozenset({"bill.landline", "bill.mobile", "bill.water", "bill.electricity", "bill.gas"})
     decision = decide(_nlu(("bill.gas", 0.3), ("family.bill", 0.25)), catalogue(), DialogSettings(), members)
     assert decision.action == "start" and decision.services[0].id == "bill.gas"
+
+
+@pytest.mark.parametrize(("said", "member"), [
+    ("second", "bill.mobile"), ("first please", "bill.landline"), ("the last one", "bill.gas"),
+    ("uh the fourth option", "bill.electricity"), ("第三个", "bill.water"), ("最后那个", "bill.gas"),
+    ("wait a second", None), ("last month", None), ("the sixth one", None), ("second hand", None),
+])
+def test_options_by_their_place_in_the_list_just_heard(said: str, member: str | None) -> None:
+    from voicebot.dialog.inputs import from_speech
+    from voicebot.dialog.menus import menu_ask
+
+    lang = "zh-CN" if any("\u4e00" <= ch <= "\u9fff" for ch in said) else "en-US"
+    value = from_speech(menu_ask(catalogue(), lang, "13"), said, None, date(2026, 11, 30))
+    assert (value.service.id if value is not None else None) == member
+    assert from_speech(menu_ask(catalogue(), lang, ""), said, None, date(2026, 11, 30)) is None  # not the main menu
 
 
 # -- a refusal before the request ---------------------------------------------------------------------------

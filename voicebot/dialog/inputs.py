@@ -56,7 +56,7 @@ def from_speech(ask: Ask, text: str, nlu: NluResult | None, today: date) -> Any:
             return ask.options["1" if nlu.intent == "affirm" else "2"]
         return _match_words(ask, lowered)
     if ask.expect == "menu":
-        return _match_words(ask, lowered)
+        return _match_words(ask, lowered) or _ordinal_choice(ask, lowered)
     if ask.expect in ("card_number", "account_number", "area_code"):
         return from_keys(ask, parse_digits(lowered), today)
     if ask.expect == "amount":
@@ -82,6 +82,26 @@ def _match_words(ask: Ask, lowered: str) -> Any:
             if found and (best is None or len(word) > best[0]):
                 best = (len(word), key)
     return ask.options[best[1]] if best else None
+
+
+_ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1,
+             "一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "最后": -1}
+_NTH = "(first|second|third|fourth|fifth|last)"
+_ORDINAL = re.compile(rf"\bthe {_NTH}\b|\b{_NTH} (?:one|option|choice)\b|^{_NTH}(?: please)?$"
+                      r"|第([一二三四五1-5])|(最后)(?:一个|一项|那个|一种)")
+
+
+def _ordinal_choice(ask: Ask, lowered: str) -> Any:
+    """'the second one', 'the last option', '第二个', '最后一个' where the caller just heard the options
+    listed in order (two close guesses, a family's members); not at the main menu."""
+    if ask.step != "which_service" and (not ask.step.startswith("menu:") or ask.step == "menu:main"):
+        return None
+    m = _ORDINAL.search(lowered.replace(" ", "") if re.search(r"[\u4e00-\u9fff]", lowered) else lowered)
+    listed = [key for key in ask.options if key.isdigit() and key != "0"]
+    if m is None or not listed:
+        return None
+    position = _ORDINALS[next(g for g in m.groups() if g)]
+    return ask.options[listed[position]] if -len(listed) <= position < len(listed) else None
 
 
 def _key_amount(digits: str) -> Decimal | None:

@@ -166,9 +166,8 @@ class Repair:
             second = decision.services[1]
             ask = Ask("menu", self.ctx.t("which_of_two", first=first.label[lang], second=second.label[lang]),
                       options={"1": Offered(first, nlu, text), "2": Offered(second, nlu, text)},
-                      words={"1": (first.label[lang], *first.keywords.get(lang, ()), "first", "第一个", "前面那个"),
-                             "2": (second.label[lang], *second.keywords.get(lang, ()), "second", "第二个",
-                                   "后面那个")},
+                      words={"1": (first.label[lang], *first.keywords.get(lang, ()), "前面那个"),
+                             "2": (second.label[lang], *second.keywords.get(lang, ()), "后面那个")},
                       step="which_service")
         engine.mode, engine.ask, engine.failures = "menu", ask, 0
         engine._present(ask)
