@@ -255,6 +255,17 @@ def test_naming_the_service_under_way_again_is_no_failure(chat, lang: str, reque
     assert any(s.startswith(("Thank you, you are identified", "身份验证成功")) for s in said)  # and the flow goes on
 
 
+@pytest.mark.parametrize(("lang", "request_", "other", "spoken"), [
+    ("en-US", "pay my landline bill", "actually my mobile phone bill", "All right: mobile phone bill."),
+    ("zh-CN", "交固定电话费", "是手机费", "好的，为您办理手机费。"),
+])
+def test_another_service_asked_for_mid_way_is_said_before_it_starts(chat, lang: str, request_: str, other: str,
+                                                                    spoken: str) -> None:
+    c = chat(lang, request_, other, *LOGIN)
+    assert spoken in c.said(), c.said()
+    assert "service=bill.mobile start" in c.log
+
+
 # -- corrections at a confirmation ------------------------------------------------------------------------
 @pytest.mark.parametrize(("lang", "request_", "correction", "yes", "spoken"), [
     ("en-US", "send five hundred yuan to my mother", "no, two hundred", "yes", "200.00 yuan"),

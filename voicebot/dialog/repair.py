@@ -142,7 +142,8 @@ class Repair:
             if decision.services[0] is engine.service:  # "same city" at the card prompt of that transfer
                 self.ctx.say("service_under_way", label=engine.service.label[self.ctx.lang])
                 engine._present(engine.ask)
-            else:
+            else:  # "my cell" at the card prompt of the landline bill: said, so the caller knows
+                self.ctx.say("service_corrected", label=decision.services[0].label[self.ctx.lang])
                 engine._start_service(decision.services[0], nlu, text)
             return True
         if decision.action == "start":
