@@ -242,28 +242,21 @@ def test_and_my_credit_card_after_a_balance(chat, lang: str, first: str, then: s
     assert c.services() == [("account.balance", "ok"), ("card.account", "ok")]
 
 
-@pytest.mark.parametrize(("lang", "request_", "again", "spoken"), [
-    ("en-US", "i want to transfer money", "same city", "Yes, same-city transfer."),
-    ("zh-CN", "我要转账", "同城的", "好的，正在为您办理同城转账。"),
+@pytest.mark.parametrize(("lang", "request_", "then", "spoken", "service"), [
+    ("en-US", "i want to transfer money", "same city", "Yes, same-city transfer.", "transfer.local"),
+    ("zh-CN", "我要转账", "同城的", "好的，正在为您办理同城转账。", "transfer.local"),
+    ("en-US", "pay my landline bill", "actually my mobile phone bill", "All right: mobile phone bill.", "bill.mobile"),
+    ("zh-CN", "交固定电话费", "是手机费", "好的，为您办理手机费。", "bill.mobile"),
 ])
-def test_naming_the_service_under_way_again_is_no_failure(chat, lang: str, request_: str, again: str,
-                                                          spoken: str) -> None:
-    c = chat(lang, request_, again, *LOGIN)
+def test_a_service_named_at_the_card_prompt_is_said_back(chat, lang: str, request_: str, then: str, spoken: str,
+                                                         service: str) -> None:
+    """The service under way named again is no failure; another one is said before it starts."""
+    c = chat(lang, request_, then, *LOGIN)
     said = c.said()
     assert spoken in said and not any("didn't catch" in s or "没有听懂" in s for s in said), said
-    assert said.count(said[said.index(spoken) - 1]) == 2  # the card prompt again, as it was
+    assert said.count(said[said.index(spoken) - 1]) == 2  # the card prompt again
     assert any(s.startswith(("Thank you, you are identified", "身份验证成功")) for s in said)  # and the flow goes on
-
-
-@pytest.mark.parametrize(("lang", "request_", "other", "spoken"), [
-    ("en-US", "pay my landline bill", "actually my mobile phone bill", "All right: mobile phone bill."),
-    ("zh-CN", "交固定电话费", "是手机费", "好的，为您办理手机费。"),
-])
-def test_another_service_asked_for_mid_way_is_said_before_it_starts(chat, lang: str, request_: str, other: str,
-                                                                    spoken: str) -> None:
-    c = chat(lang, request_, other, *LOGIN)
-    assert spoken in c.said(), c.said()
-    assert "service=bill.mobile start" in c.log
+    assert f"service={service} start" in c.log
 
 
 # -- corrections at a confirmation ------------------------------------------------------------------------
