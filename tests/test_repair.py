@@ -133,6 +133,28 @@ def test_two_close_guesses_answered_by_position(chat, models, lang: str, which: 
     assert f"service={second} start" in c.log and f"service={first} start" not in c.log
 
 
+@pytest.mark.parametrize(("lang", "candidates", "answer"), [("en-US", ["pay the phone", "pay the cell phone bill"],
+                                                            "the one at home"),
+                                                           ("zh-CN", ["话费", "交话费"], "家里的")])
+def test_which_of_the_two_is_heard_with_the_request_in_mind(chat, models, lang: str, candidates: list[str],
+                                                            answer: str) -> None:
+    """'家里的' alone is no bill (the NLU guesses a same-city transfer); after '话费' it is the landline."""
+    request_, pair = pick(models, lang, "choose", candidates)
+    assert set(pair) == {"bill.landline", "bill.mobile"}
+    alone = decide(models.parse(answer, lang), catalogue(), DialogSettings())
+    assert not (alone.action == "start" and alone.services[0].id == "bill.landline")  # the context is needed
+    c = chat(lang, request_, answer, *LOGIN)
+    assert "service=bill.landline start" in c.log and "service=transfer.local" not in c.log, c.said()
+
+
+@pytest.mark.parametrize(("lang", "candidates", "away"), [("en-US", ["pay the phone", "pay the cell phone bill"],
+                                                          "main menu"), ("zh-CN", ["话费", "交话费"], "回主菜单")])
+def test_which_of_the_two_still_lets_a_caller_leave(chat, models, lang: str, candidates: list[str], away: str) -> None:
+    request_, _ = pick(models, lang, "choose", candidates)
+    c = chat(lang, request_, away)
+    assert "service=" not in c.log and c.said()[-1] == c.said()[1]  # the main menu again, nothing started
+
+
 # -- a family: "which bill?" answered by the member's name -------------------------------------------
 @pytest.mark.parametrize(("lang", "request_", "member"), [("en-US", "i'd like to pay one of my bills", "electricity"),
                                                           ("zh-CN", "我想交个费", "电费")])

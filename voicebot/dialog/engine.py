@@ -25,7 +25,7 @@ from voicebot.dialog.flows import Flow, handler
 from voicebot.dialog.flows.common import authenticate
 from voicebot.dialog.inputs import BAD_ENTRY, from_keys, from_speech
 from voicebot.dialog.menus import anything_else_ask, callback_offer, menu_ask, presented, slots_from
-from voicebot.dialog.repair import NOT_THAT, Offered, Repair
+from voicebot.dialog.repair import CLEAR, NOT_THAT, Offered, Repair
 from voicebot.dialog.spoken_number import LONG_NUMBER_STEPS, NumberEntry, is_number_turn
 from voicebot.dialog.turn_records import SECRET_STEPS as _SECRET_STEPS
 from voicebot.dialog.turn_records import TurnRecords
@@ -232,7 +232,8 @@ class DialogEngine:
                   "goodbye": self._goodbye, "switch_language": self._switch_language,
                   "greet": lambda: self._present(self.ask)}
         if sure and nlu.intent in simple:
-            simple[nlu.intent]()
+            if nlu.confidence >= CLEAR or not self.repair.answered_in_context(text):  # "the one at home"
+                simple[nlu.intent]()
             return True
         if sure and self.mode == "after" and nlu.intent in ("affirm", "deny"):
             if nlu.intent == "affirm":

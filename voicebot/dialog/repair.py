@@ -38,6 +38,7 @@ SECOND_MIN = 0.12  # a second guess at least this likely ...
 CLOSE = 0.25  # ... and this close to the first is offered too
 SIBLINGS_CLOSE = 0.45  # two members of one family ("the phone bill": landline or mobile?) even more so
 FAMILY_MARGIN = 0.15  # "money": investments or a transfer? neither is offered
+CLEAR = 0.9  # a navigation word this sure wins over an answer to "which of the two?" read in context
 
 #: Requests the caller hears as examples when nothing was understood (a test parses each one).
 EXAMPLE_REQUESTS = {"en-US": ("'what's my balance'", "'I lost my card'", "'pay a bill'"),
@@ -117,6 +118,8 @@ class Repair:
     def __init__(self, engine: DialogEngine) -> None:
         self.engine = engine
         self.last: tuple[Service, str] | None = None  # the last service started and the words that asked
+        # the "which of the two?" the caller is answering: that Ask, the request it came from, the two
+        self.asked: tuple[Ask, str, frozenset[str]] | None = None
 
     @property
     def ctx(self):  # noqa: ANN201 - the engine's CallContext
@@ -136,6 +139,8 @@ class Repair:
         members = frozenset(n.service.id for _, n in engine.cat.children(engine.menu_path) if n.service) \
             if engine.mode == "menu" and node is not None and node.group is not None else frozenset()
         decision = decide(nlu, engine.cat, self.ctx.settings, members)
+        if decision.action != "start" and self.answered_in_context(text):
+            return True
         if engine.mode == "flow":  # in a flow only a sure request for another service interrupts it
             if decision.action != "start":
                 return False
@@ -171,6 +176,8 @@ class Repair:
                              "2": (second.label[lang], *second.keywords.get(lang, ()), "后面那个")},
                       step="which_service")
         engine.mode, engine.ask, engine.failures = "menu", ask, 0
+        if decision.action == "choose":  # (not after "did you mean": 'nah mate' read with the request is a yes)
+            self.asked = (ask, text, frozenset(s.id for s in decision.services))
         engine._present(ask)
 
     def open_family(self, group: Group) -> None:
@@ -185,6 +192,26 @@ class Repair:
                                 first=kids[0][0], last=kids[-1][0])
         engine.ask = ask
         engine._present(ask)
+
+    def answered_in_context(self, text: str) -> bool:
+        """An answer to "which of the two?" read together with the request it answers: '家里的'
+        alone is nothing (or a same-city transfer), after '话费' it is the landline bill. The
+        choice is taken when the two together name it surely and clearly before the other.
+        (Not for a family's question: there the family's own words outweigh the answer.)"""
+        if self.asked is None or self.asked[0] is not self.engine.ask or self.ctx.nlu is None:
+            return False
+        _, request, choices = self.asked
+        said = f"{request} {text}"
+        try:
+            combined = self.ctx.nlu.parse(redact(said), self.ctx.lang)
+        except Exception:  # the NLU is gone: the answer alone has been understood as far as it goes
+            return False
+        ranked = [(i, c) for i, c in combined.ranking if i in choices]
+        if not ranked or ranked[0][1] < self.ctx.settings.min_confidence or (
+                len(ranked) > 1 and ranked[0][1] - ranked[1][1] < CLOSE):
+            return False
+        self.engine._start_service(self.engine.cat.by_id[ranked[0][0]], combined, said)
+        return True
 
     def not_that(self) -> None:
         """The caller said no to 'did you mean': ask again briefly, at the menu they were at."""
