@@ -17,14 +17,15 @@ from typing import Any
 from voicebot.bank.bank import Bank
 from voicebot.catalogue import BACK_KEY, CORPORATE, PERSONAL, REPEAT_KEY, Catalogue, Service
 from voicebot.catalogue import catalogue as default_catalogue
-from voicebot.dialog.actions import Action, Collect, Hangup, Say
+from voicebot.dialog.actions import Action, Collect, Say
 from voicebot.dialog.ask import Ask
+from voicebot.dialog.callback import agents_unavailable
 from voicebot.dialog.context import CallContext, CallRecord, DialogSettings
 from voicebot.dialog.events import Event, HangUp, Keys, NoInput, Speech
 from voicebot.dialog.flows import Flow, handler
 from voicebot.dialog.flows.common import authenticate
 from voicebot.dialog.inputs import BAD_ENTRY, from_keys, from_speech
-from voicebot.dialog.menus import anything_else_ask, callback_offer, menu_ask, presented, slots_from
+from voicebot.dialog.menus import anything_else_ask, menu_ask, presented, slots_from
 from voicebot.dialog.repair import CLEAR, NOT_THAT, Offered, Repair
 from voicebot.dialog.spoken_number import LONG_NUMBER_STEPS, NumberEntry, is_number_turn
 from voicebot.dialog.turn_records import SECRET_STEPS as _SECRET_STEPS
@@ -105,26 +106,8 @@ class DialogEngine:
         return self._finish()
 
     def agents_unavailable(self) -> list[Action]:
-        """No agent answered the hand-over: apologise, offer a call-back, then say goodbye.
-
-        Called by a telephony channel after the overflow rule has run out of pools; the call
-        is open again until the caller answers the offer or hangs up.
-        """
-        if not self.ended or self.ctx.record.outcome != "transferred":
-            return []
-        rec = self.ctx.record
-        rec.outcome, rec.transfer_target = "failed", None
-        self.ctx.say("agents_busy")
-        if rec.callback_requested is not None or self.callback_offered:  # asked once already
-            self.ctx.say("callback_declined")
-            self.ctx.say("goodbye")
-            self.ctx.out.append(Hangup())
-            return self._finish()
-        self.callback_offered = True
-        self.ctx.ended = False
-        self.mode, self.service, self.flow = "flow", None, callback_offer(self.ctx)
-        self._advance(None, first=True)
-        return self._finish()
+        """No agent answered the hand-over: apologise, offer a call-back, then say goodbye."""
+        return agents_unavailable(self)
 
     def close(self) -> CallRecord:
         """Finish the call record (outcome, end time) once the call is over."""

@@ -2,7 +2,7 @@
 
 Menus are derived from the catalogue: the spoken prompt, its keypad-only form after two
 failures, and the words that pick each option. A request's entities pre-fill the slots of the
-service it starts; the call-back offer closes a hand-over nobody answered.
+service it starts.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from typing import Any
 from voicebot.catalogue import LANGUAGE_KEY, Catalogue
 from voicebot.dialog import prompts
 from voicebot.dialog.ask import Ask
-from voicebot.dialog.context import CallContext
-from voicebot.dialog.flows import Flow
 from voicebot.nlu.parser import NluResult
 
 
@@ -54,12 +52,3 @@ def slots_from(nlu: NluResult, text: str) -> dict[str, Any]:
         start, end = nlu.entity("date_range").split("/")
         slots["period"] = (date.fromisoformat(start), date.fromisoformat(end))
     return slots
-
-
-def callback_offer(ctx: CallContext) -> Flow:
-    """The caller chooses a call-back (recorded in the CDR with their number) or to call again."""
-    wanted = yield Ask("confirm", ctx.t("offer_callback"), options={"1": True, "2": False}, step="callback")
-    ctx.record.callback_requested = bool(wanted)
-    ctx.say("callback_booked" if wanted else "callback_declined")
-    ctx.say("goodbye")
-    ctx.hangup()
