@@ -347,6 +347,15 @@ def test_options_by_their_place_in_the_list_just_heard(said: str, member: str | 
     assert from_speech(menu_ask(catalogue(), lang, ""), said, None, date(2026, 11, 30)) is None  # not the main menu
 
 
+@pytest.mark.parametrize("lang", ["en-US", "zh-CN"])
+def test_every_answer_by_position_the_menu_listens_for_is_read(lang: str) -> None:
+    from voicebot.dialog.inputs import ORDINAL_PHRASES, from_speech
+    from voicebot.dialog.menus import menu_ask
+
+    bills = menu_ask(catalogue(), lang, "13")
+    assert [p for p in ORDINAL_PHRASES[lang] if from_speech(bills, p, None, date(2026, 11, 30)) is None] == []
+
+
 # -- a refusal before the request ---------------------------------------------------------------------------
 @pytest.mark.parametrize(("lang", "said", "then", "service"), [
     ("en-US", "not my balance, I want to see my transactions", ["last month"], "account.history"),

@@ -7,12 +7,14 @@ import os
 import subprocess
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.io import wavfile
 
+from voicebot.catalogue import catalogue
 from voicebot.config import PROJECT_DIR
 from voicebot.speech import models as model_sources
 from voicebot.speech.asr import (
@@ -304,6 +306,22 @@ def test_navigation_at_a_digit_prompt_is_heard_without_free_recognition(model: o
     # neither digits nor a command: the free recogniser still hears it
     heard = finals("i lost my card")
     assert heard and heard[0] and sum(rec.fallbacks.values()) == 1 and rec.command_turns == 2
+    rec.close()
+
+
+def test_answers_by_position_are_heard_at_a_menu(model: object) -> None:
+    """The menu grammar holds the answers by position that the dialog reads (inputs.ORDINAL_PHRASES):
+    without them the small model made 'report options' of 'the fourth option'."""
+    from voicebot.dialog.inputs import from_speech
+    from voicebot.dialog.menus import menu_ask
+    from voicebot.speech.grammars import grammar_for
+
+    rec = StreamingRecognizer(model, 8000, grammar=grammar_for("menu", "en-US"))
+    bills = menu_ask(catalogue(), "en-US", "13")
+    for said, member in (("the fourth option", "bill.electricity"), ("the last one", "bill.gas")):
+        [heard] = [e.text for _, e in stream(rec, np.concatenate([silence(0.5), speak(said), silence(1.0)]))
+                   if isinstance(e, Final)]
+        assert from_speech(bills, heard, None, date(2026, 11, 30)).service.id == member, heard
     rec.close()
 
 

@@ -87,6 +87,11 @@ def _match_words(ask: Ask, lowered: str) -> Any:
 _ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1,
              "一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "最后": -1}
 _NTH = "(first|second|third|fourth|fifth|last)"
+#: How callers answer by position (a recogniser at a menu is biased towards these, see speech/grammars.py).
+ORDINAL_PHRASES = {
+    "en-US": tuple(p for n in _NTH.strip("()").split("|") for p in (f"the {n} one", f"the {n} option", n)),
+    "zh-CN": (*(f"第{n}个" for n in "一二三四五"), "最后一个"),
+}
 _ORDINAL = re.compile(rf"\bthe {_NTH}\b|\b{_NTH} (?:one|option|choice)\b|^{_NTH}(?: please)?$"
                       r"|第([一二三四五1-5])|(最后)(?:一个|一项|那个|一种)")
 

@@ -1,7 +1,8 @@
 """Per-step vocabularies that bias recognition (a Vosk runtime grammar), from data we already keep.
 
 Confirmation steps listen for the catalogue's own affirm/deny words, digit entries for digit
-words, and menus for the way callers ask for services: the NLU training sentences. The biased
+words, and menus for the way callers ask for services (the NLU training sentences) and for
+answers by position ("the second one"). The biased
 result is used only when confident; free recognition stays the fallback (see asr.py).
 """
 
@@ -11,6 +12,7 @@ from functools import cache
 
 from voicebot.catalogue import catalogue
 from voicebot.config import PROJECT_DIR
+from voicebot.dialog.inputs import ORDINAL_PHRASES
 from voicebot.dialog.periods import PHRASES as PERIOD_PHRASES
 
 DIGIT_WORDS = {
@@ -37,7 +39,9 @@ def grammar_for(expect: str, lang: str) -> tuple[str, ...] | None:
         return sequences(DIGIT_WORDS[lang].split())
     if expect == "amount":
         return sequences([*DIGIT_WORDS[lang].split(), *AMOUNT_WORDS[lang].split()])
-    if expect in ("menu", "free"):
+    if expect == "menu":  # and answers by position to a list just heard ("the second one")
+        return (*caller_sentences(lang), *ORDINAL_PHRASES[lang])
+    if expect == "free":
         return caller_sentences(lang)
     return None
 
