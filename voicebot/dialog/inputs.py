@@ -84,16 +84,19 @@ def _match_words(ask: Ask, lowered: str) -> Any:
     return ask.options[best[1]] if best else None
 
 
-_ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1,
-             "一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "最后": -1}
-_NTH = "(first|second|third|fourth|fifth|last)"
+_NTH_WORDS = ("first", "second", "third", "fourth", "fifth")  # and "last"
+_ZH_NTH = "一二三四五"
+# a position named in words, Chinese numerals or digits -> its index among the options (-1: the last)
+_ORDINALS = {**{w: i for i, w in enumerate(_NTH_WORDS)}, **{n: i for i, n in enumerate(_ZH_NTH)},
+             **{str(i + 1): i for i in range(len(_NTH_WORDS))}, "last": -1, "最后": -1}
+_NTH = f"({'|'.join((*_NTH_WORDS, 'last'))})"
 #: How callers answer by position (a recogniser at a menu is biased towards these, see speech/grammars.py).
 ORDINAL_PHRASES = {
-    "en-US": tuple(p for n in _NTH.strip("()").split("|") for p in (f"the {n} one", f"the {n} option", n)),
-    "zh-CN": (*(f"第{n}个" for n in "一二三四五"), "最后一个"),
+    "en-US": tuple(p for n in (*_NTH_WORDS, "last") for p in (f"the {n} one", f"the {n} option", n)),
+    "zh-CN": (*(f"第{n}个" for n in _ZH_NTH), "最后一个"),
 }
 _ORDINAL = re.compile(rf"\bthe {_NTH}\b|\b{_NTH} (?:one|option|choice)\b|^{_NTH}(?: please)?$"
-                      r"|第([一二三四五1-5])|(最后)(?:一个|一项|那个|一种)")
+                      rf"|第([{_ZH_NTH}1-5])|(最后)(?:一个|一项|那个|一种)")
 
 
 def _ordinal_choice(ask: Ask, lowered: str) -> Any:
