@@ -282,3 +282,48 @@ def test_no_secret_reaches_any_file_the_run_wrote(door) -> None:
     static = {cache.path(s, lang) for lang in ("en-US", "zh-CN") for s in static_sentences(lang)}
     new = [p for p in PROMPTS.rglob("*") if p.is_file() and door["prompts_before"].get(p) != p.stat().st_mtime]
     assert [p for p in new if p not in static] == []
+
+
+def _invite_to_seat(port: int, headers: dict[str, str], pool_user: str = "agents-010") -> None:
+    """A hand-over INVITE as a forger would send it straight to a desk seat (UDP, loopback)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        lport = s.getsockname()[1]
+        extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        msg = (f"INVITE sip:{pool_user}@127.0.0.1:{port} SIP/2.0\r\n"
+               f"Via: SIP/2.0/UDP 127.0.0.1:{lport};branch=z9hG4bK{time.time_ns()}\r\nMax-Forwards: 70\r\n"
+               f"From: <sip:13800000099@127.0.0.1>;tag=f1\r\nTo: <sip:{pool_user}@127.0.0.1>\r\n"
+               f"Call-ID: forged-{time.time_ns()}@127.0.0.1\r\nCSeq: 1 INVITE\r\n"
+               f"Contact: <sip:x@127.0.0.1:{lport}>\r\n{extra}Content-Length: 0\r\n\r\n")
+        s.sendto(msg.encode(), ("127.0.0.1", port))
+        time.sleep(0.5)
+
+
+def test_a_hand_over_without_a_signature_is_forged_where_the_seat_has_a_secret(tmp_path: Path) -> None:
+    """Before: leaving X-Voicebot-Signature out was classed "unsigned", and the desk showed the
+    forged customer and loaded the saved screen pop by its token. Now missing counts as wrong;
+    the bot's own signed headers, for this pool, still check out."""
+    from tests.sip import start_seat
+    from voicebot.telephony.agent_context import context_headers
+
+    secret, port = "seat-secret-for-this-test", free_port()
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'unused.db'}", (port, free_port()), nlu="keywords",
+                          agent_secret=secret)
+    seat = start_seat(tmp_path, config, port, "--never")
+    try:
+        forged = {"X-Voicebot-Reason": "consult", "X-Voicebot-Customer": "************0001",
+                  "X-Voicebot-Pool": "010", "X-Voicebot-Context": "a-token-seen-on-the-wire"}
+        _invite_to_seat(port, forged)
+        unsigned = seat.wait_for("incoming")
+        signed = context_headers(reason="consult", service="agent", lang="en-US", region="010", call_id="c-1",
+                                 identifier="6222020000000001", secret=secret, through_caller=True, pool="010",
+                                 context="tok")
+        _invite_to_seat(port, signed)
+        end = time.monotonic() + 15
+        while len([e for e in seat.read() if e["event"] == "incoming"]) < 2 and time.monotonic() < end:
+            time.sleep(0.1)
+        incoming = [e for e in seat.read() if e["event"] == "incoming"]
+    finally:
+        seat.stop()
+    assert unsigned["context"] == "forged", unsigned
+    assert len(incoming) == 2 and incoming[1]["context"] == "verified", incoming

@@ -43,7 +43,7 @@ def ring(d: Desk, seat: FakeSeat, call: str = "c1", to: str = "agents-010", cont
          token: str = "tok") -> None:
     d.seat_event(seat, {"event": "incoming", "call_id": call, "to": to, "context": context,
                         "headers": {"X-Voicebot-Reason": "complaint", "X-Voicebot-Context": token},
-                        **({} if context == "forged" else {"saved": SAVED.get(token)})})
+                        **({"saved": SAVED.get(token)} if context == "verified" else {})})
 
 
 def kinds(inbox: dict[str, list[dict[str, Any]]], name: str) -> list[str]:
@@ -105,6 +105,29 @@ def test_a_forged_context_pops_a_warning_not_the_saved_conversation(desk) -> Non
     assert "warning" in offer and "transcript" not in offer and "reason" not in offer
 
 
+def test_an_unsigned_context_never_shows_a_saved_conversation(desk) -> None:
+    """Even handed a saved context, the desk shows it only for headers whose signature held."""
+    d, seat, inbox = desk
+    d.set_status("ann", "010", True)
+    d.seat_event(seat, {"event": "incoming", "call_id": "c1", "to": "agents-010", "context": "unsigned",
+                        "headers": {"X-Voicebot-Reason": "complaint", "X-Voicebot-Context": "tok"},
+                        "saved": SAVED["tok"]})
+    offer = next(m for m in inbox["ann"] if m["type"] == "offer")
+    assert "transcript" not in offer and offer["trust"] == "unsigned"
+
+
+def test_headers_signed_for_another_pool_count_as_forged() -> None:
+    from voicebot.console.desk import bound_to_pool
+
+    pools = {"agents-010": "010", "agents-central": "central"}
+    replayed = {"to": "agents-central", "context": "verified", "headers": {"X-Voicebot-Pool": "010"}}
+    assert bound_to_pool(replayed, pools) == "central" and replayed["context"] == "forged"
+    right = {"to": "agents-010", "context": "verified", "headers": {"X-Voicebot-Pool": "010"}}
+    assert bound_to_pool(right, pools) == "010" and right["context"] == "verified"
+    unsigned = {"to": "agents-010", "context": "unsigned", "headers": {}}
+    assert bound_to_pool(unsigned, pools) == "010" and unsigned["context"] == "unsigned"
+
+
 def test_a_call_for_an_address_that_is_no_pool_is_refused(desk) -> None:
     d, seat, _ = desk
     ring(d, seat, to="someone-else")
@@ -129,15 +152,43 @@ def test_the_screen_pop_has_the_conversation_but_never_the_pin_or_the_whole_card
                   Keys("0"), Keys("3")):
         engine.handle(event)
     body = screen_pop.context_of(engine, "complaint")
-    token = screen_pop.save(db, body)
-    loaded = screen_pop.load(db, token)
+    token = screen_pop.save(db, body, pool="010", call_id="call-1")
+    loaded = screen_pop.take(db, token, pool="010", call_id="call-1")
     text = json.dumps(loaded, ensure_ascii=False)
     assert DEMO_PIN not in text and DEMO_CARD not in text
     assert loaded["customer"].endswith("0001") and loaded["verified"] is True
     assert loaded["reason_text"] == "complaints and suggestions" and loaded["services_text"] == ["balance enquiry"]
     said = [line["text"] for line in loaded["transcript"]]
     assert "(words withheld: PIN step)" in said and "keys withheld (PIN step)" in said and "keys 3" in said
-    assert screen_pop.load(db, "not-a-token") is None and screen_pop.load(db, "x" * 500) is None
+    assert screen_pop.take(db, "not-a-token", pool="010", call_id="call-1") is None
+    assert screen_pop.take(db, "x" * 500, pool="010", call_id="call-1") is None
+    db.dispose()
+
+
+def test_a_screen_pop_is_taken_once_for_its_pool_and_call_within_the_signatures_life(demo_db_template,
+                                                                                      tmp_path) -> None:
+    """A token seen on the wire pops nothing a second time, nor for another pool or call, nor late."""
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import update
+
+    from voicebot.bank.schema import HandoverContext
+    from voicebot.telephony.agent_context import VALID_S
+
+    shutil.copy(demo_db_template, tmp_path / "bank.db")
+    db = make_engine(f"sqlite:///{tmp_path / 'bank.db'}")
+    body = {"reason_text": "complaints", "transcript": []}
+    token = screen_pop.save(db, body, pool="010", call_id="call-1")
+    assert screen_pop.take(db, token, pool="010", call_id="call-1") == body
+    assert screen_pop.take(db, token, pool="010", call_id="call-1") is None  # once
+    for pool, call in (("central", "call-1"), ("010", "call-2")):
+        other = screen_pop.save(db, body, pool="010", call_id="call-1")
+        assert screen_pop.take(db, other, pool=pool, call_id=call) is None
+    late = screen_pop.save(db, body, pool="010", call_id="call-1")
+    with db.begin() as conn:
+        conn.execute(update(HandoverContext).where(HandoverContext.token == late)
+                     .values(created_at=datetime.now() - timedelta(seconds=VALID_S + 5)))
+    assert screen_pop.take(db, late, pool="010", call_id="call-1") is None
     db.dispose()
 
 

@@ -212,13 +212,14 @@ class Desk:
         trust = str(event.get("context"))
         pop: dict[str, Any] = {"trust": trust, "from": event.get("from")}
         if trust == "forged":
-            pop["warning"] = "The call's context failed its signature check: treat the caller as unidentified."
+            pop["warning"] = ("The call's context is not the bot's (its signature is missing, wrong, expired or for "
+                              "another pool): treat the caller as unidentified.")
             return pop
         pop.update({"reason": headers.get("X-Voicebot-Reason"), "service": headers.get("X-Voicebot-Service"),
                     "language": headers.get("X-Voicebot-Language"), "region": headers.get("X-Voicebot-Region"),
                     "customer": headers.get("X-Voicebot-Customer")})
-        saved = event.get("saved")  # what the bot saved under the headers' token (SeatProcess loads it)
-        if saved:
+        saved = event.get("saved")  # what the bot saved under the signed token (SeatProcess takes it)
+        if saved and trust == "verified":
             pop.update({k: v for k, v in saved.items() if v is not None})
         return pop
 
@@ -227,24 +228,39 @@ class Desk:
                 "ringing_s": round(time.monotonic() - offer.rang_at, 1), **offer.pop}
 
 
+def bound_to_pool(event: dict[str, Any], pools: dict[str, str]) -> str | None:
+    """The pool a seat's incoming call rings, and its trust narrowed to that pool: headers signed
+    for another pool (a context replayed elsewhere) count as forged."""
+    pool = pools.get(str(event.get("to")))
+    if event.get("context") == "verified" and (event.get("headers") or {}).get("X-Voicebot-Pool") != pool:
+        event["context"] = "forged"
+    return pool
+
+
+LoadPop = Callable[[str, str, str], "dict[str, Any] | None"]  # (token, pool, caller's call id) -> context, once
+
+
 class SeatProcess:
     """``voicebot agent --desk`` on one pool address: its events go to the desk, commands to it.
 
-    A ringing call's saved context is read (``load_pop``, token -> context) off the event loop,
-    and waited for briefly: the worker writes it in the background as it starts ringing.
+    A ringing call's saved context is taken (``load_pop``) only when the seat found the bot's
+    signature on the headers, for the pool it rings; off the event loop, on the console's own
+    small pool, and waited for briefly: the worker writes it in the background as it starts ringing.
     """
 
-    def __init__(self, host: str, port: int, pools: dict[str, str], desk: Desk,
-                 load_pop: Callable[[str], dict[str, Any] | None]) -> None:
+    def __init__(self, host: str, port: int, pools: dict[str, str], desk: Desk, load_pop: LoadPop,
+                 config: str | None = None, executor: Any = None) -> None:
         self.host, self.port, self.pools, self.desk, self.load_pop = host, port, pools, desk, load_pop
+        self.config, self.executor = config, executor
         self.address = f"{host}:{port}"
         desk.seats[self.address] = "starting"
         self.proc: asyncio.subprocess.Process | None = None
         self.reader: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        config = ["--config", self.config] if self.config else []  # the seat checks with the same secret
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "voicebot", "agent", "--desk", "--jsonl", "--bind", self.host,
+            sys.executable, "-m", "voicebot", *config, "agent", "--desk", "--jsonl", "--bind", self.host,
             "--sip-port", str(self.port), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         self.reader = asyncio.create_task(self._read())
 
@@ -261,18 +277,20 @@ class SeatProcess:
                 continue
             if event.get("event") == "error":
                 log.warning("desk seat %s:%s: %s", self.host, self.port, event.get("error"))
-            token = (event.get("headers") or {}).get("X-Voicebot-Context")
-            if event.get("event") == "incoming" and token and event.get("context") != "forged":
-                event["saved"] = await self._saved(token)
+            if event.get("event") == "incoming":
+                pool, headers = bound_to_pool(event, self.pools), event.get("headers") or {}
+                token = headers.get("X-Voicebot-Context")
+                if token and pool and event.get("context") == "verified":
+                    event["saved"] = await self._saved(token, pool, headers.get("X-Voicebot-Call-Id", ""))
             self.desk.seat_event(self, event)
         code = await self.proc.wait()
         self.desk.seats[self.address] = f"stopped (exit {code}): see the log"
         log.error("desk: the SIP seat on %s stopped (exit %s)", self.address, code)
 
-    async def _saved(self, token: str) -> dict[str, Any] | None:
+    async def _saved(self, token: str, pool: str, call_id: str) -> dict[str, Any] | None:
         loop = asyncio.get_running_loop()
         for _ in range(POP_TRIES):
-            saved = await loop.run_in_executor(None, self.load_pop, token)
+            saved = await loop.run_in_executor(self.executor, self.load_pop, token, pool, call_id)
             if saved is not None:
                 return saved
             await asyncio.sleep(0.1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -24,8 +25,10 @@ log = logging.getLogger("voicebot.console")
 DESK_ROLES = ("agent", "supervisor")
 
 
-def add_desk(app: web.Application, directory: AgentDirectory | None, db: Any, page: Any, same_origin: Any) -> None:
-    """Serve the desk on ``app``; with a ``directory``, answer its pools' SIP addresses too."""
+def add_desk(app: web.Application, directory: AgentDirectory | None, db: Any, page: Any, same_origin: Any,
+             config: str | None = None) -> None:
+    """Serve the desk on ``app``; with a ``directory``, answer its pools' SIP addresses too (seats
+    started with the console's ``config``, so they check the hand-over with the same secret)."""
     sockets: dict[str, set[web.WebSocketResponse]] = {}
     addresses = pool_addresses(directory) if directory else {}
     pools = sorted({pool for by_user in addresses.values() for pool in by_user.values()})
@@ -37,7 +40,12 @@ def add_desk(app: web.Application, directory: AgentDirectory | None, db: Any, pa
                 asyncio.get_running_loop().create_task(ws.send_str(text))
 
     desk = Desk(pools, notify)
-    seats = [SeatProcess(host, port, by_user, desk, lambda token: screen_pop.load(db, token))
+    pops = ThreadPoolExecutor(max_workers=2, thread_name_prefix="screen-pop")  # never behind sign-in's scrypt
+
+    def take_pop(token: str, pool: str, call_id: str) -> dict[str, Any] | None:
+        return screen_pop.take(db, token, pool=pool, call_id=call_id)
+
+    seats = [SeatProcess(host, port, by_user, desk, take_pop, config, pops)
              for (host, port), by_user in addresses.items()]
     app["desk"] = desk
 
@@ -49,6 +57,7 @@ def add_desk(app: web.Application, directory: AgentDirectory | None, db: Any, pa
     async def stop_seats(_app: web.Application) -> None:
         for seat in seats:
             await seat.stop()
+        pops.shutdown(wait=False)
 
     app.on_startup.append(start_seats)
     app.on_cleanup.append(stop_seats)

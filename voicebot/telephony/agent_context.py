@@ -3,9 +3,12 @@
 In refer mode the caller's own phone builds the agent's INVITE from our Refer-To URI, so it
 can change any header in it. The context therefore carries an HMAC-SHA256 signature over
 every ``X-Voicebot-*`` value and an expiry, made with a secret the bot and the agent desktop
-share (``[agents] context_secret`` or ``VOICEBOT_AGENT_SECRET``). Without a secret the
-customer's identity is not sent at all. Values are redacted (card numbers masked) and are
-URI-escaped where they go into a Refer-To URI.
+share (``[agents] context_secret`` or ``VOICEBOT_AGENT_SECRET``). The signature also covers
+the pool the call is offered to, so a context cannot be replayed to another pool. A seat that
+has the secret trusts nothing unsigned: a missing signature is as forged as a wrong one
+(``trust``). Without a secret the customer's identity, and the screen pop's token, are sent only
+by the bot itself (bridge mode), never through the caller's phone. Values are redacted (card
+numbers masked) and are URI-escaped where they go into a Refer-To URI.
 """
 
 from __future__ import annotations
@@ -23,26 +26,27 @@ VALID_S = 120  # a signed context is honoured this long after the hand-over star
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.*:+@")
 
 
-def _clean(value: str) -> str:
+def header_value(value: str) -> str:
     """A header value that cannot break a header or a URI: safe characters only, card numbers masked."""
     return "".join(ch if ch in _SAFE else "_" for ch in redact(value))[:64]
 
 
 def context_headers(*, reason: str, service: str, lang: str, region: str, call_id: str,
-                    identifier: str | None, secret: str | None, through_caller: bool,
+                    identifier: str | None, secret: str | None, through_caller: bool, pool: str = "",
                     context: str | None = None, now: float | None = None) -> dict[str, str]:
-    """The hand-over headers, signed when there is a secret. The customer is named, and the
-    screen pop's ``context`` token given, when the headers cannot be forged: signed, or sent
-    by the bot itself (not ``through_caller``'s phone)."""
+    """The hand-over headers for ``pool``, signed when there is a secret. The customer is named when
+    the headers cannot be forged: signed, or sent by the bot itself (not ``through_caller``'s
+    phone). The screen pop's ``context`` token goes only into signed headers: a desk loads it only
+    when the signature holds."""
     headers = {"X-Voicebot-Reason": reason, "X-Voicebot-Service": service, "X-Voicebot-Language": lang,
-               "X-Voicebot-Region": region, "X-Voicebot-Call-Id": call_id}
+               "X-Voicebot-Region": region, "X-Voicebot-Call-Id": call_id, "X-Voicebot-Pool": pool}
     if secret or not through_caller:
         headers["X-Voicebot-Customer"] = mask_card(identifier) if identifier else "unidentified"
-        if context:
-            headers["X-Voicebot-Context"] = context
+    if secret and context:
+        headers["X-Voicebot-Context"] = context
     if secret:
         headers["X-Voicebot-Expires"] = str(int((now or time.time()) + VALID_S))
-    headers = {name: _clean(value) for name, value in headers.items()}
+    headers = {name: header_value(value) for name, value in headers.items()}
     if secret:
         headers[SIGNATURE] = _sign(headers, secret)
     return headers
@@ -58,6 +62,15 @@ def verify(headers: dict[str, str], secret: str, now: float | None = None) -> bo
         return int(signed.get("X-Voicebot-Expires", "0")) >= (now or time.time())
     except ValueError:
         return False
+
+
+def trust(headers: dict[str, str], secret: str | None, now: float | None = None) -> str:
+    """How far a seat may trust the headers it got: "verified" (the bot's, unchanged, in time),
+    "forged" (a secret is configured and the signature is missing, wrong or expired), or
+    "unsigned" (this seat has no secret, so it can check nothing)."""
+    if not secret:
+        return "unsigned"
+    return "verified" if verify(headers, secret, now) else "forged"
 
 
 def context_received(msg: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ import numpy as np
 import pjsua2 as pj
 
 from voicebot.speech.audio import is_voiced
-from voicebot.telephony.agent_context import SIGNATURE, context_received, verify
+from voicebot.telephony.agent_context import context_received, trust
 from voicebot.telephony.media import FRAME_LEN, RATE, FramePort, audio_media
 from voicebot.telephony.sipstack import SipSettings, SipStack, header, uri_user
 
@@ -110,8 +110,7 @@ class AgentSeat:
         if referred := header(msg, "Referred-By"):
             headers["Referred-By"] = referred
         # a desk trusts the context only when the bot's signature checks out (see agent_context)
-        context = "unsigned" if SIGNATURE not in headers or not self.context_secret else (
-            "verified" if verify(headers, self.context_secret) else "forged")
+        context = trust(headers, self.context_secret)
         info = {"call_id": header(msg, "Call-ID"), "to": uri_user(request_uri), "from": uri_user(header(msg, "From")
                                                                                                or ""),
                 "headers": headers, "context": context}

@@ -17,7 +17,7 @@ import pjsua2 as pj
 from voicebot.dialog.actions import Transfer
 from voicebot.dialog.context import CallRecord
 from voicebot.telephony import screen_pop
-from voicebot.telephony.agent_context import context_headers, refer_params
+from voicebot.telephony.agent_context import context_headers, header_value, refer_params
 from voicebot.telephony.agents import Pool
 from voicebot.telephony.media import audio_media
 
@@ -96,7 +96,8 @@ class Handover:
         self.generation = 0
         self.done = False
         self.bridged = False
-        self.pop_token: str | None = None  # where the agent's screen pop finds the transcript
+        self.pop_body: dict[str, Any] | None = None  # what the agent's screen pop shows
+        self.pop_token: str | None = None  # where the ringing pool's desk finds it (one token per pool)
 
     @property
     def record(self) -> CallRecord:
@@ -108,20 +109,26 @@ class Handover:
         return context_headers(reason=self.transfer.reason, service=services[-1] if services else "agent",
                                lang=ctx.lang, region=ctx.region, call_id=ctx.call_id, identifier=ctx.identifier,
                                secret=self.directory.context_secret, through_caller=self.directory.mode == "refer",
-                               context=self.pop_token)
+                               pool=self.pool.name if self.pool else "", context=self.pop_token)
 
     def start(self) -> None:
         # the screen pop's context, taken now and written off this (the SIP) thread: the desk that
         # rings waits briefly for it; without it the agent still gets the headers, and the call goes on
         try:
-            body = screen_pop.context_of(self.call.runner.session.engine, self.transfer.reason)
-            db = self.server.services.bank.engine
+            self.pop_body = screen_pop.context_of(self.call.runner.session.engine, self.transfer.reason)
         except Exception:
             log.exception("call=%s cannot take the screen pop's context", self.call.id_text)
-        else:
-            self.pop_token = screen_pop.new_token()
-            self.server.db_writes.submit(_save_pop, db, body, self.pop_token, self.call.id_text)
         self.next_pool()
+
+    def _save_pop_for(self, pool: Pool) -> None:
+        """A token of its own for ``pool``'s desk, which takes it once (see ``screen_pop``)."""
+        self.pop_token = None
+        if self.pop_body is None or not self.directory.context_secret:
+            return  # unsigned headers carry no token: a desk would not load it
+        self.pop_token = screen_pop.new_token()
+        ctx = self.call.runner.session.engine.ctx
+        self.server.db_writes.submit(_save_pop, self.server.services.bank.engine, self.pop_body, self.pop_token,
+                                     pool.name, header_value(ctx.call_id), self.call.id_text)
 
     def next_pool(self) -> None:
         if self.done:
@@ -132,6 +139,7 @@ class Handover:
             self.call.runner.agents_unavailable()
             return
         self.pool = self.pools.pop(0)
+        self._save_pop_for(self.pool)
         self.generation += 1
         self.dialled_at, self.rang_at = time.monotonic(), None
         log.info("call=%s ringing agents pool=%s uri=%s mode=%s", self.call.id_text, self.pool.name, self.pool.uri,
@@ -280,8 +288,8 @@ class Handover:
                                           now - self.started if result == "answered" else None)
 
 
-def _save_pop(db: Any, body: dict[str, Any], token: str, call: str) -> None:
+def _save_pop(db: Any, body: dict[str, Any], token: str, pool: str, call_id: str, call: str) -> None:
     try:
-        screen_pop.save(db, body, token)
+        screen_pop.save(db, body, pool=pool, call_id=call_id, token=token)
     except Exception:
         log.exception("call=%s cannot save the screen pop's context", call)

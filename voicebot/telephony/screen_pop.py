@@ -1,10 +1,12 @@
 """The agent's screen pop: what the bot knew of a caller when it put them through.
 
 The SIP worker that hands a call over saves the context in the bank database under a random
-token, and sends only the token to the agent seat (in the signed ``X-Voicebot-*`` headers: a
-transcript does not fit a SIP header). The console loads it by that token when the seat rings.
-Tokens are unguessable, so a caller who sees their own (refer mode) can read nothing else; rows
-older than ``KEEP_S`` are deleted as new ones are written, and never shown.
+token, one per pool it rings, and sends only the token to the agent seat (in the signed
+``X-Voicebot-*`` headers: a transcript does not fit a SIP header). The console takes it by that
+token when the seat rings and the signature holds (``take``): once, for the pool and the caller's
+dialog it was saved for, within the signature's validity. Tokens are unguessable, so a caller who
+sees their own (refer mode) can read nothing else; rows older than ``KEEP_S`` are deleted as new
+ones are written.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from voicebot.bank.schema import HandoverContext
 from voicebot.redact import mask_card
+from voicebot.telephony.agent_context import VALID_S
 
 if TYPE_CHECKING:
     from voicebot.dialog.engine import DialogEngine
@@ -61,22 +64,34 @@ def new_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-def save(db: Engine, body: dict[str, Any], token: str | None = None) -> str:
-    """Store ``body`` under ``token`` (a new one if None); the token. Old contexts are deleted on the way."""
+def save(db: Engine, body: dict[str, Any], *, pool: str, call_id: str, token: str | None = None) -> str:
+    """Store ``body`` for ``pool`` and the caller's dialog ``call_id`` under ``token`` (a new one if
+    None); the token. Old contexts are deleted on the way."""
     token = token or new_token()
     now = datetime.now()
+    stored = {"body": body, "pool": pool, "call_id": call_id}
     with Session(db) as s, s.begin():
         s.execute(delete(HandoverContext).where(HandoverContext.created_at < now - timedelta(seconds=KEEP_S)))
-        s.add(HandoverContext(token=token, created_at=now, body=json.dumps(body, ensure_ascii=False)))
+        s.add(HandoverContext(token=token, created_at=now, body=json.dumps(stored, ensure_ascii=False)))
     return token
 
 
-def load(db: Engine, token: str) -> dict[str, Any] | None:
-    """The context saved under ``token``, or None if there is none (or it is too old)."""
+def take(db: Engine, token: str, *, pool: str, call_id: str) -> dict[str, Any] | None:
+    """The context saved under ``token`` for ``pool`` and ``call_id``, once: the row is deleted as it
+    is read, so a token seen on the wire pops nothing a second time. None when there is none, it
+    is older than a signed context may be (``VALID_S``), or it was saved for another pool or call."""
     if not token or len(token) > 64:
         return None
-    with Session(db) as s:
+    with Session(db) as s, s.begin():
         row = s.execute(select(HandoverContext).where(HandoverContext.token == token)).scalar_one_or_none()
-    if row is None or row.created_at < datetime.now() - timedelta(seconds=KEEP_S):
+        if row is None:
+            return None
+        stored, created_at = json.loads(row.body), row.created_at
+        # the first reader wins: a concurrent one deletes nothing and gets nothing
+        if s.execute(delete(HandoverContext).where(HandoverContext.token == token)).rowcount != 1:
+            return None
+    if created_at < datetime.now() - timedelta(seconds=VALID_S):
         return None
-    return json.loads(row.body)
+    if stored.get("pool") != pool or stored.get("call_id") != call_id:
+        return None
+    return stored.get("body")
