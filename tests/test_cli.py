@@ -103,8 +103,31 @@ def test_users_add_creates_an_operator_who_can_sign_in(env: dict[str, str], db_u
     assert again.returncode == short.returncode == role.returncode == 2
     assert "already" in again.stderr and "8 characters" in short.stderr and "Traceback" not in role.stderr
     engine = make_engine(db_url)
-    assert check_password(engine, "alice", "a long secret").role == "trainer"
+    assert check_password(engine, "alice", "a long secret")[0].role == "trainer"
     assert check_password(engine, "alice", "a long secreT") is None and check_password(engine, "nobody", "x") is None
+    engine.dispose()
+
+
+def test_users_are_listed_given_new_passwords_and_removed(env: dict[str, str], db_url: str) -> None:
+    """An operator's life after `users add`: `users list`, `users passwd`, `users remove` (the demo one too)."""
+    from voicebot.bank.db import make_engine
+    from voicebot.console.operators import DEMO_OPERATOR, check_password
+
+    assert run(["users", "add", "dora", "--role", "agent", "--password-stdin"], env, "first secret\n").returncode == 0
+    listed = run(["users", "list", "--json"], env)
+    assert listed.returncode == 0, listed.stderr
+    rows = {row["name"]: row for row in json.loads(listed.stdout)}
+    assert rows["dora"]["role"] == "agent" and "password" not in json.dumps(rows) and "scrypt" not in listed.stdout
+    changed = run(["users", "passwd", "dora", "--password-stdin"], env, "second secret\n")
+    assert changed.returncode == 0, changed.stderr
+    engine = make_engine(db_url)
+    assert check_password(engine, "dora", "first secret") is None and check_password(engine, "dora", "second secret")
+    published = run(["users", "passwd", DEMO_OPERATOR[0], "--password-stdin"], env, f"{DEMO_OPERATOR[2]}\n")
+    assert published.returncode == 2 and "demo password" in published.stderr
+    assert run(["users", "remove", "dora"], env).returncode == 0
+    gone = run(["users", "remove", "dora"], env)
+    assert gone.returncode == 2 and "no operator called dora" in gone.stderr and "Traceback" not in gone.stderr
+    assert check_password(engine, "dora", "second secret") is None
     engine.dispose()
 
 

@@ -473,3 +473,191 @@ def test_each_role_sees_only_its_own_pages(desk_line) -> None:
     assert status(trainer, "/inbox") == 200
     for path in ("/wallboard", "/api/wallboard", "/api/wallboard/stream", "/reports", "/desk"):
         assert status(trainer, path) == 403, path
+
+
+# -- the console as an attacker on the bank's network would try it (a console of its own) -------
+
+PUBLIC_NAME = "console.bank.example"  # the name a TLS proxy would serve it under
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory: pytest.TempPathFactory, demo_db_template: Path):
+    """A console on loopback with a public name configured (so: not the demo set-up) and two agents."""
+    folder = tmp_path_factory.mktemp("guarded")
+    shutil.copy(demo_db_template, folder / "bank.db")
+    env = {**os.environ, "VOICEBOT_DB_URL": f"sqlite:///{folder / 'bank.db'}", "VOICEBOT_NLU_BACKEND": "keywords",
+           "VOICEBOT_LOG_FILE": str(folder / "voicebot.log"), "VOICEBOT_CONSOLE_HOSTS": PUBLIC_NAME}
+    for name in ("ada", "ben"):
+        added = subprocess.run([sys.executable, "-m", "voicebot", "users", "add", name, "--role", "agent",
+                                "--password-stdin"], input=f"{name}-password-1\n", cwd=PROJECT, env=env,
+                               capture_output=True, text=True, timeout=120)
+        assert added.returncode == 0, added.stderr
+    port = free_port()
+    out = folder / "console.out"
+    proc = subprocess.Popen([sys.executable, "-m", "voicebot", "console", "--port", str(port), "--no-desk"],
+                            cwd=PROJECT, env=env, stdout=open(out, "w"), stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    wait_for_http(f"{url}/login", proc)
+    yield {"url": url, "port": port, "out": out, "log": folder / "voicebot.log"}
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def _post_login(url: str, name: str, password: str, *, source: str = "127.0.0.1", host: str | None = None,
+                origin: str | None = None, next_: str = "", cookies: dict[str, str] | None = None,
+                n: int = 1) -> list[tuple[int, str, dict[str, str]]]:
+    """``n`` sign-ins at once from ``source``: (status, Location, cookies set) of each."""
+    import asyncio
+
+    import aiohttp
+
+    async def one(session: aiohttp.ClientSession) -> tuple[int, str, dict[str, str]]:
+        headers = {**({"Host": host} if host else {}), **({"Origin": origin} if origin else {})}
+        async with session.post(f"{url}/login{next_}", data={"name": name, "password": password},
+                                allow_redirects=False, headers=headers) as r:
+            return r.status, r.headers.get("Location", ""), {k: v.value for k, v in r.cookies.items()}
+
+    async def burst() -> list[tuple[int, str, dict[str, str]]]:
+        connector = aiohttp.TCPConnector(local_addr=(source, 0), force_close=True, limit=0)
+        async with aiohttp.ClientSession(connector=connector, cookies=cookies or {}) as session:
+            return list(await asyncio.gather(*(one(session) for _ in range(n))))
+
+    return asyncio.run(burst())
+
+
+def test_a_burst_of_wrong_passwords_checks_at_most_five_and_the_operator_still_gets_in(guarded) -> None:
+    """Before: 20 concurrent wrong passwords were all checked (the lock-out counted after each check)."""
+    url = guarded["url"]
+    [(status, _, cookies)] = _post_login(url, "ada", "ada-password-1", source="127.0.0.21")
+    assert status == 302 and "vb_device" in cookies  # ada's own browser, known from now on
+    device = {"vb_device": cookies["vb_device"]}
+    answers = _post_login(url, "ada", "wrong-password", source="127.0.0.22", n=20)
+    checked = [a for a in answers if a[0] == 302]
+    assert len(checked) <= 5 and all("failed" in a[1] for a in checked), answers
+    assert sum(a[0] == 429 for a in answers) >= 15
+    # the name is locked for everyone else, the right password included ...
+    assert _post_login(url, "ada", "ada-password-1", source="127.0.0.23")[0][0] == 429
+    # ... but not on the browser ada signed in from before
+    [(status, location, cookies)] = _post_login(url, "ada", "ada-password-1", source="127.0.0.21", cookies=device)
+    assert status == 302 and location == "/phone" and "vb_session" in cookies
+
+
+def test_one_source_cannot_try_passwords_for_many_names(guarded) -> None:
+    url, answers = guarded["url"], []
+    for i in range(30):
+        answers += _post_login(url, f"nobody-{i}", "wrong-password", source="127.0.0.31")
+    assert sum(a[0] == 302 for a in answers) <= 20 and answers[-1][0] == 429
+    assert _post_login(url, "ben", "ben-password-1", source="127.0.0.32")[0][0] == 302  # others are not stopped
+
+
+def test_a_foreign_host_name_gets_no_session_and_no_socket(guarded) -> None:
+    """DNS rebinding: before, a sign-in naming the attacker's host got a session and the desk's socket."""
+    import http.client
+
+    url = guarded["url"]
+    rebound = f"rebind.attacker.example:{guarded['port']}"
+    [(status, _, cookies)] = _post_login(url, "ben", "ben-password-1", host=rebound)
+    assert status == 421 and not cookies
+    for path, headers in (("/login", {}), ("/ws/desk", {"Upgrade": "websocket", "Connection": "Upgrade"}),
+                          ("/health", {})):
+        conn = http.client.HTTPConnection("127.0.0.1", guarded["port"], timeout=10)
+        conn.request("GET", path, headers={"Host": "rebind.attacker.example", **headers})
+        assert conn.getresponse().status == 421, path
+        conn.close()
+    # the configured public name and the loopback ones are served
+    for host in (PUBLIC_NAME, f"localhost:{guarded['port']}", f"127.0.0.1:{guarded['port']}"):
+        conn = http.client.HTTPConnection("127.0.0.1", guarded["port"], timeout=10)
+        conn.request("GET", "/login", headers={"Host": host})
+        assert conn.getresponse().status == 200, host
+        conn.close()
+
+
+@pytest.mark.parametrize("target", ["/%09/evil.example", "//evil.example", "/\\evil.example", "https://evil.example",
+                                    "/%2F/evil.example", "/%5Cevil.example", "/ /evil.example"])
+def test_no_redirect_after_sign_in_leaves_the_origin(guarded, target: str) -> None:
+    """Before: next=/%09/evil.example answered Location: //evil.example (the tab stripped after the check)."""
+    from urllib.parse import quote
+
+    [(status, location, _)] = _post_login(guarded["url"], "ben", "ben-password-1",
+                                          next_=f"?next={quote(target, safe='%/')}")
+    assert status == 302 and location.startswith("/") and not location.startswith(("//", "/\\")), location
+    assert "evil" not in location
+    [(_, location, _)] = _post_login(guarded["url"], "ben", "ben-password-1", next_="?next=/desk")
+    assert location == "/desk"  # a path of this site is still honoured
+
+
+def test_sign_in_from_another_sites_page_is_refused_and_every_answer_forbids_framing(guarded) -> None:
+    [(status, _, cookies)] = _post_login(guarded["url"], "ben", "ben-password-1", origin="http://evil.example")
+    assert status == 403 and not cookies
+    answer = urllib.request.urlopen(f"{guarded['url']}/login")
+    assert answer.headers["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in answer.headers[
+        "Content-Security-Policy"]
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_demo_operator_cannot_sign_in_outside_the_demo_set_up(guarded) -> None:
+    [(status, location, cookies)] = _post_login(guarded["url"], DEMO_OPERATOR[0], DEMO_OPERATOR[2],
+                                                source="127.0.0.41")
+    assert status == 302 and "failed" in location and "vb_session" not in cookies
+    out = guarded["out"].read_text()
+    assert DEMO_OPERATOR[2] not in out and "voicebot users remove demo" in out
+
+
+def test_signing_out_closes_the_sessions_sockets_and_a_third_browser_call_is_refused(guarded) -> None:
+    import asyncio
+
+    import aiohttp
+
+    url = guarded["url"]
+
+    async def run() -> tuple[bool, int]:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            async with session.post(f"{url}/login", data={"name": "ben", "password": "ben-password-1"},
+                                    allow_redirects=False) as r:
+                assert r.status == 302
+            phones = [await session.ws_connect(f"{url.replace('http', 'ws')}/ws/phone") for _ in range(2)]
+            try:
+                await session.ws_connect(f"{url.replace('http', 'ws')}/ws/phone")
+                third = 101
+            except aiohttp.WSServerHandshakeError as exc:
+                third = exc.status
+            desk = await session.ws_connect(f"{url.replace('http', 'ws')}/ws/desk")
+            await desk.receive(timeout=10)  # its state
+            async with session.post(f"{url}/logout", allow_redirects=False) as r:
+                assert r.status == 302
+            closed = (await desk.receive(timeout=10)).type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
+                                                                aiohttp.WSMsgType.CLOSING)
+            for ws in phones:
+                await ws.close()
+            return closed, third
+
+    closed, third = asyncio.run(run())
+    assert closed and third == 429
+
+
+def test_sessions_end_on_sign_out_age_removal_and_a_new_password_and_follow_a_new_role(monkeypatch) -> None:
+    from voicebot.console import signin
+    from voicebot.console.operators import SignedIn
+
+    clock = [1000.0]
+    monkeypatch.setattr(signin.time, "monotonic", lambda: clock[0])
+    table = {1: (SignedIn(1, "eve", "agent"), "hash-1")}
+    sessions = signin.Sessions(lambda operator_id: table.get(operator_id))
+    token = sessions.start(*table[1])
+    closed: list[str] = []
+    sessions.hold(token, lambda: closed.append("desk socket"))
+    table[1] = (SignedIn(1, "eve", "supervisor"), "hash-1")  # promoted: picked up at the next check
+    clock[0] += signin.RECHECK_S + 1
+    assert sessions.get(token).role == "supervisor"
+    table[1] = (SignedIn(1, "eve", "supervisor"), "hash-2")  # a new password ends the old sessions
+    clock[0] += signin.RECHECK_S + 1
+    assert sessions.get(token) is None and closed == ["desk socket"]
+    token = sessions.start(*table[1])
+    for _ in range(int(signin.MAX_AGE_S // (signin.IDLE_S - 60)) + 1):  # busy all the time, but only one shift
+        clock[0] += signin.IDLE_S - 60
+        alive = sessions.get(token) is not None
+    assert not alive
+    token = sessions.start(*table[1])
+    del table[1]  # `voicebot users remove eve`
+    clock[0] += signin.RECHECK_S + 1
+    assert not sessions.alive(token)

@@ -31,9 +31,10 @@ def console(cfg: Config, bind: str, port: int, cdr: str | None, desk: bool) -> N
 
     from voicebot.cdr import CdrSink
     from voicebot.config import make_parser, nlu_paths
-    from voicebot.console.operators import DEMO_OPERATOR
+    from voicebot.console.operators import DEMO_OPERATOR, check_password
     from voicebot.console.phone import RATE, PhoneParts
     from voicebot.console.server import build_app
+    from voicebot.console.web_safety import Access
     from voicebot.dialog.static_prompts import is_static
     from voicebot.nlu.parser import NluUnavailable
     from voicebot.speech.models import ModelUnavailable
@@ -70,21 +71,49 @@ def console(cfg: Config, bind: str, port: int, cdr: str | None, desk: bool) -> N
                        ThreadPoolExecutor(max_workers=2, thread_name_prefix="nlu"),
                        cfg.dialog, cfg.region, CdrSink(cdr_path, bank.engine).write)
     url = f"http://{'localhost' if bind in ('127.0.0.1', '::1') else bind}:{port}/"
+    access = Access.for_binding(bind, cfg.console_hosts, _device_key(cfg))
     name, _role, password = DEMO_OPERATOR
+    demo_works = check_password(bank.engine, name, password) is not None
     click.echo(f"voicebot console: {url} (browser phone at {url}phone, agent desk at {url}desk)", err=True)
-    click.echo(f"  sign in as an operator of 'voicebot users add', or the demo operator: {name} / {password}",
-               err=True)
-    log.info("console listening on %s:%s", bind, port)
+    if demo_works and access.demo_operator:
+        click.echo(f"  sign in as an operator of 'voicebot users add', or the demo operator: {name} / {password}",
+                   err=True)
+    elif demo_works:
+        click.echo(f"  the demo operator '{name}' cannot sign in here (not the loopback demo set-up): "
+                   f"remove it with 'voicebot users remove {name}'", err=True)
+        log.warning("console: the demo operator exists but is refused off loopback")
+    log.info("console listening on %s:%s (host names %s)", bind, port, ", ".join(sorted(access.hosts)))
     try:
-        web.run_app(build_app(bank.engine, phone, cfg.agents if desk else None, nlu_paths(cfg), cfg.reports),
+        web.run_app(build_app(bank.engine, phone, cfg.agents if desk else None, nlu_paths(cfg), cfg.reports,
+                              access, str(cfg.source) if cfg.source else None),
                     host=bind, port=port, print=None, handle_signals=True)
     except OSError as exc:
         raise UserError(f"cannot listen on {bind}:{port}: {exc.strerror or exc}") from exc
 
 
+def _device_key(cfg: Config) -> bytes:
+    """The key that signs the console's "known device" cookies: var/console-device.key, made once."""
+    import os
+    import secrets
+
+    path = cfg.path("var/console-device.key")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+    return bytes.fromhex(path.read_text().strip())
+
+
 @click.group()
 def users() -> None:
     """Console operators: agents, supervisors and NLU trainers."""
+
+
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("password", hide_input=True, confirmation_prompt=True)
 
 
 @users.command("add")
@@ -96,15 +125,59 @@ def users_add(cfg: Config, name: str, role: str, password_stdin: bool) -> None:
     """Create a console operator; the password is asked twice and stored as a salted scrypt hash."""
     from voicebot.console.operators import OperatorError, add_operator
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
-        who = add_operator(_bank(cfg, need_data=False).engine, name, role, password)
+        who = add_operator(_bank(cfg, need_data=False).engine, name, role, _password(password_stdin))
     except OperatorError as exc:
         raise UserError(str(exc)) from exc
     click.echo(f"operator {who.name} ({who.role}) created")
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array instead of a table.")
+@click.pass_obj
+def users_list(cfg: Config, as_json: bool) -> None:
+    """The console's operators: name, role and when each was created (never a password)."""
+    import json
+
+    from voicebot.console.operators import list_operators
+
+    rows = list_operators(_bank(cfg, need_data=False).engine)
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for row in rows:
+        click.echo(f"{row['name']:<24} {row['role']:<11} {row['created_at']}")
+    if not rows:
+        click.echo("no operators: add one with 'voicebot users add NAME --role ROLE'", err=True)
+
+
+@users.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from the first line of stdin.")
+@click.pass_obj
+def users_passwd(cfg: Config, name: str, password_stdin: bool) -> None:
+    """Give an operator a new password; their console sessions end within half a minute."""
+    from voicebot.console.operators import OperatorError, set_password
+
+    try:
+        set_password(_bank(cfg, need_data=False).engine, name, _password(password_stdin))
+    except OperatorError as exc:
+        raise UserError(str(exc)) from exc
+    click.echo(f"operator {name}: password changed")
+
+
+@users.command("remove")
+@click.argument("name")
+@click.pass_obj
+def users_remove(cfg: Config, name: str) -> None:
+    """Remove an operator (the demo operator too); their console sessions end within half a minute."""
+    from voicebot.console.operators import OperatorError, remove_operator
+
+    try:
+        remove_operator(_bank(cfg, need_data=False).engine, name)
+    except OperatorError as exc:
+        raise UserError(str(exc)) from exc
+    click.echo(f"operator {name} removed")
 
 
 @click.command()

@@ -73,6 +73,7 @@ class Config:
     agents: AgentDirectory | None = None
     front_door: FrontDoorLimits = field(default_factory=FrontDoorLimits)
     reports: ReportSettings | None = None
+    console_hosts: list[str] = field(default_factory=list)  # names a TLS proxy serves the console under
     source: Path | None = None  # the file this came from (child processes get the same)
     base_dir: Path = PROJECT_DIR
 
@@ -125,6 +126,9 @@ def load_config(path: str | Path | None = None) -> Config:
         base_dir=Path(data["base_dir"]) if "base_dir" in data else path.parent.parent if path.exists() else PROJECT_DIR,
     )
     cfg.source = path if path.exists() else None
+    hosts = os.environ.get("VOICEBOT_CONSOLE_HOSTS")
+    cfg.console_hosts = [h.strip() for h in hosts.split(",") if h.strip()] if hosts is not None else \
+        [str(h) for h in data.get("console", {}).get("hosts", [])]
     sip = data.get("sip", {})
     cfg.sip = SipConfig(bind=sip.get("bind", SipConfig.bind), port=int(sip.get("port", SipConfig.port)),
                         metrics_bind=sip.get("metrics_bind", SipConfig.metrics_bind),

@@ -17,6 +17,7 @@ from aiohttp import WSMsgType, web
 
 from voicebot.console.desk import Desk, SeatProcess, pool_addresses
 from voicebot.console.operators import SignedIn
+from voicebot.console.signin import hold_socket
 from voicebot.telephony import screen_pop
 from voicebot.telephony.agents import AgentDirectory
 
@@ -72,8 +73,9 @@ def add_desk(app: web.Application, directory: AgentDirectory | None, db: Any, pa
         if who.role not in DESK_ROLES:
             raise web.HTTPForbidden(text="the agent desk is for agents and supervisors")
         same_origin(request)
-        ws = web.WebSocketResponse(heartbeat=20)
+        ws = web.WebSocketResponse(heartbeat=20, max_msg_size=16 * 1024)
         await ws.prepare(request)
+        forget = hold_socket(request, ws)
         sockets.setdefault(who.name, set()).add(ws)
         await ws.send_str(json.dumps(desk.state_of(who.name)))
         try:
@@ -95,6 +97,7 @@ def add_desk(app: web.Application, directory: AgentDirectory | None, db: Any, pa
                 elif kind == "hangup":
                     desk.hang_up(who.name, call)
         finally:
+            forget()
             sockets.get(who.name, set()).discard(ws)
             if not sockets.get(who.name):
                 desk.leave(who.name)

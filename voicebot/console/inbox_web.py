@@ -22,7 +22,8 @@ from voicebot.nlu.inbox_store import LabelError, label, labels, pending
 INBOX_ROLES = ("trainer", "supervisor")
 
 
-def add_inbox(app: web.Application, db: Any, paths: Any, page: Any, same_origin: Any) -> None:
+def add_inbox(app: web.Application, db: Any, paths: Any, page: Any, same_origin: Any,
+              config: str | None = None) -> None:
     training = asyncio.Lock()  # one retraining at a time: it takes a core for a minute
 
     def allowed(request: web.Request) -> SignedIn:
@@ -68,7 +69,8 @@ def add_inbox(app: web.Application, db: Any, paths: Any, page: Any, same_origin:
             return web.json_response({"error": "a retraining is already running"}, status=409)
         async with training:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "voicebot", "nlu", "train", "--lang", lang, "--guard",
+                sys.executable, "-m", "voicebot", *(["--config", config] if config else []),
+                "nlu", "train", "--lang", lang, "--guard",
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
             out, _ = await proc.communicate()
         lines = [line for line in out.decode(errors="replace").splitlines() if line.startswith((lang, "  "))]

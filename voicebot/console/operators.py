@@ -1,4 +1,5 @@
-"""Console operators: created by ``voicebot users add`` (and the demo seed), checked at sign-in."""
+"""Console operators: created by ``voicebot users add`` (and the demo seed), checked at sign-in,
+listed, given a new password or removed by ``voicebot users``."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from voicebot.bank.schema import Operator
 
 ROLES = ("agent", "supervisor", "trainer")
 MIN_PASSWORD = 8
-#: The demo operator ``voicebot db seed --demo`` creates (stated in README; change it on a real line).
+#: The demo operator ``voicebot db seed --demo`` creates (stated in README). The console lets it
+#: sign in only in the demo set-up (bound to loopback, no public host names): see ``server``.
 DEMO_OPERATOR = ("demo", "agent", "demo-95588")
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 # a wrong name costs the same scrypt as a wrong password: sign-in time does not tell names apart
@@ -34,13 +36,21 @@ class SignedIn:
     role: str
 
 
+def valid_name(name: str) -> bool:
+    return bool(_NAME.fullmatch(name))
+
+
+def _check_password_rule(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise OperatorError(f"a password has at least {MIN_PASSWORD} characters")
+
+
 def add_operator(engine: Engine, name: str, role: str, password: str) -> SignedIn:
-    if not _NAME.fullmatch(name):
+    if not valid_name(name):
         raise OperatorError("a name is 2-64 lower-case letters, digits, '.', '_' or '-'")
     if role not in ROLES:
         raise OperatorError(f"the role is one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD:
-        raise OperatorError(f"a password has at least {MIN_PASSWORD} characters")
+    _check_password_rule(password)
     try:
         with Session(engine) as s, s.begin():
             row = Operator(name=name, role=role, password_hash=hash_pin(password), created_at=datetime.now())
@@ -51,11 +61,47 @@ def add_operator(engine: Engine, name: str, role: str, password: str) -> SignedI
         raise OperatorError(f"there is already an operator called {name}") from exc
 
 
-def check_password(engine: Engine, name: str, password: str) -> SignedIn | None:
-    """The operator if ``password`` is theirs; None otherwise (same cost for unknown names)."""
+def check_password(engine: Engine, name: str, password: str) -> tuple[SignedIn, str] | None:
+    """The operator and their password hash if ``password`` is theirs; None otherwise (same cost
+    for unknown names)."""
     with Session(engine) as s:
         row = s.execute(select(Operator).where(Operator.name == name)).scalar_one_or_none()
         if row is None:
             verify_pin(password, _DUMMY)
             return None
-        return SignedIn(row.id, row.name, row.role) if verify_pin(password, row.password_hash) else None
+        return (SignedIn(row.id, row.name, row.role), row.password_hash) \
+            if verify_pin(password, row.password_hash) else None
+
+
+def current(engine: Engine, operator_id: int) -> tuple[SignedIn, str] | None:
+    """The operator as the table has them now, with their password hash; None once removed."""
+    with Session(engine) as s:
+        row = s.get(Operator, operator_id)
+        return (SignedIn(row.id, row.name, row.role), row.password_hash) if row is not None else None
+
+
+def list_operators(engine: Engine) -> list[dict[str, str]]:
+    with Session(engine) as s:
+        rows = s.execute(select(Operator).order_by(Operator.name)).scalars().all()
+        return [{"name": r.name, "role": r.role, "created_at": r.created_at.isoformat(timespec="seconds")}
+                for r in rows]
+
+
+def set_password(engine: Engine, name: str, password: str) -> None:
+    """Give ``name`` a new password (their console sessions end at their next request's check)."""
+    _check_password_rule(password)
+    if name == DEMO_OPERATOR[0] and password == DEMO_OPERATOR[2]:
+        raise OperatorError("that is the published demo password")
+    with Session(engine) as s, s.begin():
+        row = s.execute(select(Operator).where(Operator.name == name)).scalar_one_or_none()
+        if row is None:
+            raise OperatorError(f"there is no operator called {name}")
+        row.password_hash = hash_pin(password)
+
+
+def remove_operator(engine: Engine, name: str) -> None:
+    with Session(engine) as s, s.begin():
+        row = s.execute(select(Operator).where(Operator.name == name)).scalar_one_or_none()
+        if row is None:
+            raise OperatorError(f"there is no operator called {name}")
+        s.delete(row)

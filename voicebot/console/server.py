@@ -2,10 +2,12 @@
 
 Pages and sockets answer only a signed-in operator: a page without a session redirects to the
 sign-in form, an API call or socket gets 401. Sessions are random tokens in an HttpOnly,
-SameSite=Strict cookie, kept in this process (a restart signs everyone out); repeated wrong
-passwords for a name lock that name for a while. The browser phone's socket carries 16 kHz PCM
-both ways and JSON events (see ``phone.py``); each call runs on a thread of its own. The agent
-desk (``desk_web.py``) pops each handed-over call up on the pages of its pool's agents.
+SameSite=Strict cookie (``Secure`` over TLS), kept in this process (``signin``); sign-in is
+rate-limited per name, per known device and per source, and its scrypt runs on a small pool
+of its own. Before any of it, every request passes ``web_safety`` (Host allow-list, Origin).
+The browser phone's socket carries 16 kHz PCM both ways and JSON events (see ``phone.py``);
+each call runs on a thread of its own. The agent desk (``desk_web.py``) pops each handed-over
+call up on the pages of its pool's agents. Threat model: ``docs/threat-model.md``.
 """
 
 from __future__ import annotations
@@ -14,9 +16,7 @@ import asyncio
 import json
 import logging
 import secrets
-import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,52 +24,21 @@ from aiohttp import WSMsgType, web
 
 from voicebot.console.desk_web import DESK_ROLES, add_desk
 from voicebot.console.inbox_web import INBOX_ROLES, add_inbox
-from voicebot.console.operators import SignedIn, check_password
+from voicebot.console.operators import DEMO_OPERATOR, SignedIn, check_password, current, valid_name
 from voicebot.console.phone import BrowserCall, PhoneParts
+from voicebot.console.signin import DEVICE_DAYS, Sessions, SignInGuard, fingerprint, hold_socket
 from voicebot.console.supervisor_web import SUPERVISOR_ROLES, ReportSettings, add_supervisor
+from voicebot.console.web_safety import Access, add_headers, guard_requests, local_target, same_origin
 from voicebot.telephony.agents import AgentDirectory
 
 log = logging.getLogger("voicebot.console")
 
 STATIC = Path(__file__).parent / "static"
-COOKIE = "vb_session"
+COOKIE, DEVICE_COOKIE = "vb_session", "vb_device"
 PUBLIC = ("/login", "/health", "/static/console.css", "/static/login.js")
-IDLE_S = 30 * 60  # a session unused this long ends
-MAX_FAILURES, LOCK_S = 5, 300  # wrong passwords in a row before a name is locked, and for how long
-
-
-@dataclass
-class Sessions:
-    """Signed-in operators by session token (in this process only)."""
-
-    live: dict[str, tuple[SignedIn, float]] = field(default_factory=dict)
-    failures: dict[str, tuple[int, float]] = field(default_factory=dict)
-
-    def start(self, who: SignedIn) -> str:
-        token = secrets.token_urlsafe(32)
-        self.live[token] = (who, time.monotonic())
-        return token
-
-    def get(self, token: str | None) -> SignedIn | None:
-        entry = self.live.get(token or "")
-        if entry is None:
-            return None
-        if time.monotonic() - entry[1] > IDLE_S:
-            del self.live[token]
-            return None
-        self.live[token] = (entry[0], time.monotonic())
-        return entry[0]
-
-    def end(self, token: str | None) -> None:
-        self.live.pop(token or "", None)
-
-    def locked(self, name: str) -> bool:
-        count, since = self.failures.get(name, (0, 0.0))
-        return count >= MAX_FAILURES and time.monotonic() - since < LOCK_S
-
-    def failed(self, name: str) -> None:
-        count, _ = self.failures.get(name, (0, 0.0))
-        self.failures[name] = (count + 1, time.monotonic())
+SIGN_IN_QUEUE = 8  # password checks waiting at most; more are refused at once (scrypt is dear)
+MAX_CALLS_PER_OPERATOR = 2  # browser calls one operator may have open (each is a recogniser and a thread)
+MAX_FRAME = 64 * 1024  # bytes in one browser-phone message (a 20-100 ms PCM chunk is a few KiB)
 
 
 def _page(name: str) -> web.FileResponse:
@@ -80,15 +49,14 @@ def _page(name: str) -> web.FileResponse:
 async def require_sign_in(request: web.Request, handler: Any) -> web.StreamResponse:
     if request.path in PUBLIC:
         return await handler(request)
-    who = request.app["sessions"].get(request.cookies.get(COOKIE))
+    token = request.cookies.get(COOKIE)
+    who = request.app["sessions"].get(token)
     if who is None:
         if request.path.startswith(("/api/", "/ws/")) or request.headers.get("Upgrade", "").lower() == "websocket":
             raise web.HTTPUnauthorized(text="sign in first")
-        raise web.HTTPFound(f"/login?next={request.path}")
-    request["operator"] = who
-    response = await handler(request)
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    return response
+        raise web.HTTPFound(f"/login?next={local_target(request.path)}")
+    request["operator"], request["session"] = who, token
+    return await handler(request)
 
 
 async def login_form(request: web.Request) -> web.StreamResponse:
@@ -97,28 +65,41 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 
 async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
-    name, password = str(form.get("name", "")).strip().lower(), str(form.get("password", ""))
-    sessions: Sessions = request.app["sessions"]
-    if sessions.locked(name):
-        log.warning("console sign-in refused: %s is locked after wrong passwords", name)
-        raise web.HTTPTooManyRequests(text="too many wrong passwords: try again in a few minutes")
-    loop = asyncio.get_running_loop()
-    who = await loop.run_in_executor(None, check_password, request.app["db"], name, password)
-    if who is None:
-        sessions.failed(name)
-        log.warning("console sign-in failed for %r", name)
+    name, password = str(form.get("name", "")).strip().lower()[:64], str(form.get("password", ""))[:1024]
+    app = request.app
+    guard: SignInGuard = app["guard"]
+    device = request.cookies.get(DEVICE_COOKIE)
+    refused = guard.begin(name, request.remote or "?", device)  # counted before the check: no parallel guessing
+    if refused or app["sign_in_waiting"] >= SIGN_IN_QUEUE:
+        log.warning("console sign-in refused for %r from %s: %s", name, request.remote,
+                    {"name": "too many tries for this name", "source": "too many tries from this address"}.get(
+                        refused or "", "too many sign-ins waiting"))
+        raise web.HTTPTooManyRequests(text="too many sign-in attempts: try again in a few minutes")
+    checked: tuple[SignedIn, str] | None = None
+    if valid_name(name) and (app["access"].demo_operator or name != DEMO_OPERATOR[0]):
+        app["sign_in_waiting"] += 1
+        try:
+            checked = await asyncio.get_running_loop().run_in_executor(app["scrypt"], check_password, app["db"],
+                                                                       name, password)
+        finally:
+            app["sign_in_waiting"] -= 1
+    if checked is None:
+        log.warning("console sign-in failed for %r from %s", name, request.remote)
         raise web.HTTPFound("/login?failed=1")
-    sessions.failures.pop(name, None)
-    log.info("console sign-in: %s (%s)", who.name, who.role)
-    target = str(request.query.get("next", "/phone"))
-    local = target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target
-    response = web.HTTPFound(target if local else "/phone")  # never to another site ("//x", "/\\x")
-    response.set_cookie(COOKIE, sessions.start(who), httponly=True, samesite="Strict", path="/")
+    who, password_hash = checked
+    guard.succeeded(name, device)
+    log.info("console sign-in: %s (%s) from %s", who.name, who.role, request.remote)
+    response = web.HTTPFound(local_target(str(request.query.get("next", "/phone"))))
+    response.set_cookie(COOKIE, app["sessions"].start(who, fingerprint(password_hash)), httponly=True,
+                        samesite="Strict", path="/", secure=request.secure)
+    if guard.device_of(device, name) is None:
+        response.set_cookie(DEVICE_COOKIE, guard.device_cookie(name), httponly=True, samesite="Strict", path="/login",
+                            max_age=DEVICE_DAYS * 86400, secure=request.secure)
     raise response
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
-    request.app["sessions"].end(request.cookies.get(COOKIE))
+    request.app["sessions"].end(request.cookies.get(COOKIE))  # its sockets and streams close too
     response = web.HTTPFound("/login")
     response.del_cookie(COOKIE, path="/")
     raise response
@@ -144,19 +125,17 @@ async def phone_page(request: web.Request) -> web.StreamResponse:
     return _page("phone.html")
 
 
-def same_origin(request: web.Request) -> None:
-    """Refuse a socket or a change asked by another site's page (it would act with this operator's session)."""
-    origin, host = request.headers.get("Origin", ""), request.headers.get("Host", "")
-    if origin and origin.split("://", 1)[-1] != host:
-        raise web.HTTPForbidden(text="cross-origin socket refused")
-
-
 async def phone_socket(request: web.Request) -> web.StreamResponse:
     """One browser call per socket: {"type": "start", "lang"}, then PCM and {"type": "key"|"hangup"}."""
     same_origin(request)
-    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=1 << 20)
-    await ws.prepare(request)
     who: SignedIn = request["operator"]
+    open_calls: dict[str, int] = request.app["browser_calls"]
+    if open_calls.get(who.name, 0) >= MAX_CALLS_PER_OPERATOR:
+        raise web.HTTPTooManyRequests(text=f"at most {MAX_CALLS_PER_OPERATOR} browser calls at once: hang one up")
+    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=MAX_FRAME)
+    await ws.prepare(request)
+    open_calls[who.name] = open_calls.get(who.name, 0) + 1
+    forget = hold_socket(request, ws)
     loop = asyncio.get_running_loop()
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="browser-call")  # one call, in order
     call: BrowserCall | None = None
@@ -172,8 +151,11 @@ async def phone_socket(request: web.Request) -> web.StreamResponse:
             if msg.type == WSMsgType.BINARY and call is not None and not call.closed:
                 await flush(await loop.run_in_executor(worker, call.audio, msg.data))
             elif msg.type == WSMsgType.TEXT:
-                data = json.loads(msg.data)
-                kind = data.get("type")
+                try:
+                    data = json.loads(msg.data)
+                    kind = data.get("type")
+                except (ValueError, AttributeError):
+                    continue
                 if kind == "start" and call is None:
                     lang = data.get("lang") if data.get("lang") in ("en-US", "zh-CN") else "en-US"
                     call = await loop.run_in_executor(worker, BrowserCall, request.app["phone"], lang, who.name)
@@ -189,6 +171,8 @@ async def phone_socket(request: web.Request) -> web.StreamResponse:
             if call is not None and call.closed:
                 break
     finally:
+        open_calls[who.name] -= 1
+        forget()
         if call is not None:
             await loop.run_in_executor(worker, call.close)
         worker.shutdown(wait=False)
@@ -196,16 +180,25 @@ async def phone_socket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
+
 def build_app(db: Any, phone: PhoneParts, agents: AgentDirectory | None = None,
-              nlu_paths: Any = None, report_settings: ReportSettings | None = None) -> web.Application:
+              nlu_paths: Any = None, report_settings: ReportSettings | None = None, access: Access | None = None,
+              config: str | None = None) -> web.Application:
     """The console; with ``agents``, its desk also answers those pools' SIP addresses; with
-    ``nlu_paths``, trainers label into that project's NLU data."""
-    app = web.Application(middlewares=[require_sign_in])
-    app["db"], app["phone"], app["sessions"] = db, phone, Sessions()
-    add_desk(app, agents, db, _page, same_origin)
+    ``nlu_paths``, trainers label into that project's NLU data. ``access`` says which host names
+    it answers to; ``config`` is the file its child processes (seats, retraining) are given."""
+    access = access or Access()
+    app = web.Application(middlewares=[guard_requests, require_sign_in])
+    app.on_response_prepare.append(add_headers)
+    app["db"], app["phone"], app["access"] = db, phone, access
+    app["sessions"] = Sessions(lambda operator_id: current(db, operator_id))
+    app["guard"] = SignInGuard(access.device_key or secrets.token_bytes(32))
+    app["scrypt"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sign-in")  # never the desk's pool
+    app["sign_in_waiting"], app["browser_calls"] = 0, {}
+    add_desk(app, agents, db, _page, same_origin, config)
     add_supervisor(app, db, report_settings or ReportSettings(), _page)
     if nlu_paths is not None:
-        add_inbox(app, db, nlu_paths, _page, same_origin)
+        add_inbox(app, db, nlu_paths, _page, same_origin, config)
     app.add_routes([
         web.get("/login", login_form), web.post("/login", login), web.post("/logout", logout),
         web.get("/", home), web.get("/health", health), web.get("/api/me", me),

@@ -52,7 +52,7 @@ def add_supervisor(app: web.Application, db: Any, settings: ReportSettings, page
         allowed(request)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
         await response.prepare(request)
-        while True:
+        while request.app["sessions"].alive(request["session"]):  # signing out ends the stream
             data = await asyncio.get_running_loop().run_in_executor(None, board)
             try:
                 await response.write(f"data: {json.dumps(data, ensure_ascii=False)}\n\n".encode())

@@ -11,8 +11,12 @@ another intent, or one of the held-out sentences) is refused and the file left a
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -76,7 +80,7 @@ def label(db: Engine, turn_id: int, action: str, paths: NluPaths, *, intent: str
     """Apply a trainer's decision to one turn; the example is written and validated first."""
     if action not in ACTIONS:
         raise LabelError(f"the action is one of {', '.join(ACTIONS)}")
-    with Session(db) as s, s.begin():
+    with _one_labeller(paths), Session(db) as s, s.begin():
         row = s.get(InboxTurn, turn_id)
         if row is None or row.status != "new":
             raise LabelError(f"turn {turn_id} is not in the inbox (labelled already, or gone)")
@@ -95,6 +99,23 @@ def label(db: Engine, turn_id: int, action: str, paths: NluPaths, *, intent: str
         row.status = {"dismiss": "dismissed", "out_of_scope": "out_of_scope"}.get(action, "labelled")
         row.label, row.labelled_by, row.labelled_at = intent, who, datetime.now()
         return Labelled(row.status, intent, file)
+
+
+_LABELLING = threading.Lock()
+
+
+@contextmanager
+def _one_labeller(paths: NluPaths) -> Iterator[None]:
+    """One label at a time (threads and processes alike): each reads, changes and may restore
+    ``inbox.yml``, so two at once would lose or undo each other's example."""
+    lock_file = paths.models_dir / ".inbox.lock"  # beside the models: a folder setup makes, never in git
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with _LABELLING, open(lock_file, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
 
 
 def add_example(paths: NluPaths, lang: str, text: str, intent: str) -> Path:
