@@ -312,6 +312,20 @@ def test_two_concurrent_payments_of_one_bill_pay_it_once(pg_bank: Bank) -> None:
     assert balances(bank, alice)["CNY"] == 1_234_567 - bill.amount_minor
 
 
+def test_callers_without_a_number_share_one_allowance_of_provisional_blocks(bank: Bank) -> None:
+    """Before: with no usable From user part the per-caller limit was skipped, so one source could
+    block any number of cards."""
+    from voicebot.bank.bank import MAX_PROVISIONAL_WITHHELD
+
+    for i in range(MAX_PROVISIONAL_WITHHELD):
+        bank.report_loss(f"w{i}", f"622202777777{i:04d}", provisional=True, customer_id=None, caller=None)
+    for key, caller in (("w-next", None), ("w-empty", "")):
+        with pytest.raises(BankError, match="too_many_reports"):
+            bank.report_loss(key, MOTHER_CARD, provisional=True, customer_id=None, caller=caller)
+    assert bank.card(MOTHER_CARD).status == "active"
+    bank.report_loss("w-known", MOTHER_CARD, provisional=True, customer_id=None, caller="13900000009")  # not shared
+
+
 def test_provisional_loss_reports_are_alike_for_unknown_cards_and_limited(bank: Bank) -> None:
     unknown = bank.report_loss("r1", "6222029999999999", provisional=True, customer_id=None, caller="13900000001")
     real = bank.report_loss("r2", DEMO_CARD, provisional=True, customer_id=None, caller="13900000001")

@@ -49,6 +49,8 @@ MAX_KEY_LENGTH = 128  # operations.key
 # unauthenticated (provisional) loss reports: per calling number, and per card, within a day
 MAX_PROVISIONAL_PER_CALLER = 3
 MAX_PROVISIONAL_PER_CARD = 2
+# callers with no usable number share one allowance: a withheld number is no way around the limit
+MAX_PROVISIONAL_WITHHELD = 5
 
 
 class Bank(BankQueries):
@@ -254,8 +256,9 @@ class Bank(BankQueries):
         since = self.clock() - timedelta(days=1)
         recent = select(func.count()).select_from(ServiceRequest).where(
             ServiceRequest.kind == "provisional_loss", ServiceRequest.created_at >= since)
-        if caller and s.execute(recent.where(ServiceRequest.caller == caller[:64])).scalar_one() \
-                >= MAX_PROVISIONAL_PER_CALLER:
+        same_line = ServiceRequest.caller == caller[:64] if caller else ServiceRequest.caller.is_(None)
+        if s.execute(recent.where(same_line)).scalar_one() >= (
+                MAX_PROVISIONAL_PER_CALLER if caller else MAX_PROVISIONAL_WITHHELD):
             raise BankError("too_many_reports")
         if card is not None and s.execute(recent.where(ServiceRequest.card_id == card.id)).scalar_one() \
                 >= MAX_PROVISIONAL_PER_CARD:
