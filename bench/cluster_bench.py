@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.loadgen import LoadCall
 from tests.sip import PROJECT, env_for, free_port, seeded_bank, write_config
+from voicebot.nlu.server import bearer
 from voicebot.speech.tts import Synthesizer
 from voicebot.telephony.sipstack import SipSettings
 
@@ -86,12 +87,14 @@ def pct(values: list[float], q: float) -> float:
 
 
 def nlu_token(cluster_pid: int) -> str:
-    """The token the shared NLU server asks for: on the Rasa server's command line (the cluster's child)."""
+    """The token the shared NLU server asks for: in the environment of the cluster's NLU child
+    (readable by root or the same user only; it is on no command line)."""
     for child in Path(f"/proc/{cluster_pid}/task/{cluster_pid}/children").read_text().split():
-        argv = Path(f"/proc/{child}/cmdline").read_bytes().decode().split("\0")
-        for arg in argv:
-            if arg.startswith("--auth-token="):
-                return arg.split("=", 1)[1]
+        if "voicebot.nlu.server" not in Path(f"/proc/{child}/cmdline").read_bytes().decode():
+            continue
+        for item in Path(f"/proc/{child}/environ").read_bytes().decode(errors="replace").split("\0"):
+            if item.startswith("VOICEBOT_NLU_TOKEN="):
+                return item.split("=", 1)[1]
     return ""
 
 
@@ -100,7 +103,8 @@ def rasa_parse_ms(url: str, token: str = "", n: int = 30) -> float:
     for i in range(n):
         body = json.dumps({"text": f"what is my account balance {i}"}).encode()
         t = time.perf_counter()
-        urllib.request.urlopen(urllib.request.Request(f"{url}/model/parse?token={token}", body), timeout=10).read()
+        urllib.request.urlopen(urllib.request.Request(f"{url}/model/parse", body, headers=bearer(token)),
+                               timeout=10).read()
         times.append(time.perf_counter() - t)
     return statistics.median(times) * 1000
 

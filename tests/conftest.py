@@ -64,10 +64,11 @@ def nlu_servers(tmp_path_factory: pytest.TempPathFactory) -> NluServers:
     Rasa in process takes ~10 s to start; one that parses over HTTP, under one). The embedded
     default keeps its own tests (test_cli, test_nlu_rasa)."""
     from tests.sip import free_port
-    from voicebot.cluster.processes import ClusterError, rasa_child, wait_http
+    from voicebot.cluster.processes import ClusterError, nlu_child, wait_http
     from voicebot.config import PROJECT_DIR
     from voicebot.nlu.parser import NluUnavailable
     from voicebot.nlu.rasa_backend import RasaHttp
+    from voicebot.nlu.server import bearer
     from voicebot.nlu.training import NluPaths, train
 
     paths = NluPaths(PROJECT_DIR, PROJECT_DIR / "models" / "nlu")
@@ -77,12 +78,12 @@ def nlu_servers(tmp_path_factory: pytest.TempPathFactory) -> NluServers:
         for lang in ("en-US", "zh-CN"):
             model, _ = train(paths, lang)  # no-op when the model matches the data
             port = free_port()
-            child = rasa_child(folder, lang, model, port, token)
+            child = nlu_child(folder, lang, model, port, token)
             child.start()
             children.append(child)
             urls[lang] = f"http://127.0.0.1:{port}"
         for child, url in zip(children, urls.values(), strict=True):
-            wait_http(f"{url}/status?token={token}", child, timeout=300)
+            wait_http(f"{url}/status", child, timeout=300, headers=bearer(token))
         warm = RasaHttp(urls, timeout_s=30, token=token)  # a server's first parse is its slowest
         for lang in urls:
             warm.parse("hello", lang)

@@ -1,4 +1,4 @@
-"""The shared-server NLU back end against a real ``rasa run --enable-api`` process on loopback."""
+"""The shared-server NLU back end against a real shared NLU server (``voicebot.nlu.server``) on loopback."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import pytest
 from tests.calls import Call
 from tests.sip import free_port
 from voicebot.bank.bank import Bank
-from voicebot.cluster.processes import ClusterError, rasa_child, wait_http
+from voicebot.cluster.processes import ClusterError, nlu_child, wait_http
 from voicebot.config import PROJECT_DIR
 from voicebot.nlu.parser import NluUnavailable
 from voicebot.nlu.rasa_backend import RasaHttp
+from voicebot.nlu.server import bearer
 from voicebot.nlu.training import NluPaths, train
 
 PATHS = NluPaths(PROJECT_DIR, PROJECT_DIR / "models" / "nlu")
@@ -29,11 +30,11 @@ def rasa_server(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A shared NLU server started as the cluster starts it (loopback, API behind a token)."""
     model, _ = train(PATHS, "en-US")
     port = free_port()
-    child = rasa_child(tmp_path_factory.mktemp("rasa"), "en-US", model, port, TOKEN)
+    child = nlu_child(tmp_path_factory.mktemp("rasa"), "en-US", model, port, TOKEN)
     child.start()
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_http(f"{url}/status?token={TOKEN}", child, timeout=180)
+        wait_http(f"{url}/status", child, timeout=180, headers=bearer(TOKEN))
     except ClusterError as exc:
         child.stop()
         pytest.fail(f"{exc}: {child.log.read_text()[-2000:]}")
@@ -71,3 +72,21 @@ def test_the_nlu_api_answers_nobody_without_the_token(rasa_server: str) -> None:
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=5)
         assert refused.value.code == 401, (method, path)
+    # the token in a URL (where proxies and logs keep it) is not accepted either
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{rasa_server}/status?token={TOKEN}", timeout=5)
+    assert refused.value.code == 401
+
+
+def test_the_token_is_on_no_command_line_and_nothing_changes_the_model(rasa_server: str) -> None:
+    """Before: the token was an argument of `rasa run` (any local user could read it in `ps`), and
+    with it `PUT /model` or `POST /model/train` replaced the model."""
+    import subprocess
+
+    listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert "voicebot.nlu.server" in listing and TOKEN not in listing
+    for method, path in (("PUT", "/model"), ("POST", "/model/train"), ("DELETE", "/model")):
+        request = urllib.request.Request(f"{rasa_server}{path}", method=method, data=b"{}", headers=bearer(TOKEN))
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        assert refused.value.code in (404, 405), (method, path)

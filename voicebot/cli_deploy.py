@@ -53,7 +53,7 @@ def front_door(cfg: Config, check: bool) -> None:
 @click.pass_obj
 def nlu_serve(cfg: Config, lang: str) -> None:
     """A shared Rasa NLU server for the workers, at this language's address in [nlu] http_urls."""
-    from voicebot.cluster.processes import rasa_argv, rasa_env
+    from voicebot.cluster.processes import nlu_argv, nlu_env
     from voicebot.config import nlu_paths
 
     url = cfg.nlu.http_urls.get(lang)
@@ -68,5 +68,5 @@ def nlu_serve(cfg: Config, lang: str) -> None:
     if not model.exists():
         raise UserError(f"no NLU model for {lang} in {model}: run 'voicebot nlu train --lang {lang}'")
     click.echo(f"NLU server for {lang} on {parts.hostname}:{parts.port} with {model.name}", err=True)
-    argv = rasa_argv(model, parts.hostname, parts.port, cfg.nlu.token)
-    os.execve(argv[0], argv, rasa_env())
+    argv = nlu_argv(model, parts.hostname, parts.port)  # the token goes in the environment, not on the line
+    os.execve(argv[0], argv, nlu_env(cfg.nlu.token))

@@ -28,7 +28,7 @@ class NluConfig:
     models_dir: str = "models/nlu"
     timeout_s: float = 2.0
     http_urls: dict[str, str] = field(default_factory=dict)
-    token: str | None = None  # the shared Rasa servers' --auth-token (VOICEBOT_NLU_TOKEN)
+    token: str | None = None  # the shared NLU servers' bearer token (VOICEBOT_NLU_TOKEN)
 
 
 @dataclass

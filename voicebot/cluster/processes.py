@@ -126,31 +126,26 @@ def kamailio_child(folder: Path, cfg: Path) -> Child:
                               str(folder)], folder / "kamailio.log")
 
 
-def rasa_argv(model: Path, host: str, port: int, token: str) -> list[str]:
-    """A shared Rasa server's command line: its API (parse, status, PUT /model) asks for ``token``.
-
-    The token is joined to its option: a random token may begin with "-", which argparse would
-    otherwise take for an option of its own and refuse to start.
-    """
-    rasa = Path(sys.executable).with_name("rasa")
-    return [str(rasa), "run", "--enable-api", f"--auth-token={token}", "-m", str(model), "-i", host, "-p", str(port)]
+def nlu_argv(model: Path, host: str, port: int) -> list[str]:
+    """A shared NLU server's command line (``voicebot.nlu.server``): no token on it, where any
+    local user could read it; the token goes in its environment (``nlu_env``)."""
+    return [sys.executable, "-m", "voicebot.nlu.server", "--model", str(model), "--host", host, "--port", str(port)]
 
 
-def rasa_env() -> dict[str, str]:
-    return {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+def nlu_env(token: str) -> dict[str, str]:
+    return {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "VOICEBOT_NLU_TOKEN": token}
 
 
-def rasa_child(folder: Path, lang: str, model: Path, port: int, token: str) -> Child:
-    """A shared Rasa server on loopback whose API asks for ``token`` (no one else may parse or PUT /model)."""
-    return Child(f"nlu-{lang}", rasa_argv(model, "127.0.0.1", port, token), folder / f"nlu-{lang}.log",
-                 env=rasa_env())
+def nlu_child(folder: Path, lang: str, model: Path, port: int, token: str) -> Child:
+    """A shared NLU server on loopback that answers only requests bearing ``token``."""
+    return Child(f"nlu-{lang}", nlu_argv(model, "127.0.0.1", port), folder / f"nlu-{lang}.log", env=nlu_env(token))
 
 
-def wait_http(url: str, child: Child, timeout: float) -> None:
+def wait_http(url: str, child: Child, timeout: float, headers: dict[str, str] | None = None) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
-            urllib.request.urlopen(url, timeout=1)
+            urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=1)
             return
         except OSError:
             if not child.alive:

@@ -29,12 +29,13 @@ from voicebot.cluster.processes import (
     ClusterError,
     free_port,
     kamailio_child,
-    rasa_child,
+    nlu_child,
     render_kamailio,
     sip_options,
     wait_http,
 )
 from voicebot.config import FrontDoorLimits, join_urls
+from voicebot.nlu.server import bearer
 
 log = logging.getLogger("voicebot.cluster")
 DRAIN_S = 600.0  # a rolling restart waits this long for a worker's calls to end, then stops it
@@ -80,13 +81,13 @@ class Cluster:
         token = secrets.token_urlsafe(24)  # the NLU servers' API answers only the workers
         for lang, model in self.o.nlu_models.items():  # started together: they load in parallel
             port = free_port()
-            child = rasa_child(self.o.folder, lang, model, port, token)
+            child = nlu_child(self.o.folder, lang, model, port, token)
             self.echo(f"starting the shared {lang} NLU server on port {port} ...")
             child.start()
             self.nlu.append(child)
             urls[lang] = f"http://127.0.0.1:{port}"
         for child, lang in zip(self.nlu, self.o.nlu_models, strict=True):
-            wait_http(f"{urls[lang]}/status?token={token}", child, timeout=300)
+            wait_http(f"{urls[lang]}/status", child, timeout=300, headers=bearer(token))
         env = {k: v for k, v in os.environ.items() if k != "VOICEBOT_NLU_BACKEND"}
         if self.o.nlu_models:
             env["VOICEBOT_NLU_TOKEN"] = token

@@ -9,7 +9,6 @@ import os
 import threading
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -127,19 +126,22 @@ class RasaInProcess(_ResultMaker):
 
     def parse(self, text: str, lang: str) -> NluResult:
         text = wanted_part(text, lang)
+        return self.result(text, self.raw_parse(text, lang))
+
+    def raw_parse(self, text: str, lang: str) -> dict[str, Any]:
+        """Rasa's own parse of ``text`` (what the shared NLU server sends its workers)."""
         if lang not in self._agents:
             self.load(lang)
         self._watch(lang)
         with self._lock:
-            raw = self._loop.run_until_complete(self._agents[lang].parse_message(text))
-        return self.result(text, raw)
+            return self._loop.run_until_complete(self._agents[lang].parse_message(text))
 
 
 class RasaHttp(_ResultMaker):
-    """A Rasa server per language (``rasa run --enable-api --auth-token T``), shared by workers.
+    """A shared NLU server per language (``voicebot.nlu.server``), shared by workers.
 
-    The token (``VOICEBOT_NLU_TOKEN``) keeps anyone else on the host from parsing, or replacing
-    the model with ``PUT /model``.
+    The token (``VOICEBOT_NLU_TOKEN``) keeps anyone else from parsing; it is sent in the
+    ``Authorization`` header, never in a URL that proxies and logs keep.
     """
 
     def __init__(self, urls: dict[str, str], timeout_s: float = 2.0, settings: DialogSettings | None = None,
@@ -154,10 +156,10 @@ class RasaHttp(_ResultMaker):
         base = self.urls.get(lang)
         if not base:
             raise NluUnavailable(f"no NLU server configured for {lang}")
-        query = f"?{urllib.parse.urlencode({'token': self.token})}" if self.token else ""
-        request = urllib.request.Request(f"{base.rstrip('/')}/model/parse{query}", method="POST",
+        auth = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        request = urllib.request.Request(f"{base.rstrip('/')}/model/parse", method="POST",
                                          data=json.dumps({"text": text}).encode(),
-                                         headers={"Content-Type": "application/json"})
+                                         headers={"Content-Type": "application/json", **auth})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
                 raw = json.loads(response.read())

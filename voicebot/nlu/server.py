@@ -1,0 +1,101 @@
+"""``voicebot nlu serve`` and the cluster's shared NLU servers: one language's model behind a
+small HTTP API for the SIP workers.
+
+Two endpoints, both asking for the token in an ``Authorization: Bearer`` header:
+``POST /model/parse`` (``{"text": ...}`` -> Rasa's parse result) and ``GET /status``. Nothing
+here can replace, train or unload the model, and no other endpoint is served: a retrained model
+file is picked up from disk as in process (``RasaInProcess``). The token comes from the
+environment (``VOICEBOT_NLU_TOKEN``) or a file (``--token-file``), never from the command line,
+where any local user could read it in the process list. Run as
+``python -m voicebot.nlu.server --model models/nlu/en-US.tar.gz --port 5005``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hmac
+import logging
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from voicebot.nlu.parser import NluUnavailable
+from voicebot.nlu.rasa_backend import RasaInProcess
+
+log = logging.getLogger("voicebot.nlu")
+TOKEN_ENV = "VOICEBOT_NLU_TOKEN"
+MAX_TEXT = 2000  # characters of one utterance; a turn is a sentence or two
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The header a client sends."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def build_app(parser: RasaInProcess, lang: str, token: str) -> web.Application:
+    one_at_a_time = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlu-parse")  # the agent is not shared
+
+    @web.middleware
+    async def need_token(request: web.Request, handler: Any) -> web.StreamResponse:
+        given = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            raise web.HTTPUnauthorized(text="a bearer token is needed")
+        return await handler(request)
+
+    async def status(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"language": lang, "model": parser.model_path(lang).name})
+
+    async def parse(request: web.Request) -> web.StreamResponse:
+        try:
+            text = (await request.json())["text"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise web.HTTPBadRequest(text='the body is {"text": "..."}') from exc
+        if not isinstance(text, str) or len(text) > MAX_TEXT:
+            raise web.HTTPBadRequest(text=f"the text is a string of at most {MAX_TEXT} characters")
+        raw = await asyncio.get_running_loop().run_in_executor(one_at_a_time, parser.raw_parse, text, lang)
+        return web.json_response(raw)
+
+    app = web.Application(middlewares=[need_token], client_max_size=64 * 1024)
+    app.add_routes([web.get("/status", status), web.post("/model/parse", parse)])
+    return app
+
+
+def read_token(token_file: str | None) -> str:
+    """The token from ``token_file`` (first line) or the environment; empty if neither has one."""
+    if token_file:
+        return Path(token_file).read_text(encoding="utf-8").strip()
+    return os.environ.get(TOKEN_ENV, "").strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m voicebot.nlu.server", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", required=True, help="The model file, models/nlu/<lang>.tar.gz.")
+    ap.add_argument("--host", default="127.0.0.1", help="Address to listen on (default: loopback).")
+    ap.add_argument("--port", type=int, default=5005, help="HTTP port (default: 5005).")
+    ap.add_argument("--token-file", help=f"A file holding the token (default: ${TOKEN_ENV}).")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    model = Path(args.model)
+    lang = model.name.removesuffix(".tar.gz")
+    token = read_token(args.token_file)
+    if not token:
+        print(f"no token: set {TOKEN_ENV} or give --token-file, so that only the workers may parse", file=sys.stderr)
+        return 2
+    parser = RasaInProcess(model.parent)
+    try:
+        parser.load(lang)
+    except NluUnavailable as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    log.info("NLU server for %s on %s:%s with %s", lang, args.host, args.port, model)
+    web.run_app(build_app(parser, lang, token), host=args.host, port=args.port, print=None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
