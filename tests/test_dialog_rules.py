@@ -44,6 +44,21 @@ def test_three_wrong_pins_lock_and_go_to_an_agent(call, bank: Bank) -> None:
     assert again.transfers()[0].reason == "pin_locked"
 
 
+def test_wrong_pins_for_an_unknown_card_sound_like_a_real_ones(call) -> None:
+    """Before: "N more tries" was said only for real cards, an oracle for which card numbers exist."""
+    heard = []
+    for number in (DEMO_CARD, "6222029999999999"):
+        c = call()
+        c.path("111")
+        for attempt in range(3):
+            c.keys(number + "#")
+            c.keys(f"00000{attempt}")
+        heard.append(c.transcript.replace(" ".join(number), "<card>").replace(number, "<card>"))
+        assert c.engine.ended and c.transfers()
+    assert heard[0] == heard[1], heard
+    assert "2 more tries" in heard[1] or "two more tries" in heard[1].lower()
+
+
 def test_pin_never_appears_in_actions_logs_or_cdr(call, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     c = call()

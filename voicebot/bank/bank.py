@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from voicebot.bank.ledger import account_in, credit, debit, main_account, open_fx_account, own_card
-from voicebot.bank.pins import verify_pin
+from voicebot.bank.pins import hash_pin, verify_pin
 from voicebot.bank.queries import BankQueries
 from voicebot.bank.schema import (
     Account,
@@ -42,6 +42,7 @@ from voicebot.bank.views import (
 log = logging.getLogger("voicebot.bank")
 
 MAX_PIN_FAILURES = 3
+_NO_PIN = hash_pin("no card has this PIN")  # checked against for unknown cards
 MAX_PHONE_TRANSFER_MINOR = 50_000_00  # per transaction, as phone banking limits are
 MAX_CREDIT_LIMIT_MINOR = 100_000_00
 MAX_INVEST_UNITS = 1_000_000
@@ -63,6 +64,7 @@ class Bank(BankQueries):
             cred = s.execute(select(Credential).where(Credential.identifier == identifier)
                              .with_for_update()).scalar_one_or_none()
             if cred is None:
+                verify_pin(pin, _NO_PIN)  # as long as a real card's check: the time tells nothing either
                 return AuthResult("unknown")
             if cred.locked:
                 return AuthResult("locked")

@@ -150,7 +150,7 @@ def funds_check(ctx: CallContext, limit: int | None = None) -> Callable[[int], s
 
 def authenticate(ctx: CallContext, corporate: bool) -> Step:
     """Card (or corporate account) number and keypad PIN; three failures go to an agent."""
-    for _attempt in range(ctx.settings.max_failures):
+    for attempt in range(1, ctx.settings.max_failures + 1):
         ident = yield Ask("account_number" if corporate else "card_number",
                           ctx.t("ask_account" if corporate else "ask_card"), step="identifier")
         pin = yield Ask("pin", ctx.t("ask_pin"), step="pin")
@@ -166,8 +166,13 @@ def authenticate(ctx: CallContext, corporate: bool) -> Step:
         if result.status == "unregistered":
             ctx.say("auth_unregistered")
             return False
+        # an unknown card is answered as a real one with a wrong PIN: the words never tell which
+        # card numbers exist (its tries are this call's; a real card's are counted by the bank)
+        left = result.attempts_left if result.status == "wrong_pin" else ctx.settings.max_failures - attempt
+        if left <= 0:
+            ctx.say("auth_locked")
+            break
         ctx.say("auth_wrong")
-        if result.status == "wrong_pin":
-            ctx.say("auth_attempts", n=result.attempts_left)
+        ctx.say("auth_attempts", n=left)
     ctx.transfer("auth_failed")
     return False
