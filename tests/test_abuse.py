@@ -327,3 +327,34 @@ def test_a_hand_over_without_a_signature_is_forged_where_the_seat_has_a_secret(t
         seat.stop()
     assert unsigned["context"] == "forged", unsigned
     assert len(incoming) == 2 and incoming[1]["context"] == "verified", incoming
+
+
+def test_the_hold_limit_counts_every_hold_of_the_call(monkeypatch) -> None:
+    """Before: each time the caller took the call off hold, the hold limit started again, so a
+    caller could keep a slot for ever by leaving hold for a moment now and then."""
+    from types import SimpleNamespace
+
+    import pjsua2 as pj
+
+    from voicebot.telephony import media_watch
+    from voicebot.telephony.metrics import Metrics
+
+    clock = [0.0]
+    monkeypatch.setattr(media_watch.time, "monotonic", lambda: clock[0])
+    state = {"held": True, "packets": 0}
+    call = SimpleNamespace(disconnected=False, port=object(), media_index=0, rx_packets=0, rx_changed=0.0,
+                           held_since=None, held_before_s=0.0, handover=None, timed_out=False, id_text="c1",
+                           hung=[])
+    call.getStreamStat = lambda _i: SimpleNamespace(rtcp=SimpleNamespace(rxStat=SimpleNamespace(
+        pkt=state["packets"])))
+    call.getInfo = lambda: SimpleNamespace(media=[SimpleNamespace(
+        status=pj.PJSUA_CALL_MEDIA_REMOTE_HOLD if state["held"] else pj.PJSUA_CALL_MEDIA_ACTIVE)])
+    call.hang = lambda: call.hung.append(clock[0])
+    watch = media_watch.MediaWatch(Metrics(), timeout_s=30.0, max_hold_s=120.0)
+    while clock[0] < 400 and not call.hung:
+        second = int(clock[0]) % 50
+        state["held"] = second != 49  # off hold for one second in every fifty
+        state["packets"] += 0 if state["held"] else 50
+        watch.check([call])
+        clock[0] += 1.0
+    assert call.hung and call.hung[0] < 140, call.hung

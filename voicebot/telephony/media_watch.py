@@ -51,10 +51,14 @@ class MediaWatch:
                 held = any(mi.status == pj.PJSUA_CALL_MEDIA_REMOTE_HOLD for mi in call.getInfo().media)
             except pj.Error:  # the stream is gone (pjsua has dropped the call's media): no audio either
                 packets, held = call.rx_packets, False
+            if not held and call.held_since is not None:  # a hold ended: its time still counts
+                call.held_before_s += now - call.held_since
             call.held_since = (call.held_since or now) if held else None
             with_agent = call.handover is not None and call.handover.bridged  # a hold there is the caller's own
-            if held and self.max_hold_s and not with_agent and now - call.held_since > self.max_hold_s:
-                self._hang(call, f"held by the caller for {now - call.held_since:.0f} s")
+            held_s = call.held_before_s + (now - call.held_since if held else 0.0)
+            if held and self.max_hold_s and not with_agent and held_s > self.max_hold_s:
+                # the limit is on the call's whole time on hold: taking it off hold now and then does not reset it
+                self._hang(call, f"held by the caller for {held_s:.0f} s")
             elif packets != call.rx_packets or held:
                 call.rx_packets, call.rx_changed = packets, now
             elif self.timeout_s and now - call.rx_changed >= self.timeout_s:

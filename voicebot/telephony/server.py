@@ -131,6 +131,7 @@ class BotCall(pj.Call):
         self.answered_at = time.monotonic()
         self.hung_at = 0.0
         self.held_since: float | None = None  # held by the caller since (see MediaWatch)
+        self.held_before_s = 0.0  # time on hold in this call's earlier holds
 
     def onCallState(self, prm: pj.OnCallStateParam) -> None:
         try:
