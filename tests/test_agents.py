@@ -77,7 +77,11 @@ def test_the_dialled_number_selects_the_region() -> None:
     assert (setup.region, setup.lang, setup.caller, setup.sip_call_id) == ("021", "zh-CN", "13912345678", "abc")
     assert line.setup(msg.replace("02195588", "95588")).region == "010"
     assert line.setup(msg.replace("02195588", "99995588")).region == "010"  # unknown area code
-    assert line.setup(msg.replace("Call-ID: abc", "X-Voicebot-Region: 852\r\nCall-ID: abc")).region == "852"
+    with_header = msg.replace("Call-ID: abc", "X-Voicebot-Region: 852\r\nCall-ID: abc")
+    assert line.setup(with_header, "10.0.0.9:5060").region == "021"  # from anyone: ignored
+    gateway = LinePlan({"010", "021", "852"}, "010", "en-US", ["10.0.0.0/29"])
+    assert gateway.setup(with_header, "10.0.0.5:5060").region == "852"  # from a gateway of [sip] region_header_from
+    assert gateway.setup(with_header, "10.0.0.9:5060").region == "021"
 
 
 @pytest.mark.parametrize("forged", ['999', '010" x="1', "010 region=852", "sip:premium@evil", "x" * 300])
@@ -85,10 +89,10 @@ def test_a_region_header_the_line_does_not_know_is_ignored(forged: str) -> None:
     """It picks the agent pool, a SIP URI, a metric label and log fields: only known regions pass."""
     from voicebot.telephony.invite import LinePlan
 
-    line = LinePlan({"010", "021", "852"}, "010", "en-US")
+    line = LinePlan({"010", "021", "852"}, "010", "en-US", ["10.0.0.9/32"])
     msg = (f"INVITE sip:02195588@10.0.0.1 SIP/2.0\r\nFrom: <sip:a b=c@10.0.0.9>;tag=1\r\nX-Voicebot-Region: {forged}"
            f"\r\nCall-ID: id with spaces\r\n\r\n")
-    setup = line.setup(msg)
+    setup = line.setup(msg, "10.0.0.9:5060")
     assert setup.region == "021" and setup.caller is None
     assert " " not in setup.sip_call_id and setup.sip_call_id.startswith("invalid-")
 

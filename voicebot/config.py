@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ class SipConfig:
     media_timeout_s: float = 30.0  # no audio from the caller this long: hang up (a lost BYE); 0: never
     max_hold_s: float = 120.0  # a caller who holds the call this long is hung up; 0: never
     warm_up_s: float = 20.0  # prompt audio each worker decodes at start, so first callers get a warm recogniser
+    region_header_from: list[str] = field(default_factory=list)  # CIDRs whose X-Voicebot-Region is honoured
 
 
 @dataclass
@@ -138,7 +140,13 @@ def load_config(path: str | Path | None = None) -> Config:
                         inband_dtmf=bool(sip.get("inband_dtmf", False)),
                         media_timeout_s=float(sip.get("media_timeout_s", SipConfig.media_timeout_s)),
                         max_hold_s=float(sip.get("max_hold_s", SipConfig.max_hold_s)),
-                        warm_up_s=float(sip.get("warm_up_s", SipConfig.warm_up_s)))
+                        warm_up_s=float(sip.get("warm_up_s", SipConfig.warm_up_s)),
+                        region_header_from=[str(c) for c in sip.get("region_header_from", [])])
+    try:
+        for cidr in cfg.sip.region_header_from:
+            ipaddress.ip_network(cidr, strict=False)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: [sip] region_header_from: {exc}") from exc
     door = data.get("front_door", {})
     cfg.front_door = FrontDoorLimits(trusted=list(door.get("trusted", [])),
                                      pike_density=int(door.get("pike_density", FrontDoorLimits.pike_density)),

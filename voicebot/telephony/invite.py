@@ -6,8 +6,9 @@ a value that could break a log line, a CDR, a metric label or a SIP URI is refus
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from voicebot import LANGUAGES
 from voicebot.telephony.sipstack import header, uri_user
@@ -36,12 +37,14 @@ class LinePlan:
     known_regions: set[str]
     default_region: str = "010"
     default_lang: str = "en-US"
+    region_header_from: list[str] = field(default_factory=list)  # CIDRs of gateways that may set the region
 
-    def setup(self, msg: str) -> CallSetup:
-        """Read a raw INVITE. ``X-Voicebot-Region`` (a trusted gateway's) counts only for a known region."""
+    def setup(self, msg: str, source: str = "") -> CallSetup:
+        """Read a raw INVITE from ``source`` ("ip:port"). ``X-Voicebot-Region`` counts only from a
+        gateway of ``region_header_from`` and only for a known region: from anyone else it is ignored."""
         request_line = msg.split("\r\n", 1)[0]
         dialled = uri_user(request_line.split(" ")[1]) if " " in request_line else ""
-        asked = header(msg, "X-Voicebot-Region")
+        asked = header(msg, "X-Voicebot-Region") if self.trusted(source) else None
         region = asked if asked in self.known_regions else self.region_of(dialled)
         accept = (header(msg, "Accept-Language") or "").lower()
         lang = next((code for code in LANGUAGES if accept.startswith(code[:2].lower())), self.default_lang)
@@ -50,6 +53,14 @@ class LinePlan:
         if not _CALL_ID.fullmatch(call_id):  # still told apart, never written as sent
             call_id = "invalid-" + hashlib.sha256(call_id.encode(errors="replace")).hexdigest()[:16]
         return CallSetup(call_id, caller if _CALLER.fullmatch(caller) else None, region, lang)
+
+    def trusted(self, source: str) -> bool:
+        host = source.rsplit(":", 1)[0].strip("[]") if source.count(":") <= 1 or source.startswith("[") else source
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(address in ipaddress.ip_network(cidr, strict=False) for cidr in self.region_header_from)
 
     def region_of(self, dialled: str) -> str:
         """'02195588' (area code + line number) reaches region 021; plain '95588' the line's own."""

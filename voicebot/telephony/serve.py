@@ -67,7 +67,8 @@ def run_server(cfg: Config, bank: object, options: ServeOptions, echo: Callable[
     server = BotServer(services, SipSettings(bind=options.bind, port=options.port, media_bind=options.media_bind),
                        cfg.agents, options.cdr,
                        default_lang=cfg.language, default_region=cfg.region, known_regions=set(bank.regions()),
-                       media_timeout_s=cfg.sip.media_timeout_s, max_hold_s=cfg.sip.max_hold_s)
+                       media_timeout_s=cfg.sip.media_timeout_s, max_hold_s=cfg.sip.max_hold_s,
+                       region_header_from=cfg.sip.region_header_from)
     try:
         server.start()
     except pj.Error as exc:

@@ -230,7 +230,8 @@ class BotServer:
 
     def __init__(self, services: Services, sip: SipSettings, agents: AgentDirectory, cdr_path: Path,
                  metrics: Metrics | None = None, default_lang: str = "en-US", known_regions: set[str] | None = None,
-                 default_region: str = "010", media_timeout_s: float = 30.0, max_hold_s: float = 120.0) -> None:
+                 default_region: str = "010", media_timeout_s: float = 30.0, max_hold_s: float = 120.0,
+                 region_header_from: list[str] | None = None) -> None:
         self.services = services
         self.agents = agents
         self.cdr_path = cdr_path
@@ -238,7 +239,7 @@ class BotServer:
         self.cdrs = CdrSink(cdr_path, getattr(services.bank, "engine", None), self.db_writes)  # file now, db behind
         self.board = live.LiveBoard(getattr(services.bank, "engine", None), f"{sip.bind}:{sip.port}")
         self.metrics = metrics or Metrics()
-        self.line = LinePlan(known_regions or set(), default_region, default_lang)
+        self.line = LinePlan(known_regions or set(), default_region, default_lang, region_header_from or [])
         self.stack = SipStack(sip, _Endpoint(self.metrics))
         self.media_watch = MediaWatch(self.metrics, media_timeout_s, max_hold_s)
         self.account: BotAccount | None = None
@@ -312,7 +313,7 @@ class BotServer:
     # -- calls -----------------------------------------------------------------------------
     def incoming(self, acc: pj.Account, prm: pj.OnIncomingCallParam) -> None:
         msg = prm.rdata.wholeMsg
-        setup = self.line.setup(msg)
+        setup = self.line.setup(msg, prm.rdata.srcAddress)
         call = BotCall(self, acc, prm.callId, setup)
         self.calls[prm.callId] = call  # without a reference pjsua2 hangs it up at once
         op = pj.CallOpParam()
