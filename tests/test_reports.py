@@ -124,3 +124,14 @@ def test_calls_in_progress_as_workers_publish_them(db) -> None:
     a.clear()
     assert {r["call_id"] for r in live_calls(db)} == {"y1"}
     assert live_calls(db, now + timedelta(seconds=60)) == []  # a worker that stopped publishing drops off
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_made_inert() -> None:
+    """A pool or service name such as '=HYPERLINK(...)' (from configuration or a caller) must open as text."""
+    from voicebot.console import reports
+
+    rows = [{"pool": '=HYPERLINK("http://evil.example","x")', "calls": 3, "note": "+1", "rate": -2},
+            {"pool": "@SUM(A1)", "calls": 0, "note": "010", "rate": 0.5}]
+    lines = reports.as_csv(rows).splitlines()
+    assert lines[1].startswith("\"'=HYPERLINK(") and ",3,'+1,-2" in lines[1]
+    assert lines[2] == "'@SUM(A1),0,010,0.5"

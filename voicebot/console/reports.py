@@ -117,13 +117,21 @@ def period_report(db: Engine, first: date, last: date, hosted: set[str], price: 
 
 
 def as_csv(rows: list[dict[str, Any]]) -> str:
+    """The rows as CSV for a spreadsheet: a text cell that a spreadsheet would run as a formula
+    (=, +, -, @, tab or CR first) gets a leading apostrophe; numbers are left as they are."""
     if not rows:
         return ""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: _inert(v) for k, v in row.items()} for row in rows)
     return out.getvalue()
+
+
+def _inert(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def _overflowed(call: dict[str, Any]) -> bool:
