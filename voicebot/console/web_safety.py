@@ -6,7 +6,7 @@
 - **Origin**: a state-changing request (any method but GET and HEAD, sign-in and sign-out
   included) and every socket must come from a page of an allowed host, the request's own.
 - **Where sign-in leads**: only a same-origin path, checked on exactly the text sent back.
-- **Headers**: no framing, no sniffing, no referrer, nothing but static files cached.
+- **Headers**: no framing, no sniffing, the referrer only to this site, nothing but static files cached.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # a path of this site and its query, in characters that no client or library rewrites
 _LOCAL_TARGET = re.compile(r"/(?![/\\])[A-Za-z0-9._~\-/]*(\?[A-Za-z0-9._~\-=&%]*)?")
 HEADERS = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'",
-           "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+           "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}  # no-referrer would send Origin: null
 
 
 @dataclass(frozen=True)
