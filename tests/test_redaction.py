@@ -114,3 +114,35 @@ def test_what_the_bot_says_is_not_logged(tmp_path: Path, bank: Bank, log_file: P
     record = c.engine.close()
     record.caller = DEMO_CARD + DEMO_PIN  # whatever a caller put in their From header
     assert DEMO_PIN not in cdr_line(record)
+
+
+@pytest.mark.parametrize("said", [
+    "my pin is thirteen fifty-seven ninety",  # in pairs and tens
+    "the pin is one three five uh seven nine zero",  # split by a filler word
+    "密码是十三五十七九十",  # Chinese tens
+    "pin 135,790",  # written with a comma
+    "135790",  # typed as digits (the text channel, the browser): before, the NLU got it as it was
+])
+def test_a_pin_said_in_pairs_split_or_with_commas_reaches_no_transcript_log_or_nlu(bank: Bank, log_file: Path,
+                                                                                    said: str) -> None:
+    import json
+
+    nlu = RecordingParser()
+    c = Call(bank, nlu=nlu)
+    c.say(said)
+    record = c.engine.close()
+    kept = [json.dumps(c.engine.records.transcript.to_json(), ensure_ascii=False), log_file.read_text(),
+            cdr_line(record), *nlu.seen]
+    for written in kept:
+        for secret in ("thirteen", "fifty", "ninety", "five uh seven", "十三", "五十七", "135,790", DEMO_PIN):
+            assert secret not in written, (secret, written)
+    assert nlu.seen  # the turn still went to the NLU, without the number
+
+
+def test_amounts_stay_readable_for_the_nlu_and_the_transcript() -> None:
+    assert redact("send 200000 yuan to my mother", for_nlu=True) == "send 200000 yuan to my mother"
+    assert redact("转账¥135790", for_nlu=True) == "转账¥135790"
+    assert redact("transfer twenty five dollars", caller_input=True) == "transfer twenty five dollars"
+    assert redact("the last thirty days", caller_input=True) == "the last thirty days"
+    assert redact("两千五百元", caller_input=True) == "两千五百元"
+    assert redact("Your balance is 12,345.67 yuan") == "Your balance is 12,345.67 yuan"

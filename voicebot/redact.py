@@ -5,6 +5,10 @@ keep their last four; a longer run of digits is masked whole (a card number and 
 one entry must not leave the PIN's last digits); digits read aloud one by one are withheld.
 What a caller keys or says (``caller_input``) is stricter: any run of four or more digits is
 withheld, since a PIN said or keyed at the wrong prompt is as secret as at the right one.
+Digits read aloud count however they are grouped: one by one, in pairs or tens ("twelve
+thirty-four fifty-six", 十二三十四五十六), with "double", or with a filler word between them;
+written digits count across commas too. What goes to the NLU (``for_nlu``) also loses a
+PIN-like run of six or more digits, unless a currency names it as an amount.
 """
 
 from __future__ import annotations
@@ -13,12 +17,36 @@ import logging
 import re
 
 CARD_DIGITS = (12, 19)
-# digits in a row, or in groups split by one space or dash ('6222 0200 0000 0001')
-_DIGIT_RUN = re.compile(r"(?<![\d*])\d(?:[ -]?\d)*(?![\d*])")
-_DIGIT_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple|[零〇一幺二两三四五六七八九])"
-_SPOKEN_LONG = re.compile(rf"(?<![a-z]){_DIGIT_WORD}(?:[\s,.-]*{_DIGIT_WORD}){{5,}}(?![a-z])", re.IGNORECASE)
-_SPOKEN_ANY = re.compile(rf"(?<![a-z]){_DIGIT_WORD}(?:[\s,.-]*{_DIGIT_WORD})*(?![a-z])", re.IGNORECASE)
-_SPOKEN_SHORT = re.compile(rf"(?<![a-z]){_DIGIT_WORD}(?:[\s,.-]*{_DIGIT_WORD}){{3,}}(?![a-z])", re.IGNORECASE)
+# digits in a row, or in groups split by one space, dash or comma ('6222 0200 0000 0001', '135,790')
+_DIGIT_RUN = re.compile(r"(?<![\d*])\d(?:[ ,-]?\d)*(?![\d*])")
+_UNITS = "zero|oh|one|two|three|four|five|six|seven|eight|nine"
+_TEENS_TENS = ("ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|"
+               "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety")
+_DIGIT_WORD = rf"(?:{_UNITS}|{_TEENS_TENS}|double|triple|[零〇一幺二两三四五六七八九十])"
+_FILLER = r"(?:[\s,.-]+(?:and|then|uh|um|er|erm|dash|呃|嗯|然后|和)(?![a-z]))?"
+_SPOKEN_ANY = re.compile(rf"(?<![a-z]){_DIGIT_WORD}(?:{_FILLER}[\s,.-]*{_DIGIT_WORD})*(?![a-z])", re.IGNORECASE)
+_TOKEN = re.compile(rf"{_TEENS_TENS}|{_UNITS}|double|triple|[零〇一幺二两三四五六七八九十]", re.IGNORECASE)
+_TENS = frozenset("twenty thirty forty fifty sixty seventy eighty ninety".split())
+# a currency next to a number makes it an amount (kept for the NLU), not a PIN
+_CURRENCY = re.compile(r"yuan|rmb|renminbi|kuai|dollars?|usd|hkd|euros?|eur|yen|jpy|pounds?|gbp|bucks|"
+                       r"[元块¥$€£]|人民币|美元|美金|港币|港元|欧元|日元|英镑", re.IGNORECASE)
+
+
+def spoken_digits(run: str) -> int:
+    """How many digits a run of number words says: 'six two' 2, 'twelve thirty-four' 4, 'double five'
+    2, '十二三十四' 5 (each Chinese character counts one: never fewer than it says)."""
+    tokens = [t.lower() for t in _TOKEN.findall(run)]
+    count = 0
+    for i, tok in enumerate(tokens):
+        if tok == "double":
+            count += 1
+        elif tok == "triple":
+            count += 2
+        elif tok in _TENS and i + 1 < len(tokens) and tokens[i + 1] in _UNITS.split("|")[2:]:
+            count += 1  # 'thirty-four': the unit that follows gives the second digit
+        else:
+            count += 2 if re.fullmatch(_TEENS_TENS, tok) else 1
+    return count
 
 
 def mask_card(number: str) -> str:
@@ -29,12 +57,16 @@ def mask_card(number: str) -> str:
     return "*" * max(len(digits) - 4, 0) + digits[-4:]
 
 
-def redact(text: str, *, caller_input: bool = False, number_entry: bool = False) -> str:
+def redact(text: str, *, caller_input: bool = False, number_entry: bool = False, for_nlu: bool = False) -> str:
     """``text`` with card numbers masked to their last four, longer digit runs and spoken digit
     strings (six or more) withheld; with ``caller_input`` every run of four or more digits too;
-    with ``number_entry`` (a number read out in groups, one turn each) every digit at all."""
+    with ``number_entry`` (a number read out in groups, one turn each) every digit at all; with
+    ``for_nlu`` a PIN-like run of six or more digits that no currency names as an amount."""
     if number_entry:
         return _SPOKEN_ANY.sub("<digits>", re.sub(r"\d", "*", text))
+    if for_nlu:
+        text = _DIGIT_RUN.sub(lambda m: "<digits>" if 6 <= sum(ch.isdigit() for ch in m.group(0)) < CARD_DIGITS[0]
+                              and not _near_currency(text, m) else m.group(0), text)
     shortest = 4 if caller_input else CARD_DIGITS[0]
 
     def digits(m: re.Match[str]) -> str:
@@ -47,7 +79,14 @@ def redact(text: str, *, caller_input: bool = False, number_entry: bool = False)
         return "*" * n
 
     text = _DIGIT_RUN.sub(digits, text)
-    return (_SPOKEN_SHORT if caller_input else _SPOKEN_LONG).sub("<digits>", text)
+    spoken_shortest = 4 if caller_input else 6
+    return _SPOKEN_ANY.sub(lambda m: "<digits>" if spoken_digits(m.group(0)) >= spoken_shortest else m.group(0),
+                           text)
+
+
+def _near_currency(text: str, m: re.Match[str]) -> bool:
+    before, after = text[max(0, m.start() - 12):m.start()], text[m.end():m.end() + 12]
+    return bool(_CURRENCY.search(before) or _CURRENCY.search(after))
 
 
 class RedactingFilter(logging.Filter):

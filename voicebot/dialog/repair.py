@@ -203,7 +203,7 @@ class Repair:
         _, request, choices = self.asked
         said = f"{request} {text}"
         try:
-            combined = self.ctx.nlu.parse(redact(said), self.ctx.lang)
+            combined = self.ctx.nlu.parse(redact(said, for_nlu=True), self.ctx.lang)
         except Exception:  # the NLU is gone: the answer alone has been understood as far as it goes
             return False
         ranked = [(i, c) for i, c in combined.ranking if i in choices]
@@ -241,7 +241,7 @@ class Repair:
         if not rest or (lead is None and not (lang == "zh-CN" and lowered.endswith("呢"))):
             return False
         service, said = self.last
-        combined = self.ctx.nlu.parse(redact(f"{said} {rest}"), lang)
+        combined = self.ctx.nlu.parse(redact(f"{said} {rest}", for_nlu=True), lang)
         decision = decide(combined, self.engine.cat, self.ctx.settings)
         found = entities.extract(rest, today=self.ctx.bank.clock().date())
         back = earlier(rest, self.ctx.last_period) if self.ctx.last_period else None

@@ -30,7 +30,7 @@ class Understanding:
         if self.ctx.nlu is None or (self.guess is not None and self.guess[0] == text):
             return
         self.drop()
-        self.guess = (text, executor.submit(self.ctx.nlu.parse, redact(text), self.ctx.lang))
+        self.guess = (text, executor.submit(self.ctx.nlu.parse, redact(text, for_nlu=True), self.ctx.lang))
 
     def drop(self) -> None:
         """Forget an early parse the caller's words went past (cancelled if it has not started)."""
@@ -47,7 +47,7 @@ class Understanding:
         if guess is not None and not anticipated:
             guess[1].cancel()
         try:
-            result = guess[1].result() if anticipated else self.ctx.nlu.parse(redact(text), self.ctx.lang)
+            result = guess[1].result() if anticipated else self.ctx.nlu.parse(redact(text, for_nlu=True), self.ctx.lang)
             log.info("call=%s nlu %s", self.ctx.call_id, "anticipated" if anticipated else "parsed")
         except Exception as exc:  # NLU down or broken: the call goes on by keys
             log.warning("call=%s nlu unavailable: %s", self.ctx.call_id, exc)
