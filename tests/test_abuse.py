@@ -358,3 +358,79 @@ def test_the_hold_limit_counts_every_hold_of_the_call(monkeypatch) -> None:
         watch.check([call])
         clock[0] += 1.0
     assert call.hung and call.hung[0] < 140, call.hung
+
+
+def _torture_invite(port: int, *, cseq: str = "1 INVITE", lengths: tuple[str, ...] | None = None,
+                    require: str | None = None, cut: int = 0, source: str = "127.0.0.1") -> str:
+    """An INVITE with a valid SDP offer, changed the way an RFC 4475 torture message is; the final answer."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((source, 0))
+        s.settimeout(1.0)
+        lport = s.getsockname()[1]
+        sdp = (f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+               f"m=audio {lport + 2} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+        body = sdp[:len(sdp) - cut]
+        length_lines = "".join(f"Content-Length: {n}\r\n" for n in (lengths or (str(len(sdp)),)))
+        msg = (f"INVITE sip:95588@127.0.0.1:{port} SIP/2.0\r\n"
+               f"Via: SIP/2.0/UDP {source}:{lport};branch=z9hG4bK{time.time_ns()}\r\nMax-Forwards: 70\r\n"
+               f"From: <sip:13811112222@{source}>;tag=t1\r\nTo: <sip:95588@127.0.0.1>\r\n"
+               f"Call-ID: torture-{time.time_ns()}@{source}\r\nCSeq: {cseq}\r\n"
+               f"Contact: <sip:x@{source}:{lport}>\r\nContent-Type: application/sdp\r\n"
+               f"{f'Require: {require}' + chr(13) + chr(10) if require else ''}{length_lines}\r\n{body}")
+        s.sendto(msg.encode(), ("127.0.0.1", port))
+        end, final = time.monotonic() + 5, "no answer"
+        while time.monotonic() < end:
+            try:
+                answer = s.recv(65535).decode(errors="replace")
+            except TimeoutError:
+                continue
+            status = answer.split("\r\n", 1)[0]
+            if not status.startswith(("SIP/2.0 1",)):
+                final = status + ("" if "Unsupported:" not in answer else " | " + next(
+                    line for line in answer.split("\r\n") if line.startswith("Unsupported:")))
+                break
+        if final.startswith("SIP/2.0 200"):  # a call was set up after all: end it
+            s.sendto(msg.replace("INVITE sip", "BYE sip", 1).replace("1 INVITE", "2 BYE").encode(),
+                     ("127.0.0.1", port))
+        return final
+
+
+def test_the_front_door_lets_no_malformed_invite_become_a_call(door) -> None:
+    """RFC 4475-style INVITEs through the cluster: Kamailio's sanity check or the worker refuses each."""
+    port = door["cluster"].port
+    answers = {
+        "length over the body": _torture_invite(port, lengths=("400",), source="127.0.0.6"),
+        "method not the CSeq's": _torture_invite(port, cseq="1 OPTIONS", source="127.0.0.6"),
+        "unknown Require": _torture_invite(port, require="nothingyet", source="127.0.0.6"),
+        "two Content-Lengths": _torture_invite(port, lengths=("156", "0"), source="127.0.0.6"),
+    }
+    assert not any(a.startswith("SIP/2.0 2") for a in answers.values()), answers
+    assert answers["unknown Require"].startswith("SIP/2.0 420"), answers
+
+
+def test_a_lone_worker_refuses_malformed_invites_as_the_rfc_says(tmp_path: Path, demo_db_template: Path) -> None:
+    """Before: the worker answered 200 to four RFC 4475-style INVITEs that are invalid."""
+    from tests.sip import start_worker
+
+    shutil.copy(demo_db_template, tmp_path / "bank.db")
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'bank.db'}", (free_port(), free_port()), nlu="keywords")
+    worker = start_worker(tmp_path, config)
+    try:
+        answers = {
+            "length over the body": _torture_invite(worker.port, lengths=("400",)),
+            "body cut short": _torture_invite(worker.port, cut=20),
+            "method not the CSeq's": _torture_invite(worker.port, cseq="1 OPTIONS"),
+            "unknown Require": _torture_invite(worker.port, require="nothingyet"),
+            "two Content-Lengths": _torture_invite(worker.port, lengths=("156", "0")),
+        }
+        well_formed = _torture_invite(worker.port)
+    finally:
+        code = worker.stop()
+    assert answers["length over the body"].startswith("SIP/2.0 400"), answers
+    assert answers["body cut short"].startswith("SIP/2.0 400"), answers
+    # pjsip refuses this one itself, before the worker sees it (500); the front door's sanity check answers first
+    assert answers["method not the CSeq's"].startswith(("SIP/2.0 400", "SIP/2.0 500")), answers
+    assert answers["unknown Require"].startswith("SIP/2.0 420") and "nothingyet" in answers["unknown Require"], answers
+    assert answers["two Content-Lengths"].startswith("SIP/2.0 400"), answers
+    assert not well_formed.startswith(("SIP/2.0 4", "SIP/2.0 5")), well_formed  # still answered as a call
+    assert code == 0, worker.stderr_tail()

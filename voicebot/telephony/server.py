@@ -36,6 +36,7 @@ from voicebot.telephony.invite import CallSetup, LinePlan, usable_audio
 from voicebot.telephony.media import FramePort, audio_media
 from voicebot.telephony.media_watch import MediaWatch
 from voicebot.telephony.metrics import Metrics
+from voicebot.telephony.request_checks import refusal, refuse
 from voicebot.telephony.sipstack import CollectOnLoop, SipSettings, SipStack, register_thread
 
 log = logging.getLogger("voicebot.sip")
@@ -318,6 +319,10 @@ class BotServer:
         self.calls[prm.callId] = call  # without a reference pjsua2 hangs it up at once
         op = pj.CallOpParam()
         closing = self.stopping.is_set() or self.draining.is_set()  # the front door tries another worker
+        if (refused := refusal(msg)) is not None:
+            refuse(call, refused, f"call={redact(setup.sip_call_id)} from {prm.rdata.srcAddress}")
+            self.metrics.inc("voicebot_calls_rejected_total", status=str(refused.status))
+            return
         if closing or not usable_audio(msg):
             op.statusCode = 503 if closing else 488
             if op.statusCode == 488:
