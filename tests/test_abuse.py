@@ -80,9 +80,9 @@ def _cdr_of(door: dict, caller: str, timeout: float = 20.0) -> dict:
 class Listener:
     """A UDP socket standing for a number an attacker wants dialled; counts what reaches it."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((host, 0))
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
 
@@ -142,6 +142,56 @@ def test_the_front_door_relays_nothing_for_a_dialog_it_did_not_make(door) -> Non
                                                                                               "OPTIONS", "BYE")}
     assert victim.received(2.0) == []
     assert all(answer.startswith("SIP/2.0 403") for answer in answers.values()), answers
+
+
+def test_a_callers_own_dialog_relays_nothing_to_another_port_of_a_worker(door) -> None:
+    """Before: the in-dialog check compared a worker's address without its port, so a caller could
+    send requests of their own dialog to any port of a worker's host (its other services)."""
+    victim = Listener(WORKER_HOST)
+    source, port = "127.0.0.8", door["cluster"].port
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((source, 0))
+        s.settimeout(1.0)
+        lport = s.getsockname()[1]
+        call_id = f"relay-own-{time.time_ns()}@{source}"
+        sdp = (f"v=0\r\no=- 1 1 IN IP4 {source}\r\ns=-\r\nc=IN IP4 {source}\r\nt=0 0\r\n"
+               f"m=audio {lport + 2} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+
+        def send(method: str, uri: str, cseq: int, *, to: str, routes: list[str], body: str = "") -> None:
+            msg = (f"{method} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {source}:{lport};branch=z9hG4bK{time.time_ns()}\r\n"
+                   + "".join(f"Route: {r}\r\n" for r in routes)
+                   + f"Max-Forwards: 70\r\nFrom: <sip:13811113333@{source}>;tag=own1\r\nTo: {to}\r\n"
+                   f"Call-ID: {call_id}\r\nCSeq: {cseq} {method}\r\nContact: <sip:x@{source}:{lport}>\r\n"
+                   + ("Content-Type: application/sdp\r\n" if body else "")
+                   + f"Content-Length: {len(body)}\r\n\r\n{body}")
+            s.sendto(msg.encode(), ("127.0.0.1", port))
+
+        def final(method: str, timeout: float = 10.0) -> str:
+            end = time.monotonic() + timeout
+            while time.monotonic() < end:
+                try:
+                    answer = s.recv(65535).decode(errors="replace")
+                except TimeoutError:
+                    continue
+                if not answer.startswith("SIP/2.0 1") and f" {method}\r\n" in answer:
+                    return answer
+            return "no answer"
+
+        send("INVITE", f"sip:95588@127.0.0.1:{port}", 1, to="<sip:95588@127.0.0.1>", routes=[], body=sdp)
+        ok = final("INVITE")
+        assert ok.startswith("SIP/2.0 200"), ok
+        heads = [line.split(":", 1) for line in ok.split("\r\n\r\n")[0].split("\r\n")[1:]]
+        to = next(v.strip() for k, v in heads if k.strip().lower() in ("to", "t"))
+        routes = [v.strip() for k, v in heads if k.strip().lower() == "record-route"]
+        contact = next(v.strip() for k, v in heads if k.strip().lower() in ("contact", "m")).strip("<>").split(">")[0]
+        send("ACK", contact, 1, to=to, routes=routes)
+        send("INFO", f"sip:x@{WORKER_HOST}:{victim.port}", 2, to=to, routes=routes)
+        refused = final("INFO", 5.0)
+        send("BYE", contact, 3, to=to, routes=routes)
+        bye = final("BYE", 5.0)
+    assert victim.received(2.0) == []
+    assert refused.startswith("SIP/2.0 403"), refused
+    assert bye.startswith("SIP/2.0 200"), bye  # the dialog's own requests still reach its worker
 
 
 def test_an_invite_flood_from_one_source_keeps_no_one_else_out(door) -> None:
