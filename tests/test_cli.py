@@ -97,8 +97,9 @@ def test_users_add_creates_an_operator_who_can_sign_in(env: dict[str, str], db_u
 
     made = run(["users", "add", "alice", "--role", "trainer", "--password-stdin"], env, "a long secret\n")
     assert made.returncode == 0, made.stderr
-    again = run(["users", "add", "alice", "--role", "agent", "--password-stdin"], env, "another secret\n")
-    short = run(["users", "add", "bob", "--role", "agent", "--password-stdin"], env, "short\n")
+    again = run(["users", "add", "alice", "--role", "agent", "--pools", "010", "--password-stdin"], env,
+                "another secret\n")
+    short = run(["users", "add", "bob", "--role", "agent", "--pools", "010", "--password-stdin"], env, "short\n")
     role = run(["users", "add", "carol", "--role", "admin", "--password-stdin"], env, "a long secret\n")
     assert again.returncode == short.returncode == role.returncode == 2
     assert "already" in again.stderr and "8 characters" in short.stderr and "Traceback" not in role.stderr
@@ -113,11 +114,17 @@ def test_users_are_listed_given_new_passwords_and_removed(env: dict[str, str], d
     from voicebot.bank.db import make_engine
     from voicebot.console.operators import DEMO_OPERATOR, check_password
 
-    assert run(["users", "add", "dora", "--role", "agent", "--password-stdin"], env, "first secret\n").returncode == 0
+    unassigned = run(["users", "add", "dora", "--role", "agent", "--password-stdin"], env, "first secret\n")
+    assert unassigned.returncode == 2 and "--pools" in unassigned.stderr  # an agent is given their pools
+    made = run(["users", "add", "dora", "--role", "agent", "--pools", "010", "--password-stdin"], env,
+               "first secret\n")
+    assert made.returncode == 0, made.stderr
+    assert run(["users", "pools", "dora", "010,central"], env).returncode == 0
     listed = run(["users", "list", "--json"], env)
     assert listed.returncode == 0, listed.stderr
     rows = {row["name"]: row for row in json.loads(listed.stdout)}
     assert rows["dora"]["role"] == "agent" and "password" not in json.dumps(rows) and "scrypt" not in listed.stdout
+    assert rows["dora"]["pools"] == "010,central"
     changed = run(["users", "passwd", "dora", "--password-stdin"], env, "second secret\n")
     assert changed.returncode == 0, changed.stderr
     engine = make_engine(db_url)

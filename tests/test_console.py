@@ -489,8 +489,8 @@ def guarded(tmp_path_factory: pytest.TempPathFactory, demo_db_template: Path):
            "VOICEBOT_LOG_FILE": str(folder / "voicebot.log"), "VOICEBOT_CONSOLE_HOSTS": PUBLIC_NAME}
     for name in ("ada", "ben"):
         added = subprocess.run([sys.executable, "-m", "voicebot", "users", "add", name, "--role", "agent",
-                                "--password-stdin"], input=f"{name}-password-1\n", cwd=PROJECT, env=env,
-                               capture_output=True, text=True, timeout=120)
+                                "--pools", "010", "--password-stdin"], input=f"{name}-password-1\n", cwd=PROJECT,
+                               env=env, capture_output=True, text=True, timeout=120)
         assert added.returncode == 0, added.stderr
     port = free_port()
     out = folder / "console.out"

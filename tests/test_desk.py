@@ -128,6 +128,21 @@ def test_headers_signed_for_another_pool_count_as_forged() -> None:
     assert bound_to_pool(unsigned, pools) == "010" and unsigned["context"] == "unsigned"
 
 
+def test_an_agent_works_only_in_their_pools_and_sees_only_their_pops(desk) -> None:
+    """Before: any agent could join any pool and so see every region's screen pops."""
+    d, seat, inbox = desk
+    d.assign("ann", frozenset({"010"}))
+    d.set_status("ann", "central", True)  # not hers: refused
+    assert d.agents["ann"].available is False
+    assert [m for m in inbox["ann"] if m["type"] == "state"][-1]["pools"] == ["010"]
+    ring(d, seat, to="agents-central")
+    assert kinds(inbox, "ann") == []
+    d.set_status("ann", "010", True)
+    assert d.agents["ann"].available is True
+    d.assign("ann", frozenset({"central"}))  # reassigned while available: she leaves 010 at once
+    assert d.agents["ann"].available is False and d.agents["ann"].pool is None
+
+
 def test_a_call_for_an_address_that_is_no_pool_is_refused(desk) -> None:
     d, seat, _ = desk
     ring(d, seat, to="someone-else")

@@ -116,20 +116,47 @@ def _password(password_stdin: bool) -> str:
     return click.prompt("password", hide_input=True, confirmation_prompt=True)
 
 
+def _pool_list(text: str | None) -> list[str] | None:
+    """'010,central' -> ['010', 'central']; '*' -> None (every pool)."""
+    return None if text is None or text.strip() == "*" else text.split(",")
+
+
 @users.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice(["agent", "supervisor", "trainer"]), required=True)
+@click.option("--pools", default=None,
+              help="Agent pools this operator may take calls in: '010,central', or '*' for every pool "
+                   "(agents must be given theirs; others default to '*').")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin (scripts).")
 @click.pass_obj
-def users_add(cfg: Config, name: str, role: str, password_stdin: bool) -> None:
+def users_add(cfg: Config, name: str, role: str, pools: str | None, password_stdin: bool) -> None:
     """Create a console operator; the password is asked twice and stored as a salted scrypt hash."""
     from voicebot.console.operators import OperatorError, add_operator
 
+    if role == "agent" and pools is None:
+        raise UserError("an agent works in the pools you name: --pools 010,central (or --pools '*' for every pool)")
     try:
-        who = add_operator(_bank(cfg, need_data=False).engine, name, role, _password(password_stdin))
+        who = add_operator(_bank(cfg, need_data=False).engine, name, role, _password(password_stdin),
+                           _pool_list(pools))
     except OperatorError as exc:
         raise UserError(str(exc)) from exc
-    click.echo(f"operator {who.name} ({who.role}) created")
+    where = "every pool" if who.pools is None else "pools " + ", ".join(sorted(who.pools))
+    click.echo(f"operator {who.name} ({who.role}, {where}) created")
+
+
+@users.command("pools")
+@click.argument("name")
+@click.argument("pools")
+@click.pass_obj
+def users_pools(cfg: Config, name: str, pools: str) -> None:
+    """Set the agent pools NAME may take calls in: '010,central', or '*' for every pool."""
+    from voicebot.console.operators import OperatorError, set_pools
+
+    try:
+        set_pools(_bank(cfg, need_data=False).engine, name, _pool_list(pools))
+    except OperatorError as exc:
+        raise UserError(str(exc)) from exc
+    click.echo(f"operator {name}: pools {pools}")
 
 
 @users.command("list")
@@ -146,7 +173,7 @@ def users_list(cfg: Config, as_json: bool) -> None:
         click.echo(json.dumps(rows))
         return
     for row in rows:
-        click.echo(f"{row['name']:<24} {row['role']:<11} {row['created_at']}")
+        click.echo(f"{row['name']:<24} {row['role']:<11} {row['pools']:<20} {row['created_at']}")
     if not rows:
         click.echo("no operators: add one with 'voicebot users add NAME --role ROLE'", err=True)
 

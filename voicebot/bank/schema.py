@@ -198,6 +198,7 @@ class Operator(Base):
     role = Column(String(16), nullable=False)
     password_hash = Column(String(200), nullable=False)
     created_at = Column(DateTime, nullable=False)
+    pools = Column(String(200), nullable=False, server_default="*")  # agent pools it may work in; '*': all
 
 
 class HandoverContext(Base):

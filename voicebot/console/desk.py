@@ -45,6 +45,7 @@ class DeskAgent:
     pool: str | None = None
     available: bool = False
     call: str | None = None  # the seat call this agent took
+    pools: frozenset[str] | None = None  # the pools this agent may work in (None: every pool)
 
 
 @dataclass
@@ -94,14 +95,22 @@ class Desk:
     # -- agents ---------------------------------------------------------------------------
     def state_of(self, name: str) -> dict[str, Any]:
         me = self.agents.get(name) or DeskAgent(name)
+        mine = [pool for pool in self.stats if me.pools is None or pool in me.pools]
         return {"type": "state", "pool": me.pool, "available": me.available, "call": me.call,
-                "pools": list(self.stats), "seats": self.seats,
-                "stats": {pool: s.to_json() for pool, s in self.stats.items()}}
+                "pools": mine, "seats": self.seats,
+                "stats": {pool: s.to_json() for pool, s in self.stats.items() if pool in mine}}
+
+    def assign(self, name: str, pools: frozenset[str] | None) -> None:
+        """The pools ``name`` may work in (from their operator record); leaving any other at once."""
+        me = self.agents.setdefault(name, DeskAgent(name))
+        me.pools = pools
+        if me.pool is not None and pools is not None and me.pool not in pools:
+            self.set_status(name, None, False)
 
     def set_status(self, name: str, pool: str | None, available: bool) -> None:
         me = self.agents.setdefault(name, DeskAgent(name))
-        if pool not in self.stats:
-            available = False
+        if pool not in self.stats or (me.pools is not None and pool not in me.pools):
+            available = False  # no such pool here, or not one this agent is assigned to
         me.pool, me.available = pool, available
         log.info("desk: agent %s %s in pool %s", name, "available" if available else "away", pool)
         if not available:

@@ -77,6 +77,7 @@ def add_desk(app: web.Application, directory: AgentDirectory | None, db: Any, pa
         await ws.prepare(request)
         forget = hold_socket(request, ws)
         sockets.setdefault(who.name, set()).add(ws)
+        desk.assign(who.name, who.pools)
         await ws.send_str(json.dumps(desk.state_of(who.name)))
         try:
             async for msg in ws:
@@ -88,6 +89,10 @@ def add_desk(app: web.Application, directory: AgentDirectory | None, db: Any, pa
                     continue
                 kind, call = data.get("type"), str(data.get("call", ""))
                 if kind == "status":
+                    now = request.app["sessions"].get(request["session"])  # pools may have changed since
+                    if now is None:
+                        break
+                    desk.assign(who.name, now.pools)
                     pool = data.get("pool")
                     desk.set_status(who.name, pool if isinstance(pool, str) else None, bool(data.get("available")))
                 elif kind == "accept":
