@@ -334,6 +334,7 @@ def test_refer_mode_hands_the_caller_to_the_seat(tmp_path: Path, demo_db_templat
     assert incoming["headers"]["X-Voicebot-Customer"] == "unidentified"
     cdr = worker.cdr_of("13800000010")
     assert cdr["outcome"] == "transferred" and cdr["agent_attempts"][-1]["result"] == "answered"
+    assert cdr["agent_attempts"][-1]["reported_by"] == "caller"  # a NOTIFY of the caller's phone, not seen by us
     assert code == 0, worker.stderr_tail()
     assert seat_code == 0, seat.out.read_text()[-3000:]
 

@@ -283,6 +283,8 @@ class Handover:
                                  "ring_s": round(now - (self.rang_at or self.dialled_at), 3)}
         if code:
             entry["sip_status"] = code
+        if self.directory.mode == "refer":  # the bot never sees the agent's leg: the caller's phone says how it went
+            entry["reported_by"] = "caller"
         self.record.agent_attempts.append(entry)
         self.server.metrics.agent_attempt(self.pool.name, result == "answered",
                                           now - self.started if result == "answered" else None)
