@@ -217,3 +217,21 @@ def test_a_worker_loads_a_model_replaced_on_disk_and_keeps_parsing_meanwhile(tmp
         time.sleep(0.2)
     assert parser._agents["en-US"] is not old
     assert parser.parse("what is my balance", "en-US").intent == "account.balance"
+
+
+def test_labels_given_at_the_same_time_all_reach_the_data(db, project: NluPaths) -> None:
+    """Before: each label read, changed and (on a refusal) restored inbox.yml without a lock, so
+    two trainers labelling at once lost or undid each other's examples."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"please sort out my {thing} money thing" for thing in ("first", "second", "third", "fourth",
+                                                                     "fifth", "sixth")]
+    inbox_store.save_turns(db, "c9", [{"text": t, "lang": "en-US", "kind": "not_understood",
+                                       "ranking": [["transfer.local", 0.4], ["account.balance", 0.3]]}
+                                      for t in texts], keep_days=30)
+    ids = [t["id"] for t in inbox_store.pending(db, "en-US") if t["text"] in texts]
+    with ThreadPoolExecutor(max_workers=len(ids)) as pool:
+        done = list(pool.map(lambda turn: inbox_store.label(db, turn, "accept", project, who="ann"), ids))
+    assert all(d.status == "labelled" for d in done)
+    written = (project.data("en-US") / "inbox.yml").read_text()
+    assert all(f"    - {t}\n" in written for t in texts), written
