@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -150,13 +152,20 @@ def users_add(cfg: Config, name: str, role: str, pools: str | None, password_std
 @click.pass_obj
 def users_pools(cfg: Config, name: str, pools: str) -> None:
     """Set the agent pools NAME may take calls in: '010,central', or '*' for every pool."""
-    from voicebot.console.operators import OperatorError, set_pools
+    from voicebot.console.operators import set_pools
+
+    _change_operator(cfg, lambda engine: set_pools(engine, name, _pool_list(pools)), f"operator {name}: pools {pools}")
+
+
+def _change_operator(cfg: Config, change: Callable[[Any], None], done: str) -> None:
+    """Run ``change`` on the bank's engine; an operator error is a readable one, then ``done`` is said."""
+    from voicebot.console.operators import OperatorError
 
     try:
-        set_pools(_bank(cfg, need_data=False).engine, name, _pool_list(pools))
+        change(_bank(cfg, need_data=False).engine)
     except OperatorError as exc:
         raise UserError(str(exc)) from exc
-    click.echo(f"operator {name}: pools {pools}")
+    click.echo(done)
 
 
 @users.command("list")
@@ -184,13 +193,10 @@ def users_list(cfg: Config, as_json: bool) -> None:
 @click.pass_obj
 def users_passwd(cfg: Config, name: str, password_stdin: bool) -> None:
     """Give an operator a new password; their console sessions end within half a minute."""
-    from voicebot.console.operators import OperatorError, set_password
+    from voicebot.console.operators import set_password
 
-    try:
-        set_password(_bank(cfg, need_data=False).engine, name, _password(password_stdin))
-    except OperatorError as exc:
-        raise UserError(str(exc)) from exc
-    click.echo(f"operator {name}: password changed")
+    password = _password(password_stdin)
+    _change_operator(cfg, lambda engine: set_password(engine, name, password), f"operator {name}: password changed")
 
 
 @users.command("remove")
@@ -198,13 +204,9 @@ def users_passwd(cfg: Config, name: str, password_stdin: bool) -> None:
 @click.pass_obj
 def users_remove(cfg: Config, name: str) -> None:
     """Remove an operator (the demo operator too); their console sessions end within half a minute."""
-    from voicebot.console.operators import OperatorError, remove_operator
+    from voicebot.console.operators import remove_operator
 
-    try:
-        remove_operator(_bank(cfg, need_data=False).engine, name)
-    except OperatorError as exc:
-        raise UserError(str(exc)) from exc
-    click.echo(f"operator {name} removed")
+    _change_operator(cfg, lambda engine: remove_operator(engine, name), f"operator {name} removed")
 
 
 @click.command()
