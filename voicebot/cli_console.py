@@ -97,14 +97,22 @@ def _device_key(cfg: Config) -> bytes:
     """The key that signs the console's "known device" cookies: var/console-device.key, made once."""
     import os
     import secrets
+    import time
 
     path = cfg.path("var/console-device.key")
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # made before (or by a console starting beside this one)
+        pass
+    else:
         with os.fdopen(fd, "w") as out:
             out.write(secrets.token_hex(32))
-    return bytes.fromhex(path.read_text().strip())
+    for _ in range(50):
+        if key := path.read_text().strip():
+            return bytes.fromhex(key)
+        time.sleep(0.02)
+    raise UserError(f"{path} is empty: delete it and start again")
 
 
 @click.group()

@@ -132,9 +132,17 @@ async def phone_socket(request: web.Request) -> web.StreamResponse:
     open_calls: dict[str, int] = request.app["browser_calls"]
     if open_calls.get(who.name, 0) >= MAX_CALLS_PER_OPERATOR:
         raise web.HTTPTooManyRequests(text=f"at most {MAX_CALLS_PER_OPERATOR} browser calls at once: hang one up")
+    open_calls[who.name] = open_calls.get(who.name, 0) + 1  # counted before any await: two at once cannot both pass
+    try:
+        return await _browser_call(request, who)
+    finally:
+        open_calls[who.name] -= 1
+
+
+async def _browser_call(request: web.Request, who: SignedIn) -> web.WebSocketResponse:
+    """The call on its socket: audio and keys in order on a thread of its own, the bot's audio and events back."""
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=MAX_FRAME)
     await ws.prepare(request)
-    open_calls[who.name] = open_calls.get(who.name, 0) + 1
     forget = hold_socket(request, ws)
     loop = asyncio.get_running_loop()
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="browser-call")  # one call, in order
@@ -171,7 +179,6 @@ async def phone_socket(request: web.Request) -> web.StreamResponse:
             if call is not None and call.closed:
                 break
     finally:
-        open_calls[who.name] -= 1
         forget()
         if call is not None:
             await loop.run_in_executor(worker, call.close)
