@@ -52,7 +52,8 @@ def front_door(cfg: Config, check: bool) -> None:
 @click.option("--lang", type=click.Choice(LANGUAGES), required=True)
 @click.pass_obj
 def nlu_serve(cfg: Config, lang: str) -> None:
-    """A shared Rasa NLU server for the workers, at this language's address in [nlu] http_urls."""
+    """A shared NLU server for the workers (the Rasa model behind parse and status only, the token from
+    VOICEBOT_NLU_TOKEN), at this language's address in [nlu] http_urls."""
     from voicebot.cluster.processes import nlu_argv, nlu_env
     from voicebot.config import nlu_paths
 
