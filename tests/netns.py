@@ -261,7 +261,7 @@ def start_line(folder: Path) -> tuple[Lab, object]:
             for instance in WORKER_INSTANCES:
                 _wait_for(lab, folder / name / "log" / f"voicebot-worker-{instance}.out", "ready ", 240,
                           f"{name}'s worker {instance}")
-        _wait_for(lab, folder / "nlu" / "log" / "voicebot-nlu-en-US.out", "Rasa server is up and running", 300,
+        _wait_for(lab, folder / "nlu" / "log" / "voicebot-nlu-en-US.out", "NLU server for en-US ready", 300,
                   "the NLU server")
         lab["front"].start_unit("voicebot-front-door.service")
         time.sleep(3)  # Kamailio's first probes of the workers

@@ -92,8 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     except NluUnavailable as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    log.info("NLU server for %s on %s:%s with %s", lang, args.host, args.port, model)
-    web.run_app(build_app(parser, lang, token), host=args.host, port=args.port, print=None)
+    log.info("NLU server for %s on %s:%s with %s: starting", lang, args.host, args.port, model)
+    web.run_app(build_app(parser, lang, token), host=args.host, port=args.port,  # says so once it listens
+                print=lambda _: log.info("NLU server for %s ready on %s:%s", lang, args.host, args.port))
     return 0
 
 
