@@ -661,3 +661,31 @@ def test_sessions_end_on_sign_out_age_removal_and_a_new_password_and_follow_a_ne
     del table[1]  # `voicebot users remove eve`
     clock[0] += signin.RECHECK_S + 1
     assert not sessions.alive(token)
+
+
+def test_a_session_outlives_its_recheck_against_the_operators_table(monkeypatch, tmp_path: Path,
+                                                                   demo_db_template: Path) -> None:
+    """The re-check reads the real table: an unchanged operator stays signed in past it (before the
+    fix every session ended at its first re-check), a new password or a removal ends it."""
+    from voicebot.bank.db import make_engine
+    from voicebot.console import signin
+    from voicebot.console.operators import add_operator, check_password, current, remove_operator, set_password
+
+    shutil.copy(demo_db_template, tmp_path / "bank.db")
+    db = make_engine(f"sqlite:///{tmp_path / 'bank.db'}")
+    add_operator(db, "fay", "agent", "fay-password-1", ["010"])
+    clock = [1000.0]
+    monkeypatch.setattr(signin.time, "monotonic", lambda: clock[0])
+    sessions = signin.Sessions(lambda operator_id: current(db, operator_id))
+    token = sessions.start(*check_password(db, "fay", "fay-password-1"))
+    for _ in range(3):
+        clock[0] += signin.RECHECK_S + 1
+        assert sessions.get(token) is not None and sessions.alive(token)
+    set_password(db, "fay", "fay-password-2")
+    clock[0] += signin.RECHECK_S + 1
+    assert sessions.get(token) is None
+    token = sessions.start(*check_password(db, "fay", "fay-password-2"))
+    remove_operator(db, "fay")
+    clock[0] += signin.RECHECK_S + 1
+    assert sessions.get(token) is None
+    db.dispose()

@@ -26,7 +26,7 @@ from voicebot.console.desk_web import DESK_ROLES, add_desk
 from voicebot.console.inbox_web import INBOX_ROLES, add_inbox
 from voicebot.console.operators import DEMO_OPERATOR, SignedIn, check_password, current, valid_name
 from voicebot.console.phone import BrowserCall, PhoneParts
-from voicebot.console.signin import DEVICE_DAYS, Sessions, SignInGuard, fingerprint, hold_socket
+from voicebot.console.signin import DEVICE_DAYS, Sessions, SignInGuard, hold_socket
 from voicebot.console.supervisor_web import SUPERVISOR_ROLES, ReportSettings, add_supervisor
 from voicebot.console.web_safety import Access, add_headers, guard_requests, local_target, same_origin
 from voicebot.telephony.agents import AgentDirectory
@@ -90,7 +90,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     guard.succeeded(name, device)
     log.info("console sign-in: %s (%s) from %s", who.name, who.role, request.remote)
     response = web.HTTPFound(local_target(str(request.query.get("next", "/phone"))))
-    response.set_cookie(COOKIE, app["sessions"].start(who, fingerprint(password_hash)), httponly=True,
+    response.set_cookie(COOKIE, app["sessions"].start(who, password_hash), httponly=True,
                         samesite="Strict", path="/", secure=request.secure)
     if guard.device_of(device, name) is None:
         response.set_cookie(DEVICE_COOKIE, guard.device_cookie(name), httponly=True, samesite="Strict", path="/login",

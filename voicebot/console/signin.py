@@ -53,13 +53,13 @@ class Sessions:
     """Signed-in operators by session token (in this process only)."""
 
     def __init__(self, lookup: Callable[[int], tuple[SignedIn, str] | None]) -> None:
-        self.lookup = lookup  # operator id -> (operator as now, password-hash fingerprint), or None if removed
+        self.lookup = lookup  # operator id -> (operator as now, their password hash), or None once removed
         self.live: dict[str, _Live] = {}
 
-    def start(self, who: SignedIn, fingerprint: str) -> str:
+    def start(self, who: SignedIn, password_hash: str) -> str:
         token = secrets.token_urlsafe(32)
         now = time.monotonic()
-        self.live[token] = _Live(who, fingerprint, now, now, now)
+        self.live[token] = _Live(who, _fingerprint(password_hash), now, now, now)
         return token
 
     def get(self, token: str | None) -> SignedIn | None:
@@ -72,7 +72,7 @@ class Sessions:
             return None
         if now - entry.checked > RECHECK_S:
             current = self.lookup(entry.who.id)
-            if current is None or current[1] != entry.fingerprint:  # removed, or a new password
+            if current is None or _fingerprint(current[1]) != entry.fingerprint:  # removed, or a new password
                 self.end(token)
                 return None
             entry.who, entry.checked = current[0], now  # a new role counts from now on
@@ -108,7 +108,7 @@ class Sessions:
             self.end(token)
 
 
-def fingerprint(password_hash: str) -> str:
+def _fingerprint(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
