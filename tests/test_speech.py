@@ -321,7 +321,8 @@ def test_answers_by_position_are_heard_at_a_menu(model: object) -> None:
     for said, member in (("the fourth option", "bill.electricity"), ("the last one", "bill.gas")):
         [heard] = [e.text for _, e in stream(rec, np.concatenate([silence(0.5), speak(said), silence(1.0)]))
                    if isinstance(e, Final)]
-        assert from_speech(bills, heard, None, date(2026, 11, 30)).service.id == member, heard
+        chosen = from_speech(bills, heard, None, date(2026, 11, 30))
+        assert chosen is not None and chosen.service.id == member, heard  # what was heard, when it fails
     rec.close()
 
 
