@@ -488,3 +488,30 @@ def test_when_free_recognition_answers_the_grammar_reading_goes_with_it(model: o
         else:
             assert not any(rec.fallbacks.values()) and all(f.grammar is None for f in finals)
             assert "".join(parse_digits(f.text) for f in finals) == "6222"
+
+
+def test_voicebot_say_writes_the_lines_voice_and_a_recogniser_hears_it_back(model: object, tmp_path: Path) -> None:
+    """`voicebot say` gives anyone (and any check) the sentence as a caller hears it: 8 kHz, the
+    line's voice; a static prompt comes from the prompt cache, as calls play it."""
+    from voicebot.dialog.static_prompts import static_sentences
+
+    def say(text: str, out: Path) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "voicebot", "say", "--lang", "en-US", "-o", str(out), text],
+                              cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
+
+    dynamic = say("Your balance is twelve thousand yuan.", tmp_path / "balance.wav")
+    assert dynamic.returncode == 0, dynamic.stderr
+    samples, rate = read_wav(tmp_path / "balance.wav")
+    assert rate == 8000 and len(samples) > rate and "rendered now" in dynamic.stderr
+    rec = StreamingRecognizer(model, 8000)
+    heard = " ".join(e.text for _, e in stream(rec, np.concatenate([silence(0.5), samples, silence(1.0)]))
+                     if isinstance(e, Final))
+    rec.close()
+    # the amount comes back; the small model makes "your now in" of "your balance is" in this voice
+    # (issue 33's bench measures the voice itself)
+    assert "twelve thousand" in heard, heard
+    prompt = sorted(static_sentences("en-US"))[0]
+    cached = say(prompt, tmp_path / "prompt.wav")
+    assert cached.returncode == 0 and "cached static prompt" in cached.stderr, cached.stderr
+    nothing = say("  ", tmp_path / "nothing.wav")
+    assert nothing.returncode == 2 and "nothing to say" in nothing.stderr and "Traceback" not in nothing.stderr

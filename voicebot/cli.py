@@ -342,8 +342,8 @@ from voicebot.cli_console import console, up, users  # noqa: E402
 from voicebot.cli_deploy import front_door, nlu_serve  # noqa: E402
 from voicebot.cli_nlu import nlu  # noqa: E402
 from voicebot.cli_reports import cdr  # noqa: E402
-from voicebot.cli_setup import db, models, prompts  # noqa: E402
+from voicebot.cli_setup import db, models, prompts, say  # noqa: E402
 
-for _command in (call_cmd, db, models, prompts, nlu, agent, console, users, up, cdr, front_door):
+for _command in (call_cmd, db, models, prompts, say, nlu, agent, console, users, up, cdr, front_door):
     cli.add_command(_command)
 nlu.add_command(nlu_serve)

@@ -1,10 +1,12 @@
 """Set-up commands: ``voicebot db`` (schema, demo bank), ``voicebot models`` (speech models) and
-``voicebot prompts`` (prompt audio), what ``make setup`` runs on a fresh machine."""
+``voicebot prompts`` (prompt audio), what ``make setup`` runs on a fresh machine; and
+``voicebot say``, one sentence in the line's voice, to listen to."""
 
 from __future__ import annotations
 
 import click
 
+from voicebot import LANGUAGES
 from voicebot.cli import LANG_OR_ALL, UserError, _bank, _langs
 from voicebot.config import Config
 
@@ -28,6 +30,32 @@ def prompts_render(cfg: Config, lang: str) -> None:
         with click.progressbar(length=len(texts), label=f"{code}: rendering prompts") as bar:
             rendered, cached = cache.render_all(texts, code, progress=lambda _text: bar.update(1))
         click.echo(f"{code}: {rendered} rendered, {cached} already cached, in {cache.root / code}")
+
+
+@click.command()
+@click.argument("text")
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None, help="The voice's language (default from config).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="The WAV file to write.")
+@click.pass_obj
+def say(cfg: Config, text: str, lang: str | None, output: str) -> None:
+    """TEXT as a caller hears it: the line's voice at 8 kHz (a static prompt from the prompt cache,
+    exactly as calls play it; anything else rendered as the dialog would), written to a WAV file."""
+    from voicebot.dialog.static_prompts import is_static
+    from voicebot.speech.audio import write_wav
+    from voicebot.speech.tts import PromptCache, Synthesizer
+
+    lang = lang or cfg.language
+    if not text.strip():
+        raise UserError("nothing to say: give the sentence as TEXT")
+    synth = Synthesizer()
+    samples = PromptCache(cfg.path("audio_prompts"), synth, keep=is_static).get(text, lang)
+    try:
+        write_wav(output, samples, synth.sample_rate)
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    where = "a cached static prompt" if is_static(text, lang) else "rendered now"
+    click.echo(f"{output}: {len(samples) / synth.sample_rate:.1f} s at {synth.sample_rate} Hz, {lang} ({where})",
+               err=True)
 
 
 @click.group()
