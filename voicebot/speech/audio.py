@@ -54,8 +54,13 @@ def _read_pcm(source: str | Path | BinaryIO) -> tuple[np.ndarray, int]:
 
 
 def write_wav(target: str | Path | BinaryIO, samples: np.ndarray, rate: int) -> None:
-    """Mono int16 PCM WAV."""
-    with wave.open(target if hasattr(target, "write") else str(target), "wb") as w:
+    """Mono int16 PCM WAV. A path is opened first, so a file that cannot be written raises a plain
+    OSError (``wave.open`` on a path leaves a half-made writer that complains as it is collected)."""
+    if not hasattr(target, "write"):
+        with open(target, "wb") as out:
+            write_wav(out, samples, rate)
+        return
+    with wave.open(target, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(rate)
