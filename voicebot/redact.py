@@ -27,6 +27,8 @@ _FILLER = r"(?:[\s,.-]+(?:and|then|uh|um|er|erm|dash|呃|嗯|然后|和)(?![a-z]
 _SPOKEN_ANY = re.compile(rf"(?<![a-z]){_DIGIT_WORD}(?:{_FILLER}[\s,.-]*{_DIGIT_WORD})*(?![a-z])", re.IGNORECASE)
 _TOKEN = re.compile(rf"{_TEENS_TENS}|{_UNITS}|double|triple|[零〇一幺二两三四五六七八九十]", re.IGNORECASE)
 _TENS = frozenset("twenty thirty forty fifty sixty seventy eighty ninety".split())
+_TWO_DIGITS = frozenset(_TEENS_TENS.split("|"))  # 'twelve', 'thirty': two digits each
+_ONE_TO_NINE = frozenset(_UNITS.split("|")[2:])
 # a currency next to a number makes it an amount (kept for the NLU), not a PIN
 _CURRENCY = re.compile(r"yuan|rmb|renminbi|kuai|dollars?|usd|hkd|euros?|eur|yen|jpy|pounds?|gbp|bucks|"
                        r"[元块¥$€£]|人民币|美元|美金|港币|港元|欧元|日元|英镑", re.IGNORECASE)
@@ -42,10 +44,10 @@ def spoken_digits(run: str) -> int:
             count += 1
         elif tok == "triple":
             count += 2
-        elif tok in _TENS and i + 1 < len(tokens) and tokens[i + 1] in _UNITS.split("|")[2:]:
+        elif tok in _TENS and i + 1 < len(tokens) and tokens[i + 1] in _ONE_TO_NINE:
             count += 1  # 'thirty-four': the unit that follows gives the second digit
         else:
-            count += 2 if re.fullmatch(_TEENS_TENS, tok) else 1
+            count += 2 if tok in _TWO_DIGITS else 1
     return count
 
 

@@ -103,10 +103,6 @@ class Sessions:
         for close in list(entry.closers) if entry else ():
             close()
 
-    def end_all_of(self, name: str) -> None:
-        for token in [t for t, e in self.live.items() if e.who.name == name]:
-            self.end(token)
-
 
 def _fingerprint(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]

@@ -37,9 +37,9 @@ class Access:
     @classmethod
     def for_binding(cls, bind: str, names: list[str], device_key: bytes = b"") -> Access:
         """The loopback names, the bound address (unless a wildcard) and the configured names."""
-        hosts = set(LOOPBACK_NAMES) | {n.strip().lower().strip("[]") for n in names if n.strip()}
+        hosts = set(LOOPBACK_NAMES) | {host_name(n) for n in names if n.strip()}  # 'name:8443' counts as 'name'
         if bind not in ("0.0.0.0", "::", ""):
-            hosts.add(bind.lower().strip("[]"))
+            hosts.add(host_name(bind))
         demo = bind.strip("[]") in LOOPBACK_NAMES and not names
         return cls(frozenset(hosts), demo, device_key)
 

@@ -39,6 +39,9 @@ class LinePlan:
     default_lang: str = "en-US"
     region_header_from: list[str] = field(default_factory=list)  # CIDRs of gateways that may set the region
 
+    def __post_init__(self) -> None:
+        self._gateways = [ipaddress.ip_network(cidr, strict=False) for cidr in self.region_header_from]
+
     def setup(self, msg: str, source: str = "") -> CallSetup:
         """Read a raw INVITE from ``source`` ("ip:port"). ``X-Voicebot-Region`` counts only from a
         gateway of ``region_header_from`` and only for a known region: from anyone else it is ignored."""
@@ -55,12 +58,13 @@ class LinePlan:
         return CallSetup(call_id, caller if _CALLER.fullmatch(caller) else None, region, lang)
 
     def trusted(self, source: str) -> bool:
-        host = source.rsplit(":", 1)[0].strip("[]") if source.count(":") <= 1 or source.startswith("[") else source
+        """Whether ``source`` ("1.2.3.4:5060", "[::1]:5060") is a gateway of ``region_header_from``."""
+        host = source[1:source.find("]")] if source.startswith("[") else source.rsplit(":", 1)[0]
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
             return False
-        return any(address in ipaddress.ip_network(cidr, strict=False) for cidr in self.region_header_from)
+        return any(address in network for network in self._gateways)
 
     def region_of(self, dialled: str) -> str:
         """'02195588' (area code + line number) reaches region 021; plain '95588' the line's own."""

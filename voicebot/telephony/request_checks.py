@@ -16,6 +16,8 @@ from typing import Any
 
 import pjsua2 as pj
 
+from voicebot.telephony.sipstack import header_lines
+
 log = logging.getLogger("voicebot.sip")
 
 SUPPORTED = frozenset({"100rel", "timer", "replaces", "norefersub"})  # pjsua's own Supported list
@@ -30,21 +32,10 @@ class Refusal:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def _headers(msg: str) -> list[tuple[str, str]]:
-    found = []
-    for line in msg.split("\r\n")[1:]:
-        if not line:
-            break
-        name, sep, value = line.partition(":")
-        if sep:
-            found.append((name.strip().lower(), value.strip()))
-    return found
-
-
 def refusal(msg: str) -> Refusal | None:
     """Why the raw request ``msg`` must be refused, or None when it is well-formed enough to answer."""
     method = msg.split(" ", 1)[0]
-    headers = _headers(msg)
+    headers = header_lines(msg)
     cseq = [v for n, v in headers if n == "cseq"]
     if len(cseq) != 1 or cseq[0].split()[-1:] != [method]:
         return Refusal(400, "CSeq method does not match the request")

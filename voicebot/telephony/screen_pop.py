@@ -5,8 +5,8 @@ token, one per pool it rings, and sends only the token to the agent seat (in the
 ``X-Voicebot-*`` headers: a transcript does not fit a SIP header). The console takes it by that
 token when the seat rings and the signature holds (``take``): once, for the pool and the caller's
 dialog it was saved for, within the signature's validity. Tokens are unguessable, so a caller who
-sees their own (refer mode) can read nothing else; rows older than ``KEEP_S`` are deleted as new
-ones are written.
+sees their own (refer mode) can read nothing else; rows older than that validity, which nobody
+can take any more, are deleted as new ones are written.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from voicebot.telephony.agent_context import VALID_S
 if TYPE_CHECKING:
     from voicebot.dialog.engine import DialogEngine
 
-KEEP_S = 3600  # a screen pop is for the hand-over, not a record (the CDR is)
 DESK_LANG = "en-US"  # the language of the desk's labels (the caller's is shown as a fact)
 # hand-overs the bot makes itself, not from the agent menu (those are the catalogue's reasons)
 _OWN_REASONS = {"pin_locked": "PIN locked after wrong attempts", "auth_failed": "the caller could not be identified",
@@ -71,7 +70,7 @@ def save(db: Engine, body: dict[str, Any], *, pool: str, call_id: str, token: st
     now = datetime.now()
     stored = {"body": body, "pool": pool, "call_id": call_id}
     with Session(db) as s, s.begin():
-        s.execute(delete(HandoverContext).where(HandoverContext.created_at < now - timedelta(seconds=KEEP_S)))
+        s.execute(delete(HandoverContext).where(HandoverContext.created_at < now - timedelta(seconds=VALID_S)))
         s.add(HandoverContext(token=token, created_at=now, body=json.dumps(stored, ensure_ascii=False)))
     return token
 

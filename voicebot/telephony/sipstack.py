@@ -222,16 +222,22 @@ def _run(job: Callable[[], None]) -> None:
         log.exception("sip job failed")
 
 
-def header(msg: str, name: str) -> str | None:
-    """The value of SIP header ``name`` (case-insensitive, first occurrence) in a raw message."""
-    want = name.lower()
+def header_lines(msg: str) -> list[tuple[str, str]]:
+    """Every header of a raw SIP message in order, as (lower-case name, value)."""
+    found = []
     for line in msg.split("\r\n")[1:]:
         if not line:
             break
         key, sep, value = line.partition(":")
-        if sep and key.strip().lower() == want:
-            return value.strip()
-    return None
+        if sep:
+            found.append((key.strip().lower(), value.strip()))
+    return found
+
+
+def header(msg: str, name: str) -> str | None:
+    """The value of SIP header ``name`` (case-insensitive, first occurrence) in a raw message."""
+    want = name.lower()
+    return next((value for key, value in header_lines(msg) if key == want), None)
 
 
 def uri_user(uri: str) -> str:
