@@ -1,5 +1,10 @@
 """Speech output: pyttsx3 (espeak-ng) rendered to 8 kHz for the phone, and a prompt cache.
 
+The espeak-ng under pyttsx3 is 1.52 from the ``espeakng-loader`` wheel (its library and data,
+pinned), not Debian 12's 1.51, which reads Mandarin characters as pinyin with the tone numbers
+spoken in English: the wheel's library is loaded under the name pyttsx3 asks for before pyttsx3
+is imported, and espeak-ng finds its data through ``ESPEAK_DATA_PATH``.
+
 pyttsx3 quirks handled here (see the stack notes): its espeak-ng driver synthesises on
 espeak-ng's own thread, and a render started while that thread still finished the last one
 was cancelled (an empty WAV) or changed the voice under the running thread (the likely cause
@@ -11,9 +16,11 @@ prints to stdout (silenced) and has one engine per process (shared behind one lo
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import io
 import logging
+import os
 import subprocess
 import tempfile
 import threading
@@ -32,7 +39,7 @@ log = logging.getLogger("voicebot.speech")
 VOICES = {"en-US": "gmw/en-us", "zh-CN": "sit/cmn"}
 ESPEAK_VOICES = {"en-US": "en-us", "zh-CN": "cmn"}
 PHONE_RATE = 8000
-CACHE_VERSION = 2  # bump when rendering changes, so cached prompts are rebuilt
+CACHE_VERSION = 3  # bump when rendering changes, so cached prompts are rebuilt
 _ENGINE_LOCK = threading.Lock()  # pyttsx3 has one engine per process: one render at a time
 _engine = None  # that engine, made ready on first use
 
@@ -59,7 +66,7 @@ class Synthesizer:
             else:
                 log.warning("pyttsx3 produced no audio; using espeak-ng directly")
                 subprocess.run(["espeak-ng", "-v", ESPEAK_VOICES[lang], "-s", str(self.wpm), "-w", str(wav), text],
-                               check=True, capture_output=True)
+                               check=True, capture_output=True, env=bundled_espeak_env())
                 samples = self._read(wav)
                 if samples is None:
                     raise RuntimeError(f"speech synthesis failed for {text!r}")
@@ -85,6 +92,36 @@ class Synthesizer:
         return trim_leading_silence(resample(samples, rate, self.sample_rate), self.sample_rate)
 
 
+def bundled_espeak() -> tuple[Path, Path] | None:
+    """The wheel's espeak-ng 1.52: (folder of libespeak-ng.so.1, data folder), or None if not installed."""
+    try:
+        import espeakng_loader
+    except ImportError:
+        return None
+    library = Path(espeakng_loader.get_library_path())
+    return library.parent, Path(espeakng_loader.get_data_path())
+
+
+def bundled_espeak_env() -> dict[str, str]:
+    """The environment that makes the espeak-ng program use the wheel's library and data."""
+    env = dict(os.environ)
+    found = bundled_espeak()
+    if found:
+        env["LD_LIBRARY_PATH"] = f"{found[0]}:{env.get('LD_LIBRARY_PATH', '')}".rstrip(":")
+        env["ESPEAK_DATA_PATH"] = str(found[1])
+    return env
+
+
+def _load_bundled_espeak() -> None:
+    """Load the wheel's libespeak-ng.so.1 first: pyttsx3's ctypes load by that name then finds it."""
+    found = bundled_espeak()
+    if found is None:
+        log.warning("espeakng-loader is not installed: Debian's espeak-ng 1.51 speaks, and its Mandarin is garbled")
+        return
+    os.environ["ESPEAK_DATA_PATH"] = str(found[1])
+    ctypes.CDLL(str(found[0] / "libespeak-ng.so.1"), mode=ctypes.RTLD_GLOBAL)
+
+
 def _ready_engine() -> Any:  # pyttsx3.Engine; pyttsx3 is imported on first use
     """pyttsx3's engine (made once, under the render lock), its command queue drained.
 
@@ -93,6 +130,7 @@ def _ready_engine() -> Any:  # pyttsx3.Engine; pyttsx3 is imported on first use
     """
     global _engine
     if _engine is None:
+        _load_bundled_espeak()
         import pyttsx3
 
         engine = pyttsx3.init()
