@@ -1,6 +1,7 @@
 """Speech benchmark on the en-US Vosk model: speed, memory, and recognition of synthesised callers.
 
-Usage: .venv/bin/python bench/speech_bench.py [--no-quality] [--entry-only]
+Usage: .venv/bin/python bench/speech_bench.py [--no-quality] [--entry-only] [--lang zh-CN]
+(--lang zh-CN: the Mandarin recogniser's figures instead, see bench/mandarin_bench.py)
 Figures: model load time and memory, real-time factor (CPU seconds per audio second) for
 continuous speech and for a half-silent call with and without the voice-activity gate, an
 estimate of concurrent real-time streams on this machine, memory per extra recogniser, and
@@ -134,7 +135,13 @@ def main() -> None:
     ap.add_argument("--no-quality", action="store_true", help="skip the WER / routing part")
     ap.add_argument("--entry-only", action="store_true", help="only digit strings and amounts (quality)")
     ap.add_argument("--real-voices", action="store_true", help="only human voices at the card prompt")
+    ap.add_argument("--lang", default="en-US", choices=["en-US", "zh-CN"], help="zh-CN: Mandarin figures only")
     args = ap.parse_args()
+    if args.lang == "zh-CN":
+        from bench.mandarin_bench import run
+
+        shared = PROJECT_DIR.parent / "shared" / "data" / "mandarin"
+        return run(MODELS, shared if shared.is_dir() else Path("/tmp/shared/data/mandarin"))
     if args.entry_only:
         return entry_quality(load_model(MODELS, "en-US"))
     if args.real_voices:

@@ -52,7 +52,7 @@ if [ ! -f var/.demo-seeded ]; then
 fi
 say "NLU: training Rasa models whose data or pipeline changed (seconds each)"
 "$VENV/bin/voicebot" nlu train --lang all
-say "speech: Vosk models (en-US from Maven Central where the model site is unreachable)"
+say "speech: Vosk models (en-US from Maven Central where the model site is unreachable), Whisper base for zh-CN"
 "$VENV/bin/voicebot" models fetch --lang en-US
 "$VENV/bin/voicebot" models fetch --lang zh-CN || say "zh-CN has no speech model here: Mandarin calls use the keypad"
 say "speech: rendering static prompts into audio_prompts/"

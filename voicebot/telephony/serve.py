@@ -50,11 +50,11 @@ def run_server(cfg: Config, bank: object, options: ServeOptions, echo: Callable[
                 log.warning("nlu unavailable for %s: %s", lang, exc)
     services = Services(bank, parser, cfg.path("models"), cfg.path("audio_prompts"), cfg.dialog,
                         VoiceSettings(no_input_s=cfg.sip.no_input_s), endpoint_ms=cfg.sip.endpoint_ms,
-                        inband_dtmf=cfg.sip.inband_dtmf)
+                        inband_dtmf=cfg.sip.inband_dtmf, engines=cfg.speech_engines)
     for lang in LANGUAGES:
         if (recognizer := services.recognizer(lang)) is not None:
             recognizer.close()
-            if cfg.sip.warm_up_s > 0:
+            if cfg.sip.warm_up_s > 0 and hasattr(recognizer, "pool"):  # Vosk: its pooled recognisers
                 echo(f"warming the {lang} speech recogniser on {cfg.sip.warm_up_s:.0f} s of prompt audio ...")
                 started = time.monotonic()
                 heard = warm_up(recognizer.pool, sorted((cfg.path("audio_prompts") / lang).glob("*.wav")),

@@ -47,13 +47,15 @@ class Services:
     """What every call of the worker shares: bank, NLU, speech models, prompt cache, TTS pool."""
 
     def __init__(self, bank: Any, parser: Any, models_root: Path, prompts_root: Path, settings: DialogSettings,
-                 voice: VoiceSettings, endpoint_ms: int = 700, inband_dtmf: bool = False) -> None:
+                 voice: VoiceSettings, endpoint_ms: int = 700, inband_dtmf: bool = False,
+                 engines: dict[str, str] | None = None) -> None:
         from voicebot.dialog.static_prompts import is_static
         from voicebot.speech.tts import PromptCache, Synthesizer
 
         self.bank = bank
         self.parser = parser
         self.models_root = models_root
+        self.engines = engines or {}  # per language: auto | vosk | whisper
         self.settings = settings
         self.voice = voice
         self.endpoint_ms = endpoint_ms
@@ -68,18 +70,17 @@ class Services:
 
     def recognizer(self, lang: str) -> Any:
         """A fresh streaming recogniser on the shared model, or None (keypad-only, said once in the log)."""
-        from voicebot.speech.asr import StreamingRecognizer, VadSettings
-        from voicebot.speech.models import ModelUnavailable
-        from voicebot.speech.recognizers import load_model
+        from voicebot.speech import backends
+        from voicebot.speech.asr import VadSettings
 
         try:
-            model = load_model(self.models_root, lang)
-        except ModelUnavailable as exc:
+            backend = backends.load(self.models_root, lang, self.engines.get(lang, "auto"))
+        except backends.ModelUnavailable as exc:
             if lang not in self._no_model:
                 self._no_model.add(lang)
                 log.warning("no speech model for %s, its calls run keypad-only: %s", lang, exc)
             return None
-        return StreamingRecognizer(model, 8000, VadSettings(endpoint_ms=self.endpoint_ms))
+        return backend.recognizer(8000, VadSettings(endpoint_ms=self.endpoint_ms))
 
     def session(self, setup: CallSetup, call_id: str) -> VoiceSession:
         engine = DialogEngine(self.bank, self.parser, lang=setup.lang, region=setup.region, call_id=call_id,
