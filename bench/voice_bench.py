@@ -47,8 +47,8 @@ def dynamic_sentences(lang: str) -> list[str]:
     ]
 
 
-def run(lang: str, limit: int | None, show: int) -> dict:
-    synth = Synthesizer(sample_rate=8000)
+def run(lang: str, limit: int | None, show: int, wpm: int = 160) -> dict:
+    synth = Synthesizer(words_per_minute=wpm, sample_rate=8000)
     model = whisper.load(PROJECT_DIR / "models")
     sentences = static_sentences(lang)[:limit] + dynamic_sentences(lang)
     scored, render_s = [], 0.0
@@ -74,9 +74,10 @@ def main() -> None:
     parser.add_argument("--lang", default="all", choices=[*LANGUAGES, "all"])
     parser.add_argument("--limit", type=int, default=None, help="Only the first N fixed prompts.")
     parser.add_argument("--show", type=int, default=8, help="Show the N worst prompts.")
+    parser.add_argument("--wpm", type=int, default=160, help="Speaking rate to try (the line's is 160).")
     args = parser.parse_args()
     for lang in LANGUAGES if args.lang == "all" else (args.lang,):
-        run(lang, args.limit, args.show)
+        run(lang, args.limit, args.show, args.wpm)
 
 
 if __name__ == "__main__":

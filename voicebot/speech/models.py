@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
 log = logging.getLogger("voicebot.speech")
 
@@ -108,12 +109,17 @@ def _install(source: ModelSource, target: Path, progress: Callable[[int, int], N
 def _download(url: str, dest: Path, progress: Callable[[int, int], None] | None, timeout_s: float) -> str:
     digest = hashlib.sha256()
     with urllib.request.urlopen(url, timeout=timeout_s) as response, dest.open("wb") as out:
-        total = int(response.headers.get("Content-Length") or 0)
-        done = 0
-        while chunk := response.read(1 << 20):
-            out.write(chunk)
-            digest.update(chunk)
-            done += len(chunk)
-            if progress:
-                progress(done, total)
+        copy_counted(response, out, digest, progress, int(response.headers.get("Content-Length") or 0))
     return digest.hexdigest()
+
+
+def copy_counted(source: BinaryIO, out: BinaryIO, digest: Any, progress: Callable[[int, int], None] | None,
+                 total: int, done: int = 0) -> int:
+    """Copy ``source`` to ``out`` in 1 MiB chunks, hashing and reporting progress; returns bytes done so far."""
+    while chunk := source.read(1 << 20):
+        out.write(chunk)
+        digest.update(chunk)
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+    return done

