@@ -153,3 +153,21 @@ def test_the_prompt_said_back_is_not_taken_for_the_callers_words() -> None:
         model._model = real
     assert calls and heard.text == "" and heard.dropped == "the prompt said back"
     assert whisper.clean("以下是普通话的句子。", "zh-CN") == "以下是普通话的句子"
+
+
+def test_transcribe_command_hears_mandarin_on_the_configured_engine(tmp_path: Path) -> None:
+    """`voicebot transcribe --lang zh-CN` runs on Whisper where no Vosk model is installed."""
+    import json
+    import os
+    import sys
+
+    from voicebot.speech.audio import write_wav
+
+    utt, text = "BAC009S0150W0136", "首先从居民部门利息保障倍数来看"
+    write_wav(tmp_path / "call.wav", _phone(MANDARIN / f"{utt}.wav"), 8000)
+    env = {**os.environ, "VOICEBOT_LOG_FILE": str(tmp_path / "log")}
+    command = [sys.executable, "-m", "voicebot", "transcribe", "--lang", "zh-CN", str(tmp_path / "call.wav")]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    heard = json.loads(result.stdout)
+    assert error_rate(text, heard["text"], "zh-CN") <= 0.3 and 0 < heard["confidence"] <= 1, heard
