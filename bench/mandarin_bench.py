@@ -3,6 +3,9 @@
 - character error rate on the 120 real AISHELL-1 utterances of ../shared/data/mandarin, at 8 kHz
   through G.711 µ-law, endpointed by the call recogniser's VAD (numbers compared as values);
 - CPU-seconds per utterance (all, and those up to 5 s);
+- spoken banking requests (tests/phrases.py, the first two per service) in a voice other than the
+  bot's (Kokoro with a Japanese style, tests/mandarin_voice.py), on a quiet line: how often the
+  recognised words reach the right service through the Rasa model;
 - 10 callers at once, each speaking in real time from a staggered start: time from the end of
   their speech to the final result (it includes the endpoint's trailing silence, 700 ms), median
   and worst.
@@ -92,10 +95,29 @@ def concurrent(backend: backends.SpeechBackend, data: list[tuple[str, np.ndarray
           f"{max(delays):.2f} s worst after the caller stopped (700 ms of it is the endpoint's silence)")
 
 
+def requests(backend: backends.SpeechBackend, voice: str = "jm_kumo") -> None:
+    from tests.mandarin_voice import on_the_line, say
+    from tests.phrases import PHRASES
+    from voicebot.config import load_config, make_parser
+
+    parser = make_parser(load_config())
+    parser.load("zh-CN")
+    right = total = 0
+    for service, phrases in PHRASES["zh-CN"].items():
+        for phrase in phrases[:2]:
+            heard = backend.transcribe(ulaw_roundtrip(on_the_line(say(phrase, voice))), 8000)[0]
+            result = parser.parse(heard, "zh-CN") if heard else None
+            total += 1
+            right += bool(result and result.service == service)
+    print(f"spoken requests ({voice}, {total} of them, {len(PHRASES['zh-CN'])} services): "
+          f"{right / total:.0%} reach their service")
+
+
 def run(models: Path, data_dir: Path) -> None:
     started = time.monotonic()
     backend = backends.load(models, "zh-CN")
     print(f"zh-CN engine: {backend.engine}, loaded in {time.monotonic() - started:.1f} s")
     data = utterances(data_dir)
     accuracy(backend, data)
+    requests(backend)
     concurrent(backend, data)
