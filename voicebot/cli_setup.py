@@ -32,6 +32,33 @@ def prompts_render(cfg: Config, lang: str) -> None:
         click.echo(f"{code}: {rendered} rendered, {cached} already cached, in {cache.root / code}")
 
 
+@prompts.command("list")
+@click.option("--lang", type=LANG_OR_ALL, default="all", show_default=True)
+@click.pass_obj
+def prompts_list(cfg: Config, lang: str) -> None:
+    """Which prompts a bank has recorded (audio_prompts/recorded/<lang>/) and which are synthesised."""
+    from voicebot.dialog.static_prompts import prompt_ids
+    from voicebot.speech.recorded import RecordedPrompts, needed_fragments, templates
+
+    recorded = RecordedPrompts(cfg.path("audio_prompts") / "recorded", 8000)
+    for code in _langs(lang):
+        ids = prompt_ids(code)
+        done = [pid for pid in ids if recorded.recording(code, pid) is not None]
+        click.echo(f"{code}: {len(done)} of {len(ids)} fixed prompts recorded, in {recorded.root / code}")
+        for pid, text in ids.items():
+            click.echo(f"  {'recorded   ' if pid in done else 'synthesised'}  {pid:<28} {text[:60]}")
+        for template in templates(code):
+            have = sum(recorded.recording(code, f"{template.prompt_id}.{n}") is not None for n, _ in template.pieces)
+            state = "recorded   " if have == len(template.pieces) else f"pieces {have}/{len(template.pieces)}"
+            pieces = " | ".join(f"{n}:{text}" for n, text in template.pieces)
+            click.echo(f"  {state:<11}  {template.prompt_id:<28} {pieces[:60]}")
+        names = set(recorded.fragment_names(code))
+        needed = needed_fragments(code)
+        missing = [w for w in needed if w not in names]
+        click.echo(f"  fragments: {len(needed) - len(missing)} of {len(needed)} recorded"
+                   + (f"; missing: {' '.join(missing)}" if missing else ""))
+
+
 @click.command()
 @click.argument("text")
 @click.option("--lang", type=click.Choice(LANGUAGES), default=None, help="The voice's language (default from config).")

@@ -10,18 +10,26 @@ from voicebot.dialog import prompts
 from voicebot.dialog.menus import anything_else_ask, menu_ask, presented
 
 
+def prompt_ids(lang: str, cat: Catalogue | None = None) -> dict[str, str]:
+    """Every fixed sentence by its id: the prompt's name, or ``menu.<path>`` (``.keys``: the
+    keypad-only form) for a catalogue menu and ``menu.anything_else`` for the closing question."""
+    cat = cat or catalogue()
+    out: dict[str, str] = {}
+    for name in prompts.PROMPTS:
+        if not _fields(name, lang):
+            text = prompts.text(name, lang)
+            if text:
+                out[name] = text
+    asks = [(f"menu.{g.path or 'main'}", menu_ask(cat, lang, g.path)) for g in cat.groups]
+    for pid, ask in [*asks, ("menu.anything_else", anything_else_ask(lang))]:
+        out[pid] = presented(ask, lang, keypad=False)
+        out[f"{pid}.keys"] = presented(ask, lang, keypad=True)
+    return out
+
+
 def static_sentences(lang: str, cat: Catalogue | None = None) -> list[str]:
     """Fixed prompts plus every catalogue menu, as spoken and in keypad-only form, without repeats."""
-    cat = cat or catalogue()
-    out: list[str] = []
-    for name in prompts.PROMPTS:
-        text = prompts.text(name, lang) if not _fields(name, lang) else None
-        if text:
-            out.append(text)
-    asks = [menu_ask(cat, lang, g.path) for g in cat.groups] + [anything_else_ask(lang)]
-    for ask in asks:
-        out += [presented(ask, lang, keypad=False), presented(ask, lang, keypad=True)]
-    return list(dict.fromkeys(out))
+    return list(dict.fromkeys(prompt_ids(lang, cat).values()))
 
 
 def _fields(name: str, lang: str) -> set[str]:

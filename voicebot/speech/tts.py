@@ -154,7 +154,8 @@ class PromptCache:
     """Rendered prompts under ``root/<lang>/<key>.wav``; the key covers text, voice, rate and version.
 
     Only sentences ``keep`` accepts (the static prompts) are stored, on disk and in memory; any
-    other (a balance, a statement) is rendered each time and kept nowhere.
+    other (a balance, a statement) is rendered each time and kept nowhere. A sentence a bank has
+    recorded (``root/recorded/``, see ``speech.recorded``) is played from its recordings instead.
     """
 
     MEMORY_ENTRIES = 512  # decoded prompts kept in memory: no disk read each time one is said
@@ -165,12 +166,19 @@ class PromptCache:
         self.keep = keep or (lambda text, lang: True)
         self._memory: OrderedDict[Path, np.ndarray] = OrderedDict()
         self._memory_lock = threading.Lock()
+        from voicebot.speech.recorded import RecordedPrompts
+
+        self.recorded = RecordedPrompts(root / "recorded", synth.sample_rate)
 
     def path(self, text: str, lang: str) -> Path:
         return self.root / lang / f"{self.synth.key(text, lang)}.wav"
 
     def get(self, text: str, lang: str) -> np.ndarray:
-        """Cached audio: from memory, else from disk, else rendered and stored."""
+        """Recorded audio where the bank recorded it; else cached: from memory, else from disk,
+        else rendered and stored."""
+        recorded = self.recorded.get(text, lang)
+        if recorded is not None:
+            return recorded
         if not self.keep(text, lang):
             return self.synth.render(text, lang)
         path = self.path(text, lang)
