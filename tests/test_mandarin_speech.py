@@ -171,3 +171,20 @@ def test_transcribe_command_hears_mandarin_on_the_configured_engine(tmp_path: Pa
     assert result.returncode == 0, result.stderr
     heard = json.loads(result.stdout)
     assert error_rate(text, heard["text"], "zh-CN") <= 0.3 and 0 < heard["confidence"] <= 1, heard
+
+
+def test_an_answer_the_step_hinted_at_is_kept() -> None:
+    """At a yes/no step the prompt lists the answers: a caller's '是的' is theirs, not the prompt said back."""
+    model = _whisper().model
+
+    class Says:
+        def generate(self, features, prompts, **kw):
+            ids = model._tok.encode("不需要了", add_special_tokens=False).ids
+            return [type("R", (), {"sequences_ids": [ids], "scores": [-0.2], "no_speech_prob": 0.1})()]
+
+    real, model._model = model._model, Says()
+    try:
+        heard = model.transcribe(np.full(16000, 800, np.int16), 8000, "zh-CN", hint="是的，不需要了，对。")
+    finally:
+        model._model = real
+    assert heard.text == "不需要了" and not heard.dropped

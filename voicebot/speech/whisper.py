@@ -135,7 +135,7 @@ class WhisperRecognizer:
         text = once(clean(raw, lang))
         confidence = round(math.exp(result.scores[0]), 3) if result.scores else 0.0
         why = guard(text, seconds, result.no_speech_prob, lang, self.NO_SPEECH_MAX, self.CHARS_PER_S)
-        if not why and len(text) >= 4 and text.replace(" ", "") in clean(STYLE[lang] + hint, lang).replace(" ", ""):
+        if not why and len(text) >= 4 and text.replace(" ", "") in clean(STYLE[lang], lang).replace(" ", ""):
             why = "the prompt said back"  # nothing it could hear, so it repeated what it was told to expect
         if why:
             log.info("whisper dropped %r (%s, %.1f s)", raw[:40], why, seconds)
