@@ -14,6 +14,7 @@ from voicebot.dialog.spoken_number import SpokenNumber
 
 EN = ["six two two two", "zero two zero zero", "zero zero zero zero", "zero zero zero one"]
 ZH = ["六二二二", "零二零零", "零零零零", "零零零幺"]
+ZH_WHISPER = ["6222", "0200", "0000", "0001"]  # how Whisper writes the same groups: Arabic numerals
 
 
 def at_card_prompt(bank: Bank, lang: str = "en-US") -> Call:
@@ -23,7 +24,8 @@ def at_card_prompt(bank: Bank, lang: str = "en-US") -> Call:
     return c
 
 
-@pytest.mark.parametrize("lang,groups,yes", [("en-US", EN, "yes"), ("zh-CN", ZH, "对")])
+@pytest.mark.parametrize("lang,groups,yes", [("en-US", EN, "yes"), ("zh-CN", ZH, "对"),
+                                             ("zh-CN", ZH_WHISPER, "是的")])
 def test_groups_said_across_pauses_make_one_number_read_back_in_groups(bank: Bank, lang: str, groups: list[str],
                                                                         yes: str) -> None:
     c = at_card_prompt(bank, lang)
@@ -299,3 +301,12 @@ def test_the_card_range_rule(bank: Bank) -> None:
     # two ranges one digit from what was heard: no guess
     assert in_card_range(("1222020000000001", [0.9] * 16), frozenset({("622202", 16), ("722202", 16)}))[0] \
         == "1222020000000001"
+
+
+@pytest.mark.parametrize("heard", ["6222 0200 0000 0001", "6222,0200,0000,0001", "6222020000000001。"])
+def test_a_card_number_whisper_wrote_in_one_turn_is_read_back(bank: Bank, heard: str) -> None:
+    """Whisper writes a Mandarin card number read in one breath as numerals, with spaces or commas."""
+    c = at_card_prompt(bank, "zh-CN")
+    c.say(heard)
+    c.silence()
+    assert c.expecting == "confirm" and "六二二二，零二零零，零零零零，零零零一" in c.said
