@@ -188,3 +188,30 @@ def test_an_answer_the_step_hinted_at_is_kept() -> None:
     finally:
         model._model = real
     assert heard.text == "不需要了" and not heard.dropped
+
+
+def test_numbers_are_not_taken_for_loops() -> None:
+    """A card number's run of zeros and a number's repeated groups are what the caller said."""
+    assert guard("6222020000000001", 4.0, 0.1, "zh-CN") == ""
+    assert once("1234 1234 1234") == "1234 1234 1234"
+    assert once("138138138") == "138138138"
+    assert guard("试试试试试试", 2.0, 0.1, "zh-CN") == "repetition"
+
+
+def test_a_dropped_result_is_not_written_to_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    """Whatever a guard drops may be a PIN said aloud at the PIN step: the log says why, not what."""
+    model = _whisper().model
+
+    class Loops:
+        def generate(self, features, prompts, **kw):
+            ids = model._tok.encode("135790135790135790135790", add_special_tokens=False).ids
+            return [type("R", (), {"sequences_ids": [ids], "scores": [-0.2], "no_speech_prob": 0.1})()]
+
+    real, model._model = model._model, Loops()
+    try:
+        with caplog.at_level("INFO", logger="voicebot.speech"):
+            heard = model.transcribe(np.full(8000, 800, np.int16), 8000, "zh-CN")
+    finally:
+        model._model = real
+    assert heard.dropped and heard.text == ""
+    assert "dropped" in caplog.text and "1357" not in caplog.text

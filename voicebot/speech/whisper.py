@@ -138,7 +138,8 @@ class WhisperRecognizer:
         if not why and len(text) >= 4 and text.replace(" ", "") in clean(STYLE[lang], lang).replace(" ", ""):
             why = "the prompt said back"  # nothing it could hear, so it repeated what it was told to expect
         if why:
-            log.info("whisper dropped %r (%s, %.1f s)", raw[:40], why, seconds)
+            # not the words: they may be a PIN said aloud, and the speech layer does not know the step
+            log.info("whisper dropped a result (%s, %.1f s, %d characters)", why, seconds, len(raw))
             return Transcript("", 0.0, result.no_speech_prob, why)
         return Transcript(text, confidence, result.no_speech_prob)
 
@@ -150,7 +151,7 @@ def guard(text: str, seconds: float, no_speech: float, lang: str, no_speech_max:
         return "empty"
     if no_speech > no_speech_max:
         return f"no speech {no_speech:.2f}"
-    if _LOOP.search(text.replace(" ", "")):
+    if _LOOP.search(re.sub(r"[\d\s]", "", text)):  # digits repeat in real numbers (6222 0200 0000 0001)
         return "repetition"
     units = len(text.replace(" ", "")) if lang == "zh-CN" else len(text.split()) * 2.5
     if units > chars_per_s * seconds + 4:
@@ -161,6 +162,8 @@ def guard(text: str, seconds: float, no_speech: float, lang: str, no_speech_max:
 def once(text: str, shortest: int = 3) -> str:
     """The sentence said once, where decoding ran on past its end and said it again (perhaps cut off):
     a text that repeats itself with some period over at least half again its length is cut to that."""
+    if sum(c.isdigit() for c in text) * 2 > len(text):  # a number's groups may repeat (1234 1234)
+        return text
     for period in range(shortest, len(text) * 2 // 3 + 1):
         if text[period:] == text[:len(text) - period]:
             return text[:period].strip()
