@@ -3,9 +3,11 @@ nothing on silence or noise, is installed only with its pinned checksum; espeak-
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +33,26 @@ def _whisper() -> backends.SpeechBackend:
     if not whisper_files.is_installed(whisper_files.model_dir(MODELS)):
         pytest.fail("Whisper base is not installed: run 'voicebot models fetch --lang zh-CN' (scripts/setup.sh does)")
     return backends.load(MODELS, "zh-CN", "whisper")
+
+
+@contextlib.contextmanager
+def _answering(text: str) -> Iterator[tuple[object, list[dict]]]:
+    """The shared Whisper model, made to answer ``text`` whatever it hears (the guards still run);
+    yields it and the keyword arguments of each generate call."""
+    model = _whisper().model
+    calls: list[dict] = []
+
+    class Answers:
+        def generate(self, features, prompts, **kw):
+            calls.append(kw)
+            ids = model._tok.encode(text, add_special_tokens=False).ids
+            return [type("R", (), {"sequences_ids": [ids], "scores": [-0.2], "no_speech_prob": 0.1})()]
+
+    real, model._model = model._model, Answers()
+    try:
+        yield model, calls
+    finally:
+        model._model = real
 
 
 def _stream(rec: object, audio: np.ndarray) -> list[object]:
@@ -137,20 +159,8 @@ def test_the_prompt_said_back_is_not_taken_for_the_callers_words() -> None:
     """On sound it cannot make out, Whisper may answer with its own prompt ('以下是普通话的句子')."""
     from voicebot.speech import whisper
 
-    model = _whisper().model
-    calls = []
-
-    class Echo:
-        def generate(self, features, prompts, **kw):  # the model's answer: its prompt's first words
-            calls.append(kw)
-            ids = model._tok.encode("以下是普通话的句子", add_special_tokens=False).ids
-            return [type("R", (), {"sequences_ids": [ids], "scores": [-0.2], "no_speech_prob": 0.1})()]
-
-    real, model._model = model._model, Echo()
-    try:
+    with _answering("以下是普通话的句子") as (model, calls):  # the model's answer: its prompt's first words
         heard = model.transcribe(np.full(16000, 800, np.int16), 8000, "zh-CN")
-    finally:
-        model._model = real
     assert calls and heard.text == "" and heard.dropped == "the prompt said back"
     assert whisper.clean("以下是普通话的句子。", "zh-CN") == "以下是普通话的句子"
 
@@ -175,18 +185,8 @@ def test_transcribe_command_hears_mandarin_on_the_configured_engine(tmp_path: Pa
 
 def test_an_answer_the_step_hinted_at_is_kept() -> None:
     """At a yes/no step the prompt lists the answers: a caller's '是的' is theirs, not the prompt said back."""
-    model = _whisper().model
-
-    class Says:
-        def generate(self, features, prompts, **kw):
-            ids = model._tok.encode("不需要了", add_special_tokens=False).ids
-            return [type("R", (), {"sequences_ids": [ids], "scores": [-0.2], "no_speech_prob": 0.1})()]
-
-    real, model._model = model._model, Says()
-    try:
+    with _answering("不需要了") as (model, _calls):
         heard = model.transcribe(np.full(16000, 800, np.int16), 8000, "zh-CN", hint="是的，不需要了，对。")
-    finally:
-        model._model = real
     assert heard.text == "不需要了" and not heard.dropped
 
 
@@ -200,18 +200,8 @@ def test_numbers_are_not_taken_for_loops() -> None:
 
 def test_a_dropped_result_is_not_written_to_the_log(caplog: pytest.LogCaptureFixture) -> None:
     """Whatever a guard drops may be a PIN said aloud at the PIN step: the log says why, not what."""
-    model = _whisper().model
-
-    class Loops:
-        def generate(self, features, prompts, **kw):
-            ids = model._tok.encode("135790135790135790135790", add_special_tokens=False).ids
-            return [type("R", (), {"sequences_ids": [ids], "scores": [-0.2], "no_speech_prob": 0.1})()]
-
-    real, model._model = model._model, Loops()
-    try:
-        with caplog.at_level("INFO", logger="voicebot.speech"):
-            heard = model.transcribe(np.full(8000, 800, np.int16), 8000, "zh-CN")
-    finally:
-        model._model = real
+    with _answering("135790135790135790135790") as (model, _calls), \
+            caplog.at_level("INFO", logger="voicebot.speech"):
+        heard = model.transcribe(np.full(8000, 800, np.int16), 8000, "zh-CN")
     assert heard.dropped and heard.text == ""
     assert "dropped" in caplog.text and "1357" not in caplog.text
