@@ -146,3 +146,24 @@ def test_amounts_stay_readable_for_the_nlu_and_the_transcript() -> None:
     assert redact("the last thirty days", caller_input=True) == "the last thirty days"
     assert redact("两千五百元", caller_input=True) == "两千五百元"
     assert redact("Your balance is 12,345.67 yuan") == "Your balance is 12,345.67 yuan"
+
+
+@pytest.mark.parametrize("lang,groups", [("en-US", ["six two two two", "zero two zero zero", "zero zero zero zero",
+                                                     "zero zero zero one"]),
+                                         ("zh-CN", ["六二二二", "零二零零", "零零零零", "零零零幺"])])
+def test_a_card_number_the_bot_reads_back_is_masked_in_the_transcript(bank: Bank, lang: str,
+                                                                      groups: list[str]) -> None:
+    """The read-back ('I heard 6 2 2 2, 0 2 0 0, ...') is the bot's line: its groups, split by a
+    comma and a space or a Chinese comma, are one card number, not four short runs."""
+    import json
+
+    c = Call(bank, lang=lang)
+    c.path("111")
+    for group in groups:
+        c.say(group)
+    c.silence()
+    assert c.engine.ask.step.endswith(":read_back"), c.said
+    bot = [line["text"] for line in c.engine.records.transcript.to_json() if line["who"] == "bot"]
+    kept = json.dumps(bot, ensure_ascii=False)
+    for shown in ("6 2 2 2", "0 2 0 0, 0 0 0 0", "六二二二", "零二零零"):
+        assert shown not in kept, (shown, kept)

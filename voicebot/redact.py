@@ -1,8 +1,9 @@
 """Keeping secrets out of logs, tracebacks, transcripts, CDRs, the NLU and agent headers.
 
 ``redact`` is the one function every such path uses. Card and account numbers (12-19 digits)
-keep their last four; a longer run of digits is masked whole (a card number and PIN keyed as
-one entry must not leave the PIN's last digits); digits read aloud one by one are withheld.
+keep their last four, also as the bot reads them back in groups; a longer run of digits is
+masked whole (a card number and PIN keyed as one entry must not leave the PIN's last digits);
+digits read aloud one by one are withheld.
 What a caller keys or says (``caller_input``) is stricter: any run of four or more digits is
 withheld, since a PIN said or keyed at the wrong prompt is as secret as at the right one.
 Digits read aloud count however they are grouped: one by one, in pairs or tens ("twelve
@@ -17,14 +18,15 @@ import logging
 import re
 
 CARD_DIGITS = (12, 19)
-# digits in a row, or in groups split by one space, dash or comma ('6222 0200 0000 0001', '135,790')
-_DIGIT_RUN = re.compile(r"(?<![\d*])\d(?:[ ,-]?\d)*(?![\d*])")
+# digits in a row, or in groups split by one space, dash or comma, or by a comma and a space as the bot
+# reads a number back ('6 2 2 2, 0 2 0 0, ...'; Chinese '，')
+_DIGIT_RUN = re.compile(r"(?<![\d*])\d(?:(?:[ ,，-]|, )?\d)*(?![\d*])")
 _UNITS = "zero|oh|one|two|three|four|five|six|seven|eight|nine"
 _TEENS_TENS = ("ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|"
                "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety")
 _DIGIT_WORD = rf"(?:{_UNITS}|{_TEENS_TENS}|double|triple|[零〇一幺二两三四五六七八九十])"
-_FILLER = r"(?:[\s,.-]+(?:and|then|uh|um|er|erm|dash|呃|嗯|然后|和)(?![a-z]))?"
-_SPOKEN_ANY = re.compile(rf"(?<![a-z]){_DIGIT_WORD}(?:{_FILLER}[\s,.-]*{_DIGIT_WORD})*(?![a-z])", re.IGNORECASE)
+_FILLER = r"(?:[\s,.，、-]+(?:and|then|uh|um|er|erm|dash|呃|嗯|然后|和)(?![a-z]))?"
+_SPOKEN_ANY = re.compile(rf"(?<![a-z]){_DIGIT_WORD}(?:{_FILLER}[\s,.，、-]*{_DIGIT_WORD})*(?![a-z])", re.IGNORECASE)
 _TOKEN = re.compile(rf"{_TEENS_TENS}|{_UNITS}|double|triple|[零〇一幺二两三四五六七八九十]", re.IGNORECASE)
 _TENS = frozenset("twenty thirty forty fifty sixty seventy eighty ninety".split())
 _TWO_DIGITS = frozenset(_TEENS_TENS.split("|"))  # 'twelve', 'thirty': two digits each
