@@ -70,3 +70,33 @@ def test_a_mandarin_caller_reports_a_lost_card_by_voice_and_keys(zh_lab) -> None
     assert cdr["intents"] and cdr["intents"][0]["service"] == "card.report_loss", (cdr, heard)
     assert cdr["services"] == ["card.report_loss"], zh_lab["worker"].log_tail()
     assert DEMO_PIN not in zh_lab["worker"].log.read_text()
+
+
+def test_a_mandarin_caller_reads_a_mobile_number_hears_it_back_says_yes_and_pays(zh_lab) -> None:
+    """At the mobile bill, 3 (another number); the number read aloud in its groups, read back by the
+    bot, and 是的 both to the read-back and to the payment."""
+    from tests.mandarin_voice import on_the_line, say
+    from voicebot.bank.bank import Bank
+    from voicebot.bank.db import make_engine
+    from voicebot.bank.demo import OTHER_MOBILE
+
+    number, yes = zh_lab["folder"] / "mobile.wav", zh_lab["folder"] / "yes.wav"
+    save_wav(number, on_the_line(say("一三九，一二三四，五六七八", "jf_tebukuro")))
+    save_wav(yes, on_the_line(say("是的", "jf_tebukuro")))
+    caller = "13900000003"
+    result = place_call(zh_lab["config"], zh_lab["worker"].uri,
+                        f"wait 2; keys 1; wait 1; keys 3; wait 1; keys 2; wait 3; keys {DEMO_CARD}#; wait 3; "
+                        f"keys {DEMO_PIN}#; wait 4; keys 3; wait 3; play {number}; wait 9; play {yes}; wait 12; "
+                        f"play {yes}; wait 8; hangup", caller=caller, extra=["--lang", "zh-CN"], timeout=150)
+    assert result.returncode == 0, result.stderr[-2000:]
+    worker = zh_lab["worker"]
+    call_id = worker.cdr_of(caller)["call_id"]
+    steps = re.findall(rf"call={re.escape(call_id)} step=(\S+) speech='([^']*)'", worker.log.read_text())
+    assert any(step == "mobile_number:read_back" and "是的" in said for step, said in steps), steps  # read back: yes
+    assert worker.cdr_of(caller)["services"] == ["bill.mobile"], worker.log_tail()
+    engine = make_engine(f"sqlite:///{zh_lab['folder'] / 'bank.db'}")
+    try:
+        assert Bank(engine).bills_for("mobile", OTHER_MOBILE) == [], steps  # paid
+    finally:
+        engine.dispose()
+    assert OTHER_MOBILE not in worker.log.read_text()

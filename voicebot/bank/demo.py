@@ -40,6 +40,10 @@ PRODUCTS = [  # code, kind, English, Chinese, CNY price in fen
 ]
 
 
+DEMO_MOBILE = "13800138000"  # the first demo customer's own mobile number
+OTHER_MOBILE = "13912345678"  # a number with a bill due whose holder is not a customer
+
+
 def seed_demo(engine: Engine, today: date | None = None) -> None:
     """Empty every table and write the demo customers, accounts, cards, bills and market data."""
     today = today or date.today()
@@ -97,8 +101,11 @@ def seed_demo(engine: Engine, today: date | None = None) -> None:
                      area_code="010"),
         ])
         due = today + timedelta(days=10)
-        for bill_type, amount in (("electricity", 86_50), ("water", 32_00), ("mobile", 58_00)):
-            s.add(Bill(customer_id=alice.id, bill_type=bill_type, amount_minor=amount, due_on=due))
+        for bill_type, amount, reference in (("electricity", 86_50, None), ("water", 32_00, None),
+                                             ("mobile", 58_00, DEMO_MOBILE)):
+            s.add(Bill(customer_id=alice.id, bill_type=bill_type, amount_minor=amount, due_on=due, reference=reference))
+        # a mobile number whose holder banks elsewhere: its bill is paid by naming the number
+        s.add(Bill(customer_id=None, bill_type="mobile", amount_minor=45_00, due_on=due, reference=OTHER_MOBILE))
         # A little history so the statement services have something to read.
         at = lambda days, hour: datetime.combine(today - timedelta(days=days), time(hour))  # noqa: E731
         s.add_all([

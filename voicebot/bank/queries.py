@@ -106,7 +106,14 @@ class BankQueries:
         with Session(self.engine) as s:
             rows = s.execute(select(Bill).where(Bill.customer_id == customer_id, Bill.bill_type == bill_type,
                                                 Bill.paid_at.is_(None)).order_by(Bill.due_on)).scalars()
-            return [BillView(b.id, b.bill_type, b.amount_minor, b.due_on) for b in rows]
+            return [BillView(b.id, b.bill_type, b.amount_minor, b.due_on, b.reference) for b in rows]
+
+    def bills_for(self, bill_type: str, reference: str) -> list[BillView]:
+        """Unpaid bills of the number a biller knows them by, whoever holds it (anyone may pay them)."""
+        with Session(self.engine) as s:
+            rows = s.execute(select(Bill).where(Bill.reference == reference, Bill.bill_type == bill_type,
+                                                Bill.paid_at.is_(None)).order_by(Bill.due_on)).scalars()
+            return [BillView(b.id, b.bill_type, b.amount_minor, b.due_on, b.reference) for b in rows]
 
     def fx_rates(self) -> dict[str, Decimal]:
         with Session(self.engine) as s:

@@ -124,10 +124,15 @@ class Payee(Base):
 
 
 class Bill(Base):
+    """A bill due to a biller. ``reference`` is the number the biller knows it by (a mobile number);
+    a bill with one may be paid by anyone who names it, as billers allow, and one whose holder
+    banks elsewhere has no customer."""
+
     __tablename__ = "bills"
     id = Column(Integer, primary_key=True)
-    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), index=True)
     bill_type = Column(String(16), nullable=False)
+    reference = Column(String(20), index=True)
     amount_minor = Column(Integer, nullable=False)
     due_on = Column(Date, nullable=False)
     paid_at = Column(DateTime)

@@ -66,6 +66,7 @@ class BillView:
     bill_type: str
     amount_minor: int
     due_on: date
+    reference: str | None = None  # the number the biller knows it by, if any
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ class Service:
     paths: tuple[str, ...] = ()
     auth: bool = True
     moves_money: bool = False
-    params: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str | bool] = field(default_factory=dict)
     keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 

@@ -53,7 +53,7 @@ SERVICES: tuple[Service, ...] = (
     Service("bill.landline", _t("landline phone bill", "电话费"), "bills.bill", ("131",), moves_money=True,
             params={"bill_type": "landline"}, keywords=_kw("landline|phone bill|telephone", "电话费|座机")),
     Service("bill.mobile", _t("mobile phone bill", "手机费"), "bills.bill", ("132",), moves_money=True,
-            params={"bill_type": "mobile"}, keywords=_kw("mobile|cell phone|top up", "手机费|话费|充值")),
+            params={"bill_type": "mobile", "by_number": True}, keywords=_kw("mobile|cell phone|top up", "手机费|话费|充值")),
     Service("bill.water", _t("water bill", "水费"), "bills.bill", ("133",), moves_money=True,
             params={"bill_type": "water"}, keywords=_kw("water", "水费")),
     Service("bill.electricity", _t("electricity bill", "电费"), "bills.bill", ("134",), moves_money=True,

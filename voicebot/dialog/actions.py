@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-EXPECTS = ("menu", "free", "confirm", "pin", "card_number", "account_number", "amount", "area_code", "date")
+EXPECTS = ("menu", "free", "confirm", "pin", "card_number", "account_number", "mobile_number", "amount", "area_code",
+           "date")
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,11 @@ from voicebot.dialog.periods import spoken_period
 from voicebot.nlu.numbers import parse_amount, parse_digits
 from voicebot.nlu.parser import NluResult
 
-DIGIT_LENGTHS = {"card_number": (16, 19), "account_number": (16, 19), "pin": (6, 6), "area_code": (3, 4)}
+DIGIT_LENGTHS = {"card_number": (16, 19), "account_number": (16, 19), "mobile_number": (11, 11), "pin": (6, 6),
+                 "area_code": (3, 4)}
 # the prompt that says what a well-formed entry looks like, after a malformed one
-BAD_ENTRY = {"card_number": "bad_card", "account_number": "bad_card", "pin": "bad_pin", "amount": "bad_amount",
-              "date": "bad_date", "area_code": "bad_area_code"}
+BAD_ENTRY = {"card_number": "bad_card", "account_number": "bad_card", "mobile_number": "bad_mobile", "pin": "bad_pin",
+             "amount": "bad_amount", "date": "bad_date", "area_code": "bad_area_code"}
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def from_speech(ask: Ask, text: str, nlu: NluResult | None, today: date) -> Any:
         return _match_words(ask, lowered)
     if ask.expect == "menu":
         return _match_words(ask, lowered) or _ordinal_choice(ask, lowered)
-    if ask.expect in ("card_number", "account_number", "area_code"):
+    if ask.expect in ("card_number", "account_number", "mobile_number", "area_code"):
         return from_keys(ask, parse_digits(lowered), today)
     if ask.expect == "amount":
         return parse_amount(text)

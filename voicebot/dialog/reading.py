@@ -136,6 +136,16 @@ def digits(s: str, lang: str) -> str:
     return "".join(_ZH_DIGIT[int(c)] if c.isdigit() else c for c in s)
 
 
+def phone_number(number_: str, lang: str) -> str:
+    """A mobile number read as its owner says it, in groups of 3, 4 and 4: 'one three nine, one two
+    three four, ...' / '幺三九，幺二三四，...' (Mandarin says 幺 for 1 in phone numbers, 一 and 七
+    being easy to mix up)."""
+    groups = [number_[:3], number_[3:7], number_[7:]] if len(number_) == 11 else [number_]
+    if lang == "en-US":
+        return ", ".join(digits(g, lang) for g in groups if g)
+    return "，".join(digits(g, lang).replace("一", "幺") for g in groups if g)
+
+
 def card_ending(number_: str, lang: str) -> str:
     """How the bot names a card: by its last four digits (a whole number is read back only to the
     caller who has just said it, see spoken_number)."""

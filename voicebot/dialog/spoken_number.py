@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("voicebot.dialog")
 
-LONG_NUMBER_STEPS = ("card_number", "account_number")
+LONG_NUMBER_STEPS = ("card_number", "account_number", "mobile_number")
 _CORRECTION = re.compile(r"\b(?:no|sorry|i mean|i said|wait|correction|scratch that)\b|不对|不是|错了|我是说|说错了",
                          re.IGNORECASE)
 
@@ -237,9 +237,13 @@ def in_groups(digits: str, size: int = 4) -> list[str]:
     return [digits[i:i + size] for i in range(0, len(digits), size)]
 
 
-def read_back_ask(digits: str, step: str, lang: str) -> Ask:
-    """'I heard six two two two, zero two zero zero, ... Is that right?' as a yes/no step."""
-    groups = ("，" if lang == "zh-CN" else ", ").join(reading.digits(g, lang) for g in in_groups(digits))
+def read_back_ask(digits: str, step: str, lang: str, expect: str = "card_number") -> Ask:
+    """'I heard six two two two, zero two zero zero, ... Is that right?' as a yes/no step (a mobile
+    number in its own groups, 3-4-4)."""
+    if expect == "mobile_number":
+        groups = reading.phone_number(digits, lang)
+    else:
+        groups = ("，" if lang == "zh-CN" else ", ").join(reading.digits(g, lang) for g in in_groups(digits))
     return Ask("confirm", prompts.text("read_back_number", lang, digits=groups), options={"1": True, "2": False},
                step=f"{step}:read_back")
 
@@ -313,7 +317,7 @@ class NumberEntry:
             engine._fail("no_match", f"{heard} {engine.ctx.t(BAD_ENTRY[engine.ask.expect])}")
             return
         self._read_back = (engine.ask, digits, sure)
-        engine.ask = read_back_ask(digits, engine.ask.step, engine.ctx.lang)
+        engine.ask = read_back_ask(digits, engine.ask.step, engine.ctx.lang, engine.ask.expect)
         engine._present(engine.ask)
 
     def answered(self, right: bool) -> None:

@@ -24,7 +24,7 @@ AMOUNT_WORDS = {
              "forty fifty sixty seventy eighty ninety hundred thousand million point and yuan dollars cents",
     "zh-CN": "十 百 千 万 亿 点 元 块 角 毛 分",
 }
-DIGIT_STEPS = ("card_number", "account_number", "area_code", "date")
+DIGIT_STEPS = ("card_number", "account_number", "mobile_number", "area_code", "date")
 
 
 @cache

@@ -177,7 +177,8 @@ def needed_fragments(lang: str) -> list[str]:
                for minor in (1, 100, 101, 1234567, 100000000, 1010100, 2000000, 120000)]
     samples += [reading.account_currency(code, lang) for code in reading.CURRENCY_NAMES[lang]]
     samples += [reading.day(date(2026, 1, 1) + timedelta(days=d), lang) for d in range(0, 365, 1)]
-    samples += [reading.digits("0123456789", lang), reading.card_ending("6222020000000100", lang)]
+    samples += [reading.digits("0123456789", lang), reading.card_ending("6222020000000100", lang),
+                reading.phone_number("13912345678", lang)]
     samples += [reading.number(n, lang) for n in (*range(0, 100), 100, 1000, 10000, 100000000)]
     units: dict[str, None] = {}
     for text in samples:

@@ -24,16 +24,24 @@ def choose(ctx: CallContext, items: list[tuple[str, Any, str, tuple[str, ...]]],
                       words={k: w for k, _v, _s, w in items}, step=step))
 
 
-def confirm(ctx: CallContext, summary: str, *, amounts: bool = False) -> Step:
+def confirm(ctx: CallContext, summary: str, *, amounts: bool = False,
+            other: tuple[str, Any, str, tuple[str, ...]] | None = None) -> Step:
     """Read back what will happen and wait for an explicit yes (key 1) or no (key 2).
 
     A spoken correction naming another service of the family ("I said electricity") ends this
     one and starts that one; an amount correction is returned (falsy) when ``amounts`` is set,
-    and otherwise asked again.
+    and otherwise asked again. ``other`` is one more choice (key, truthy value, sentence, spoken
+    words), offered before the yes/no keys and returned as its value.
     """
-    prompt = f"{summary} {ctx.t('confirm_keys')}"
+    keys = ctx.t("confirm_keys")
+    options: dict[str, Any] = {"1": True, "2": False}
+    words: dict[str, tuple[str, ...]] = {}
+    if other is not None:
+        key, options[key], sentence, words[key] = other
+        keys = f"{sentence} {keys}"
+    prompt = f"{summary} {keys}"
     while True:
-        answer = yield Ask("confirm", prompt, options={"1": True, "2": False}, step="confirm")
+        answer = yield Ask("confirm", prompt, options=options, words=words, step="confirm")
         if not isinstance(answer, Correction):
             break
         if answer.service is not None:
