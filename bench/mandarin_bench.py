@@ -7,14 +7,16 @@
   bot's (Kokoro with a Japanese style, tests/mandarin_voice.py), on a quiet line, recognised as at
   a menu (the catalogue's services in the prompt): how often they reach the right service (Rasa);
 - 10 callers at once, each speaking in real time from a staggered start: time from the end of
-  their speech to the final result (it includes the endpoint's trailing silence, 700 ms), median
-  and worst.
+  their speech to the final result (it includes the endpoint's trailing silence, 700 ms), and to
+  the reply's first audio being ready (the NLU's parse and the line's voice rendering the first
+  clause of a sentence with the caller's data, which no cache holds), median and worst.
 """
 
 from __future__ import annotations
 
 import csv
 import statistics
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -65,8 +67,19 @@ def accuracy(backend: backends.SpeechBackend, data: list[tuple[str, np.ndarray]]
 
 def concurrent(backend: backends.SpeechBackend, data: list[tuple[str, np.ndarray]], callers: int = 10,
                turns: int = 3) -> None:
-    """Each caller says ``turns`` utterances in real time with pauses; delays after their speech ends."""
+    """Each caller says ``turns`` utterances in real time with pauses; delays after their speech ends,
+    to the final result and to the reply's audio."""
+    from voicebot.config import load_config, make_parser
+    from voicebot.dialog import prompts, reading
+    from voicebot.speech.tts import PromptCache, Synthesizer
+
+    parser = make_parser(load_config())
+    parser.load("zh-CN")
+    voice = PromptCache(Path(tempfile.mkdtemp()), Synthesizer(sample_rate=8000), keep=lambda text, lang: False)
+    reply = prompts.text("done_balance", "zh-CN", currency=reading.account_currency("CNY", "zh-CN"),
+                         balance=reading.money(1234567, "CNY", "zh-CN"))
     delays: list[float] = []
+    replies: list[float] = []
     lock = threading.Lock()
     rng = np.random.default_rng(3)
 
@@ -82,9 +95,18 @@ def concurrent(backend: backends.SpeechBackend, data: list[tuple[str, np.ndarray
                 due = started + i * 0.02
                 if (wait := due - time.monotonic()) > 0:
                     time.sleep(wait)
-                if any(isinstance(e, Final) and e.text for e in rec.feed(padded[start:start + FRAME])):
+                final = next((e for e in rec.feed(padded[start:start + FRAME]) if isinstance(e, Final) and e.text),
+                             None)
+                if final is not None:
+                    heard = time.monotonic() - speech_end
+                    parser.parse(final.text, "zh-CN")
+                    first, *rest = voice.parts(reply, "zh-CN")  # played as it is ready, as calls do
+                    voice.get(first, "zh-CN")
                     with lock:
-                        delays.append(time.monotonic() - speech_end)
+                        delays.append(heard)
+                        replies.append(time.monotonic() - speech_end)
+                    for part in rest:  # rendered while the first plays
+                        voice.get(part, "zh-CN")
 
     threads = [threading.Thread(target=caller, args=(n,)) for n in range(callers)]
     for th in threads:
@@ -92,7 +114,8 @@ def concurrent(backend: backends.SpeechBackend, data: list[tuple[str, np.ndarray
     for th in threads:
         th.join()
     print(f"{callers} callers at once, {len(delays)} turns: final result {statistics.median(delays):.2f} s median, "
-          f"{max(delays):.2f} s worst after the caller stopped (700 ms of it is the endpoint's silence)")
+          f"{max(delays):.2f} s worst after the caller stopped (700 ms of it is the endpoint's silence); "
+          f"reply audio ready {statistics.median(replies):.2f} s median, {max(replies):.2f} s worst")
 
 
 def requests(backend: backends.SpeechBackend, voice: str = "jm_kumo") -> None:

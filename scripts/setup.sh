@@ -38,6 +38,7 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
   # then its real dependencies (evaluated for 3.10) under the project's lock.
   "${pip[@]}" --no-deps --ignore-requires-python rasa==3.6.21 rasa-sdk==3.6.2
   "${pip[@]}" -c requirements/lock.txt -r requirements/rasa-deps.txt -r requirements/app.txt
+  "${pip[@]}" --no-deps -r requirements/no-deps.txt
   "${pip[@]}" --no-deps -e .
   echo "$want" > "$STAMP"
 else

@@ -71,7 +71,7 @@ def console(cfg: Config, bind: str, port: int, cdr: str | None, desk: bool) -> N
     phone = PhoneParts(bank, parser_for, model_for, voices.get,
                        ThreadPoolExecutor(max_workers=2, thread_name_prefix="tts"),
                        ThreadPoolExecutor(max_workers=2, thread_name_prefix="nlu"),
-                       cfg.dialog, cfg.region, CdrSink(cdr_path, bank.engine).write)
+                       cfg.dialog, cfg.region, CdrSink(cdr_path, bank.engine).write, parts=voices.parts)
     url = f"http://{'localhost' if bind in ('127.0.0.1', '::1') else bind}:{port}/"
     access = Access.for_binding(bind, cfg.console_hosts, _device_key(cfg))
     name, _role, password = DEMO_OPERATOR

@@ -42,10 +42,12 @@ class VoiceSession:
     def __init__(self, engine: DialogEngine, recognizer: StreamingRecognizer | None,
                  voice: Callable[[str, str], np.ndarray], sample_rate: int,
                  settings: VoiceSettings | None = None, on_action: Callable[[Action], None] | None = None,
-                 renderer: Executor | None = None, understander: Executor | None = None) -> None:
+                 renderer: Executor | None = None, understander: Executor | None = None,
+                 parts: Callable[[str, str], list[str]] | None = None) -> None:
         self.engine = engine
         self.recognizer = recognizer  # None: no speech model for this language, keys only
         self.voice = voice
+        self.parts = parts or (lambda text, lang: [text])  # the pieces a sentence renders in (PromptCache.parts)
         self.rate = sample_rate
         self.settings = settings or VoiceSettings()
         self.on_action = on_action
@@ -168,8 +170,9 @@ class VoiceSession:
                 self.on_action(action)
             if isinstance(action, Say):
                 lang = self.engine.ctx.lang
-                self._pending.append(self._renderer.submit(self.voice, action.text, lang) if self._renderer
-                                     else self.voice(action.text, lang))
+                for part in self.parts(action.text, lang):
+                    self._pending.append(self._renderer.submit(self.voice, part, lang) if self._renderer
+                                         else self.voice(part, lang))
             elif isinstance(action, Transfer):
                 self.transfer = action
             elif isinstance(action, Collect) and self.recognizer is not None:

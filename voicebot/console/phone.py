@@ -45,6 +45,7 @@ class PhoneParts:
     region: str
     cdr: Callable[[CallRecord], None]
     active: set[BrowserCall] = field(default_factory=set)  # calls in progress (for the wallboard)
+    parts: Callable[[str, str], list[str]] | None = None  # the pieces a sentence renders in (PromptCache.parts)
 
 
 class BrowserCall:
@@ -64,7 +65,7 @@ class BrowserCall:
             self.recognizer.feed = self._traced
         self._left = np.zeros(0, np.int16)
         self.session = VoiceSession(self.engine, self.recognizer, parts.voice, RATE, on_action=self._action,
-                                    renderer=parts.renderer, understander=parts.understander)
+                                    renderer=parts.renderer, understander=parts.understander, parts=parts.parts)
         self.closed = False
         parts.active.add(self)
         log.info("call=%s browser call from console operator %s lang=%s", self.engine.ctx.call_id, operator, lang)

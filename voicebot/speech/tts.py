@@ -32,16 +32,25 @@ from typing import Any
 
 import numpy as np
 
-from voicebot.speech.audio import read_wav, resample, trim_leading_silence, write_wav
+from voicebot.speech import zh_neural
+from voicebot.speech.audio import read_wav, resample, to_int16, trim_leading_silence, write_wav
 
 log = logging.getLogger("voicebot.speech")
 
-VOICES = {"en-US": "gmw/en-us", "zh-CN": "sit/cmn"}
+VOICES = {"en-US": "gmw/en-us", "zh-CN": "sit/cmn"}  # espeak-ng's (Mandarin: only without the neural voice)
 ESPEAK_VOICES = {"en-US": "en-us", "zh-CN": "cmn"}
 PHONE_RATE = 8000
 CACHE_VERSION = 3  # bump when rendering changes, so cached prompts are rebuilt
 _ENGINE_LOCK = threading.Lock()  # pyttsx3 has one engine per process: one render at a time
 _engine = None  # that engine, made ready on first use
+LEVEL = 0.7  # the neural voice's peak, near espeak-ng's
+
+
+def voice_name(lang: str) -> str:
+    """The voice a language is spoken in: the neural Mandarin voice where installed, else espeak-ng's."""
+    if lang == "zh-CN" and zh_neural.installed():
+        return zh_neural.VOICE_ID
+    return VOICES[lang]
 
 
 class Synthesizer:
@@ -52,10 +61,37 @@ class Synthesizer:
         self.sample_rate = sample_rate
 
     def key(self, text: str, lang: str) -> str:
-        raw = f"{CACHE_VERSION}|{VOICES[lang]}|{self.wpm}|{self.sample_rate}|{text}"
+        raw = f"{CACHE_VERSION}|{voice_name(lang)}|{self.wpm}|{self.sample_rate}|{text}"
         return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
-    def render(self, text: str, lang: str) -> np.ndarray:
+    def render(self, text: str, lang: str, urgent: bool = True) -> np.ndarray:
+        """``urgent`` False: the rest of a sentence whose start is already playing (it may wait)."""
+        if voice_name(lang) == zh_neural.VOICE_ID:
+            return self._mandarin(text, urgent)
+        return self._espeak(text, lang)
+
+    def _mandarin(self, text: str, urgent: bool = True) -> np.ndarray:
+        """The neural Mandarin voice; Latin-script runs ("For English, press 9.") in the English voice."""
+        pieces = []
+        for run, latin in zh_neural.segments(text):
+            if latin:
+                pieces.append(self._espeak(run, "en-US"))
+                continue
+            audio = zh_neural.voice().render(run, urgent)
+            if audio.size:
+                audio = audio * (LEVEL / max(float(np.abs(audio).max()), 1e-6))
+                pieces.append(resample(to_int16(audio), zh_neural.RATE, self.sample_rate))
+        if not pieces:
+            raise RuntimeError(f"speech synthesis gave nothing for {text!r}")
+        gap = np.zeros(int(0.15 * self.sample_rate), np.int16)
+        joined = np.concatenate([p for piece in pieces for p in (piece, gap)][:-1])
+        # a clause played on its own (PromptCache.parts) keeps the pause its punctuation marks
+        end = text.rstrip()[-1:]
+        tail = 0.3 if end in "。！？.!?" else zh_neural.PAUSE_S if end in "，、；：,;:" else 0.0
+        return np.concatenate([trim_leading_silence(joined, self.sample_rate),
+                               np.zeros(int(tail * self.sample_rate), np.int16)])
+
+    def _espeak(self, text: str, lang: str) -> np.ndarray:
         with _ENGINE_LOCK, tempfile.TemporaryDirectory(prefix="tts-") as tmp:
             wav = Path(tmp) / "out.wav"
             for _attempt in range(3):
@@ -166,6 +202,7 @@ class PromptCache:
         self.keep = keep or (lambda text, lang: True)
         self._memory: OrderedDict[Path, np.ndarray] = OrderedDict()
         self._memory_lock = threading.Lock()
+        self._later: set[tuple[str, str]] = set()  # parts that continue a sentence already playing
         from voicebot.speech.recorded import RecordedPrompts
 
         self.recorded = RecordedPrompts(root / "recorded", synth.sample_rate)
@@ -180,7 +217,9 @@ class PromptCache:
         if recorded is not None:
             return recorded
         if not self.keep(text, lang):
-            return self.synth.render(text, lang)
+            later = (lang, text) in self._later
+            self._later.discard((lang, text))
+            return self.synth.render(text, lang, urgent=not later)
         path = self.path(text, lang)
         with self._memory_lock:
             if path in self._memory:
@@ -196,6 +235,16 @@ class PromptCache:
             while len(self._memory) > self.MEMORY_ENTRIES:
                 self._memory.popitem(last=False)
         return samples
+
+    def parts(self, text: str, lang: str) -> list[str]:
+        """The pieces a sentence is rendered and played in: whole where it is recorded or cached, or
+        quick to render (espeak-ng); clause by clause for the neural Mandarin voice, whose first
+        clause then plays while the rest renders (a whole balance sentence takes most of a second)."""
+        if voice_name(lang) != zh_neural.VOICE_ID or self.keep(text, lang) or self.recorded.get(text, lang) is not None:
+            return [text]
+        first, *rest = zh_neural.clauses(text)
+        self._later.update((lang, part) for part in rest)  # rendered after any call's first words
+        return [first, *rest]
 
     def render_all(self, texts: Iterable[str], lang: str,
                    progress: Callable[[str], None] | None = None) -> tuple[int, int]:

@@ -87,7 +87,7 @@ class Services:
                               caller=setup.caller, settings=self.settings)
         return VoiceSession(engine, self.recognizer(setup.lang), self.cache.get, 8000, settings=self.voice,
                             on_action=lambda action: log.info("call=%s action=%s", call_id, _action_line(action)),
-                            renderer=self.renderer, understander=self.understander)
+                            renderer=self.renderer, understander=self.understander, parts=self.cache.parts)
 
 
 def _action_line(action: Any) -> str:
