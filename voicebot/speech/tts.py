@@ -64,6 +64,13 @@ class Synthesizer:
         raw = f"{CACHE_VERSION}|{voice_name(lang)}|{self.wpm}|{self.sample_rate}|{text}"
         return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
+    def warm_up(self, lang: str) -> bool:
+        """Load the language's voice before calls need it; True if there was anything to load."""
+        if voice_name(lang) != zh_neural.VOICE_ID:
+            return False
+        zh_neural.voice().render("您好")
+        return True
+
     def render(self, text: str, lang: str, urgent: bool = True) -> np.ndarray:
         """``urgent`` False: the rest of a sentence whose start is already playing (it may wait)."""
         if voice_name(lang) == zh_neural.VOICE_ID:

@@ -64,6 +64,10 @@ def run_server(cfg: Config, bank: object, options: ServeOptions, echo: Callable[
         else:
             echo(f"warning: no speech model for {lang}: its callers use the keypad "
                  f"(run 'voicebot models fetch --lang {lang}')")
+    for lang in LANGUAGES:  # a neural voice loads its models now, not on the first caller's first reply
+        started = time.monotonic()
+        if services.cache.synth.warm_up(lang):
+            log.info("voice for %s loaded in %.1f s", lang, time.monotonic() - started)
     server = BotServer(services, SipSettings(bind=options.bind, port=options.port, media_bind=options.media_bind),
                        cfg.agents, options.cdr,
                        default_lang=cfg.language, default_region=cfg.region, known_regions=set(bank.regions()),
