@@ -103,3 +103,14 @@ def test_the_first_words_of_a_reply_go_before_the_rest_of_another_sentence() -> 
     for thread in threads:
         thread.join(5)
     assert order == ["reply", "rest"]
+
+
+def test_the_english_menus_chinese_offer_is_said_in_mandarin() -> None:
+    """The English main menu offers Chinese service in Chinese ("中文服务请按9。"): in the Mandarin
+    voice, not spelt out by the English one."""
+    text = "中文服务请按9。"
+    audio = Synthesizer(sample_rate=8000).render(f"For an agent, press 0. {text}", "en-US")
+    pad = np.zeros(2400, np.int16)
+    heard = _whisper().model.transcribe(ulaw_roundtrip(np.concatenate([pad, audio[-int(2.5 * 8000):], pad])), 8000,
+                                        "zh-CN").text
+    assert error_rate(text, heard, "zh-CN") <= 0.5, heard

