@@ -85,30 +85,26 @@ def spoken_digits(text: str) -> str:
 
 def segments(text: str) -> list[tuple[str, bool]]:
     """The text in runs: (run, is_latin), Latin-script runs for an English voice."""
-    out: list[tuple[str, bool]] = []
-    at = 0
-    for m in _LATIN.finditer(text):
-        if m.start() > at:
-            out.append((text[at:m.start()], False))
-        out.append((m.group(0), True))
-        at = m.end()
-    if at < len(text):
-        out.append((text[at:], False))
-    return [(run, latin) for run, latin in out if run.strip(" ，。、！？：；,.")]
+    return _runs(text, _LATIN)
 
 
 def chinese_runs(text: str) -> list[tuple[str, bool]]:
     """The text in runs: (run, is_chinese), Chinese runs for this voice in an English sentence."""
+    return _runs(text, CHINESE)
+
+
+def _runs(text: str, pattern: re.Pattern[str]) -> list[tuple[str, bool]]:
+    """(run, matches ``pattern``) in order, runs of nothing but spaces and punctuation left out."""
     out: list[tuple[str, bool]] = []
     at = 0
-    for m in CHINESE.finditer(text):
+    for m in pattern.finditer(text):
         if m.start() > at:
             out.append((text[at:m.start()], False))
         out.append((m.group(0), True))
         at = m.end()
     if at < len(text):
         out.append((text[at:], False))
-    return [(run, chinese) for run, chinese in out if run.strip(" ，。、！？：；,.")]
+    return [(run, matched) for run, matched in out if run.strip(" ，。、！？：；,.")]
 
 
 def clauses(text: str) -> list[str]:
