@@ -64,7 +64,10 @@ def run_server(cfg: Config, bank: object, options: ServeOptions, echo: Callable[
         else:
             echo(f"warning: no speech model for {lang}: its callers use the keypad "
                  f"(run 'voicebot models fetch --lang {lang}')")
-    for lang in LANGUAGES:  # a neural voice loads its models now, not on the first caller's first reply
+    # A neural voice loads now, not on the first caller's first reply; but only where TensorFlow is
+    # already loaded (an in-process NLU): a worker whose NLU is a shared server stays light until
+    # a Mandarin caller needs the voice.
+    for lang in LANGUAGES if "tensorflow" in sys.modules else ():
         started = time.monotonic()
         if services.cache.synth.warm_up(lang):
             log.info("voice for %s loaded in %.1f s", lang, time.monotonic() - started)
