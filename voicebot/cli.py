@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from voicebot import LANGUAGES, __version__
+from voicebot.cli_common import UserError, open_bank
 from voicebot.config import Config, ConfigError, load_config
 from voicebot.nlu.parser import Parser
 
@@ -17,12 +18,6 @@ if TYPE_CHECKING:
     pass
 
 log = logging.getLogger("voicebot.cli")
-
-
-class UserError(click.ClickException):
-    """An error the user can fix; printed as one readable line, exit code 2."""
-
-    exit_code = 2
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,29 +38,6 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     ctx.obj = cfg
 
 
-def _bank(cfg: Config, *, need_data: bool = True):
-    from sqlalchemy import func, select
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from voicebot.bank.bank import Bank
-    from voicebot.bank.db import make_engine, migrate
-    from voicebot.bank.schema import Customer
-
-    try:
-        engine = make_engine(cfg.database_url)
-        migrate(engine)
-        if need_data:
-            with engine.connect() as conn:
-                if not conn.execute(select(func.count()).select_from(Customer)).scalar():
-                    raise UserError("the bank database is empty: run 'voicebot db seed --demo' first")
-    except SQLAlchemyError as exc:
-        url = make_url(cfg.database_url).render_as_string(hide_password=True)
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise UserError(f"cannot use the database {url}: {exc.__class__.__name__}: {reason}") from exc
-    return Bank(engine)
-
-
 @cli.command()
 @click.option("--lang", type=click.Choice(LANGUAGES), default=None, help="Caller's language (default from config).")
 @click.option("--jsonl", is_flag=True, help="Print one JSON object per bot action instead of a transcript.")
@@ -84,7 +56,7 @@ def chat(cfg: Config, lang: str | None, jsonl: bool, caller_id: str | None, call
     from voicebot.channels.text import as_json, as_transcript, run_chat
     from voicebot.dialog.engine import DialogEngine
 
-    bank = _bank(cfg)
+    bank = open_bank(cfg)
     lang = lang or cfg.language
     parser = _ready_parser(cfg, lang)
     engine = DialogEngine(bank, parser, lang=lang, region=region or cfg.region, call_id=call_id, caller=caller_id,
@@ -106,13 +78,6 @@ def chat(cfg: Config, lang: str | None, jsonl: bool, caller_id: str | None, call
         sink = CdrSink(cfg.path(cdr), bank.engine)
         sink.write(record)
         sink.close()
-
-
-LANG_OR_ALL = click.Choice([*LANGUAGES, "all"])
-
-
-def _langs(lang: str) -> list[str]:
-    return list(LANGUAGES) if lang == "all" else [lang]
 
 
 def _ready_parser(cfg: Config, lang: str) -> Parser:
@@ -151,7 +116,7 @@ def mic(cfg: Config, lang: str | None) -> None:
         stream = mic_channel.open_default_stream()
     except mic_channel.NoSoundDevice as exc:
         raise UserError(str(exc)) from exc
-    bank = _bank(cfg)
+    bank = open_bank(cfg)
     try:
         backend = backends.load(cfg.path("models"), lang, cfg.speech_engines.get(lang, "auto"))
         recognizer = backend.recognizer(mic_channel.MIC_RATE)
@@ -199,7 +164,7 @@ def serve(cfg: Config, bind: str | None, sip_port: int | None, cdr: str | None, 
                            metrics_port=metrics if metrics_port is None else metrics_port,
                            metrics_bind=metrics_bind or cfg.sip.metrics_bind, media_bind=media_bind)
     try:
-        run_server(cfg, _bank(cfg), options, echo=lambda line: click.echo(line, err=True))
+        run_server(cfg, open_bank(cfg), options, echo=lambda line: click.echo(line, err=True))
     except RuntimeError as exc:
         raise UserError(str(exc)) from exc
 
@@ -232,7 +197,7 @@ def cluster(cfg: Config, workers: int | None, bind: str | None, worker_bind: str
     from voicebot.cluster.supervisor import Cluster, ClusterOptions
     from voicebot.config import nlu_paths
 
-    _bank(cfg).engine.dispose()  # migrate once here, before the workers start; no connection outlives it
+    open_bank(cfg).engine.dispose()  # migrate once here, before the workers start; no connection outlives it
     urls = {}
     for item in nlu_urls:
         lang, sep, url = item.partition("=")
@@ -280,7 +245,7 @@ def demo(cfg: Config) -> None:
     """Watch a whole call over real SIP on loopback: bot, scripted caller and agent seat in one command."""
     from voicebot.telephony.demo import run_demo
 
-    _bank(cfg)  # a readable error now if the database is not set up
+    open_bank(cfg)  # a readable error now if the database is not set up
     if run_demo(cfg, echo=click.echo) != 0:
         raise UserError("the demo could not run; the message above says where to look")
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from voicebot.cli import UserError
+from voicebot.cli_common import UserError
 from voicebot.config import Config
 
 if TYPE_CHECKING:

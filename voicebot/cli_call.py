@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from voicebot import LANGUAGES
-from voicebot.cli import UserError
+from voicebot.cli_common import UserError
 from voicebot.config import Config
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from voicebot import LANGUAGES
-from voicebot.cli import UserError, _bank
+from voicebot.cli_common import UserError, open_bank
 from voicebot.config import Config
 
 log = logging.getLogger("voicebot.cli")
@@ -43,7 +43,7 @@ def console(cfg: Config, bind: str, port: int, cdr: str | None, desk: bool) -> N
     from voicebot.speech.models import ModelUnavailable
     from voicebot.speech.tts import PromptCache, Synthesizer
 
-    bank = _bank(cfg)
+    bank = open_bank(cfg)
     parser = make_parser(cfg)
 
     @cache
@@ -146,7 +146,7 @@ def users_add(cfg: Config, name: str, role: str, pools: str | None, password_std
     if role == "agent" and pools is None:
         raise UserError("an agent works in the pools you name: --pools 010,central (or --pools '*' for every pool)")
     try:
-        who = add_operator(_bank(cfg, need_data=False).engine, name, role, _password(password_stdin),
+        who = add_operator(open_bank(cfg, need_data=False).engine, name, role, _password(password_stdin),
                            _pool_list(pools))
     except OperatorError as exc:
         raise UserError(str(exc)) from exc
@@ -170,7 +170,7 @@ def _change_operator(cfg: Config, change: Callable[[Any], None], done: str) -> N
     from voicebot.console.operators import OperatorError
 
     try:
-        change(_bank(cfg, need_data=False).engine)
+        change(open_bank(cfg, need_data=False).engine)
     except OperatorError as exc:
         raise UserError(str(exc)) from exc
     click.echo(done)
@@ -185,7 +185,7 @@ def users_list(cfg: Config, as_json: bool) -> None:
 
     from voicebot.console.operators import list_operators
 
-    rows = list_operators(_bank(cfg, need_data=False).engine)
+    rows = list_operators(open_bank(cfg, need_data=False).engine)
     if as_json:
         click.echo(json.dumps(rows))
         return

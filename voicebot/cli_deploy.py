@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import click
 
 from voicebot import LANGUAGES
-from voicebot.cli import UserError
+from voicebot.cli_common import UserError
 from voicebot.config import Config
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from voicebot import LANGUAGES
-from voicebot.cli import LANG_OR_ALL, UserError, _langs
+from voicebot.cli_common import LANG_OR_ALL, UserError, langs
 from voicebot.config import Config
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def nlu_train(cfg: Config, lang: str, force: bool, guard: bool) -> None:
     from voicebot.nlu.training import is_current, train
 
     paths = nlu_paths(cfg)
-    for code in _langs(lang):
+    for code in langs(lang):
         if guard:
             _train_guarded(cfg, paths, code)
             continue
@@ -89,7 +89,7 @@ def nlu_test(cfg: Config, lang: str, out_dir: str, folds: int, outside: bool) ->
     from voicebot.nlu.parser import NluUnavailable
 
     paths, parser = nlu_paths(cfg), make_parser(cfg)
-    for code in _langs(lang):
+    for code in langs(lang):
         source = outside_file(cfg.base_dir, code) if outside else paths.heldout(code)
         if not source.exists():
             click.echo(f"{code}: no outside collection ({source} is missing; see nlu_data/outside/README.md)")
@@ -141,7 +141,7 @@ def nlu_validate(cfg: Config, lang: str) -> None:
     from voicebot.nlu.validation import validate
 
     paths, errors = nlu_paths(cfg), 0
-    for code in _langs(lang):
+    for code in langs(lang):
         train, heldout = load_examples(paths.data(code)), load_examples(paths.heldout(code))
         problems = validate(train, heldout, catalogue())
         errors += sum(p.severity == "error" for p in problems)
@@ -163,11 +163,11 @@ def nlu_review(cfg: Config, lang: str, limit: int) -> None:
     For each turn: 1-3 takes that guess, an intent name labels it so, o marks it out of scope,
     d dismisses it, s skips it, q stops. Each label is validated before it is kept.
     """
-    from voicebot.cli import _bank
+    from voicebot.cli_common import open_bank
     from voicebot.config import nlu_paths
     from voicebot.nlu.inbox_store import LabelError, label, labels, pending
 
-    db, paths = _bank(cfg, need_data=False).engine, nlu_paths(cfg)
+    db, paths = open_bank(cfg, need_data=False).engine, nlu_paths(cfg)
     turns, known = pending(db, lang, limit), set(labels())
     if not turns:
         click.echo(f"the {lang} inbox is empty: no unsure caller turns waiting")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from voicebot.cli import UserError, _bank
+from voicebot.cli_common import UserError, open_bank
 from voicebot.config import Config
 
 
@@ -27,7 +27,7 @@ def cdr_load(cfg: Config, path: str | None) -> None:
     if not source.exists():
         raise UserError(f"no CDR file at {source}")
     try:
-        loaded = load_file(_bank(cfg, need_data=False).engine, source)
+        loaded = load_file(open_bank(cfg, need_data=False).engine, source)
     except SQLAlchemyError as exc:
         raise UserError(f"cannot reach the database: {type(exc).__name__} (run 'voicebot db migrate'?)") from exc
     click.echo(f"{loaded} CDR lines loaded from {source} (the others were there already)")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import click
 
 from voicebot import LANGUAGES
-from voicebot.cli import LANG_OR_ALL, UserError, _bank, _langs
+from voicebot.cli_common import LANG_OR_ALL, UserError, langs, open_bank
 from voicebot.config import Config
 
 
@@ -25,7 +25,7 @@ def prompts_render(cfg: Config, lang: str) -> None:
     from voicebot.speech.tts import PromptCache, Synthesizer
 
     cache = PromptCache(cfg.path("audio_prompts"), Synthesizer())
-    for code in _langs(lang):
+    for code in langs(lang):
         texts = static_sentences(code)
         with click.progressbar(length=len(texts), label=f"{code}: rendering prompts") as bar:
             rendered, cached = cache.render_all(texts, code, progress=lambda _text: bar.update(1))
@@ -41,7 +41,7 @@ def prompts_list(cfg: Config, lang: str) -> None:
     from voicebot.speech.recorded import RecordedPrompts, needed_fragments, templates
 
     recorded = RecordedPrompts(cfg.path("audio_prompts") / "recorded", 8000)
-    for code in _langs(lang):
+    for code in langs(lang):
         ids = prompt_ids(code)
         done = [pid for pid in ids if recorded.recording(code, pid) is not None]
         click.echo(f"{code}: {len(done)} of {len(ids)} fixed prompts recorded, in {recorded.root / code}")
@@ -100,7 +100,7 @@ def models_fetch(cfg: Config, lang: str) -> None:
     from voicebot.speech.models import ModelUnavailable
 
     failed = []
-    for code in _langs(lang):
+    for code in langs(lang):
         engine = cfg.speech_engines.get(code, "auto")
         try:
             if engine != "whisper":
@@ -157,7 +157,7 @@ def db() -> None:
 @click.pass_obj
 def db_migrate(cfg: Config) -> None:
     """Bring the database schema to the newest version."""
-    _bank(cfg, need_data=False)
+    open_bank(cfg, need_data=False)
     click.echo("database schema is up to date")
 
 
@@ -168,7 +168,7 @@ def db_seed(cfg: Config, demo: bool) -> None:
     """(Re)create the demo bank: customers, accounts, cards, bills, payees, rates."""
     from voicebot.bank.demo import seed_demo
 
-    bank = _bank(cfg, need_data=False)
+    bank = open_bank(cfg, need_data=False)
     seed_demo(bank.engine)
     click.echo("demo bank created: 3 customers (cards 6222020000000001, 6222020000000003; corporate account "
                "0200000000000010)")

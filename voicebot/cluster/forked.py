@@ -107,10 +107,10 @@ def fork_command(argv: list[str], log_path: Path, env: dict[str, str], cwd: Path
         os.chdir(cwd)
         os.environ.clear()
         os.environ.update(env)
-        from voicebot.cli import main
+        import runpy
 
         sys.argv = ["voicebot", *argv]
-        main()
+        runpy.run_module("voicebot", run_name="__main__")  # as `python -m voicebot <argv>` would
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
