@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup run test bench lint lock clean
+.PHONY: setup run test check bench lint lock clean
 
 setup:                       ## install system and Python packages, migrate and seed the database
 	scripts/setup.sh
@@ -15,6 +15,10 @@ run: setup                   ## the line: a SIP worker and the web console (brow
 test: setup                  ## lint, then the whole test suite
 	$(BIN)/ruff check voicebot tests bench
 	$(BIN)/pytest
+
+check:                       ## lint and the fast tier: every test that needs no model, server, browser or real time
+	$(BIN)/ruff check voicebot tests bench
+	$(BIN)/pytest -q -m "not (slow or sip or browser or cluster or postgres)"
 
 bench:                       ## print NLU and speech figures (ARGS=--train also times NLU training from scratch)
 	$(BIN)/python bench/nlu_bench.py $(ARGS)

@@ -98,6 +98,26 @@ def nlu_servers(tmp_path_factory: pytest.TempPathFactory) -> NluServers:
         child.stop(30)
 
 
+# Modules in a tier of their own (README, "Tests"): `make check` runs every test outside them.
+TIERS = {
+    "slow": ("test_nlu_rasa", "test_nlu_http", "test_repair", "test_speech", "test_mandarin_speech", "test_zh_voice",
+             "test_voice", "test_mic", "test_inband_dtmf", "test_cli", "test_recorded_prompts"),
+    "browser": ("test_console",),
+    "cluster": ("test_cluster", "test_multihost", "test_front_door_failover"),
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tier markers: by module, and ``postgres`` for every test that runs on the PostgreSQL server."""
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        for tier, modules in TIERS.items():
+            if module in modules:
+                item.add_marker(tier)
+        if "[postgresql" in item.nodeid or {"postgres", "pg_bank"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker("postgres")
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """The bank's and the reports' tests run on SQLite and on PostgreSQL; everything else on SQLite."""
     if "db_url" in metafunc.fixturenames and metafunc.module.__name__.endswith(("test_bank", "test_reports")):

@@ -184,6 +184,7 @@ def test_a_candidate_model_is_used_only_if_it_is_not_worse() -> None:
     assert not Figures(0.98, 0.99, 0.95, 0.01).not_worse_than(now)
 
 
+@pytest.mark.slow  # trains a candidate model
 def test_guarded_retraining_keeps_the_model_in_use_when_the_candidate_is_worse(project: NluPaths) -> None:
     from voicebot.nlu.promotion import retrain_guarded
 
