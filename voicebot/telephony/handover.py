@@ -22,7 +22,7 @@ from voicebot.telephony.agents import Pool
 from voicebot.telephony.media import audio_media
 
 if TYPE_CHECKING:
-    from voicebot.telephony.server import BotCall, BotServer
+    from voicebot.telephony.call_roles import HandoverServer, TelephonyCall
 
 log = logging.getLogger("voicebot.sip")
 
@@ -82,7 +82,7 @@ class AgentLeg(pj.Call):
 class Handover:
     """One caller's way to a human: ring each pool in turn (3 rings each), bridge or refer."""
 
-    def __init__(self, server: BotServer, call: BotCall, transfer: Transfer, pools: list[Pool]) -> None:
+    def __init__(self, server: HandoverServer, call: TelephonyCall, transfer: Transfer, pools: list[Pool]) -> None:
         self.server = server
         self.call = call
         self.transfer = transfer

@@ -18,7 +18,7 @@ import pjsua2 as pj
 from voicebot.telephony.metrics import Metrics
 
 if TYPE_CHECKING:
-    from voicebot.telephony.server import BotCall
+    from voicebot.telephony.call_roles import WatchedCall
 
 log = logging.getLogger("voicebot.sip")
 
@@ -32,7 +32,7 @@ class MediaWatch:
         self.max_hold_s = max_hold_s  # held by the caller this long (0: no limit)
         self._next = 0.0
 
-    def check(self, calls: Iterable[BotCall]) -> None:
+    def check(self, calls: Iterable[WatchedCall]) -> None:
         now = time.monotonic()
         if now < self._next:
             return
@@ -64,7 +64,7 @@ class MediaWatch:
             elif self.timeout_s and now - call.rx_changed >= self.timeout_s:
                 self._hang(call, f"no audio from the caller for {now - call.rx_changed:.0f} s")
 
-    def _hang(self, call: BotCall, why: str) -> None:
+    def _hang(self, call: WatchedCall, why: str) -> None:
         if not call.timed_out:
             log.warning("call=%s %s: hanging up", call.id_text, why)
             self.metrics.inc("voicebot_media_timeouts_total")
