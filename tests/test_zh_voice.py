@@ -24,7 +24,8 @@ def test_digits_are_read_out_and_latin_script_goes_to_the_english_voice() -> Non
         ("个人客户请按1。 ", False), ("For English, press 9.", True), (" 人工服务请按0。", False)]
 
 
-def test_a_weight_file_that_differs_from_the_pinned_one_is_refused(tmp_path: Path) -> None:
+def test_a_weight_file_that_differs_from_the_pinned_one_is_refused(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "asset"
     shutil.copytree(zh_neural.assets(), folder)
     vocoder = folder / "mb_melgan.tflite"
@@ -33,6 +34,14 @@ def test_a_weight_file_that_differs_from_the_pinned_one_is_refused(tmp_path: Pat
     vocoder.write_bytes(bytes(data))
     with pytest.raises(zh_neural.WeightsMismatch, match="mb_melgan"):
         zh_neural.MandarinVoice(folder)
+    monkeypatch.setattr(zh_neural, "assets", lambda: folder)
+    zh_neural.usable.cache_clear()
+    try:  # the line refuses the voice and speaks Mandarin with espeak-ng, as before it
+        assert voice_name("zh-CN") == "sit/cmn"
+    finally:
+        monkeypatch.undo()
+        zh_neural.usable.cache_clear()
+    assert voice_name("zh-CN") == zh_neural.VOICE_ID
 
 
 def test_the_lines_mandarin_prompts_come_back_from_a_recogniser() -> None:

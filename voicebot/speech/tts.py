@@ -47,8 +47,9 @@ LEVEL = 0.7  # the neural voice's peak, near espeak-ng's
 
 
 def voice_name(lang: str) -> str:
-    """The voice a language is spoken in: the neural Mandarin voice where installed, else espeak-ng's."""
-    if lang == "zh-CN" and zh_neural.installed():
+    """The voice a language is spoken in: the neural Mandarin voice where installed with its pinned
+    weights, else espeak-ng's."""
+    if lang == "zh-CN" and zh_neural.usable():
         return zh_neural.VOICE_ID
     return VOICES[lang]
 

