@@ -15,7 +15,7 @@ from voicebot.dialog.context import CallContext
 from voicebot.dialog.flows import Flow
 
 if TYPE_CHECKING:
-    from voicebot.dialog.engine import DialogEngine
+    from voicebot.dialog.steering import Steering
 
 
 def callback_offer(ctx: CallContext) -> Flow:
@@ -27,7 +27,7 @@ def callback_offer(ctx: CallContext) -> Flow:
     ctx.hangup()
 
 
-def agents_unavailable(engine: DialogEngine) -> list[Action]:
+def agents_unavailable(engine: Steering) -> list[Action]:
     """The engine's answer to a hand-over nobody took: [] unless the call was just handed over."""
     ctx = engine.ctx
     if not engine.ended or ctx.record.outcome != "transferred":
@@ -39,9 +39,9 @@ def agents_unavailable(engine: DialogEngine) -> list[Action]:
         ctx.say("callback_declined")
         ctx.say("goodbye")
         ctx.out.append(Hangup())
-        return engine._finish()
+        return engine.finish()
     engine.callback_offered = True
     ctx.ended = False
     engine.mode, engine.service, engine.flow = "flow", None, callback_offer(ctx)
-    engine._advance(None, first=True)
-    return engine._finish()
+    engine.advance(None, first=True)
+    return engine.finish()

@@ -84,7 +84,7 @@ class DialogEngine:
         log.info("call=%s start lang=%s region=%s", self.ctx.call_id, self.ctx.lang, self.ctx.region)
         self.ctx.say("greeting")
         self._show_menu("")
-        return self._finish()
+        return self.finish()
 
     def anticipate(self, text: str, executor: Executor) -> None:
         """The caller paused after ``text``: start understanding it now, on ``executor``; only
@@ -103,7 +103,7 @@ class DialogEngine:
             log.exception("call=%s error while handling %s", self.ctx.call_id, type(event).__name__)
             self._system_error()
         self.records.after(event, watch)
-        return self._finish()
+        return self.finish()
 
     def agents_unavailable(self) -> list[Action]:
         """No agent answered the hand-over: apologise, offer a call-back, then say goodbye."""
@@ -130,7 +130,7 @@ class DialogEngine:
             self._cancel_flow(report=False)
             self.ctx.ended = True
         elif isinstance(event, NoInput):
-            self.numbers.done() if self.gathering else self._fail("no_input")
+            self.numbers.done() if self.gathering else self.fail("no_input")
         elif isinstance(event, Keys):
             self._on_keys(re.sub(r"[^0-9*#]", "", event.digits))
         elif isinstance(event, Speech):
@@ -138,14 +138,14 @@ class DialogEngine:
             number_turn = self.ask.expect in LONG_NUMBER_STEPS and is_number_turn(event.text)
             if event.confidence < self.ctx.settings.min_asr_confidence and not number_turn:
                 if not self.numbers.hear_grammar(event):
-                    self._fail("no_match")  # unsure recognition: ask again rather than act on a guess
+                    self.fail("no_match")  # unsure recognition: ask again rather than act on a guess
             else:
                 self._on_speech(event)
 
     def _on_keys(self, digits: str) -> None:
         ask = self.ask
         if not digits:
-            self._fail("no_match")
+            self.fail("no_match")
             return
         if self.gathering:  # keys (or '#' alone) finish a number the caller began to say
             self.numbers.press(digits)
@@ -157,15 +157,15 @@ class DialogEngine:
         elif ask.expect in ("menu", "confirm"):
             key = digits[0]
             if key not in ask.options:
-                self._fail("no_match", self.ctx.t("invalid_key", key=key))
+                self.fail("no_match", self.ctx.t("invalid_key", key=key))
                 return
             self._accept(ask.options[key])
         else:
             value = from_keys(ask, digits.rstrip(BACK_KEY), self.ctx.bank.clock().date())
             if value is None:
-                self._fail("no_match", self.ctx.t(BAD_ENTRY.get(ask.expect, "no_match")))
+                self.fail("no_match", self.ctx.t(BAD_ENTRY.get(ask.expect, "no_match")))
             else:
-                self._validated(value)
+                self.validated(value)
             return
         rest = digits[1:]
         if rest and not self.ended:  # keys typed ahead feed the next prompt
@@ -175,13 +175,13 @@ class DialogEngine:
         ask, text, words = self.ask, event.text.strip(), event.words or ((event.text, event.confidence),)
         if not text:
             if not self.gathering:  # a cough between digit groups loses nothing
-                self._fail("no_match")
+                self.fail("no_match")
             return
         if ask.expect in _SECRET_STEPS:  # never parsed, never recorded
-            self._fail("no_match", self.ctx.t("pin_by_keypad"))
+            self.fail("no_match", self.ctx.t("pin_by_keypad"))
             return
         if self.keypad_only:
-            self._fail("no_match", self.ctx.t("nlu_down"))
+            self.fail("no_match", self.ctx.t("nlu_down"))
             return
         if self.numbers.hear(text, words):
             return
@@ -193,9 +193,9 @@ class DialogEngine:
         if correction is not None:
             self._accept(correction)
         elif value is not None:
-            self._validated(value)
+            self.validated(value)
         elif not self._global_intent(nlu, text) and not self.numbers.hear_grammar(event):
-            self._fail("no_match", brief=self.repair.brief_reprompt())
+            self.fail("no_match", brief=self.repair.brief_reprompt())
 
     def _understand(self, text: str) -> NluResult | None:
         result = self.understanding.parse(text)
@@ -206,14 +206,14 @@ class DialogEngine:
     def _nlu_down(self) -> None:
         self.keypad_only = True
         self.ctx.say("nlu_down")
-        self._present(self.ask, keypad=True)
+        self.present(self.ask, keypad=True)
 
     def _global_intent(self, nlu: NluResult, text: str) -> bool:
         """Conversation intents and service requests valid at any step; False if none applies."""
         sure = nlu.confidence >= self.ctx.settings.min_confidence
         simple = {"repeat": self._repeat, "back": self._back, "main_menu": self._main_menu,
                   "goodbye": self._goodbye, "switch_language": self._switch_language,
-                  "greet": lambda: self._present(self.ask)}
+                  "greet": lambda: self.present(self.ask)}
         if sure and nlu.intent in simple:
             if nlu.confidence >= CLEAR or not self.repair.answered_in_context(text):  # "the one at home"
                 simple[nlu.intent]()
@@ -228,10 +228,10 @@ class DialogEngine:
         return self.repair.understood(nlu, text)
 
     # -- steps ---------------------------------------------------------------------------
-    def _validated(self, value: Any) -> None:
+    def validated(self, value: Any) -> None:
         error = self.ask.validate(value) if self.ask.validate else None
         if error:
-            self._fail("no_match", error)
+            self.fail("no_match", error)
         else:
             self._accept(value)
 
@@ -239,22 +239,22 @@ class DialogEngine:
         if self.numbers.reading_back:
             self.numbers.answered(bool(value))
         elif self.mode == "flow":
-            self._advance(value)
+            self.advance(value)
         elif self.mode == "after":
             {"main_menu": self._main_menu, "goodbye": self._goodbye,
-             "agent": lambda: self._start_service(self.cat.by_id["agent"])}[value]()
+             "agent": lambda: self.start_service(self.cat.by_id["agent"])}[value]()
         elif value == "switch_language":
             self._switch_language()
         elif isinstance(value, Offered):
-            self._start_service(value.service, value.nlu, value.text)
+            self.start_service(value.service, value.nlu, value.text)
         elif value == NOT_THAT:
             self.repair.not_that()
         elif value.group is not None:
             self._show_menu(value.path)
         else:
-            self._start_service(value.service)
+            self.start_service(value.service)
 
-    def _fail(self, kind: str, message: str | None = None, brief: str | None = None) -> None:
+    def fail(self, kind: str, message: str | None = None, brief: str | None = None) -> None:
         """Count a failure; the third goes to an agent, the second brings the keypad-only prompt.
         ``brief`` replaces the whole prompt after a first failure (examples, not the menu again)."""
         self.failures += 1
@@ -270,9 +270,9 @@ class DialogEngine:
             self.ctx.out.append(Collect(self.ask.expect))
             return
         self.ctx.say_text(message or self.ctx.t(kind))
-        self._present(self.ask, keypad=self.failures >= 2)
+        self.present(self.ask, keypad=self.failures >= 2)
 
-    def _present(self, ask: Ask, keypad: bool = False) -> None:
+    def present(self, ask: Ask, keypad: bool = False) -> None:
         self.numbers.drop()  # a prompt said again starts the number afresh
         self.ctx.say_text(presented(ask, self.ctx.lang, keypad or self.keypad_only))
         self.ctx.out.append(Collect(ask.expect))
@@ -282,13 +282,13 @@ class DialogEngine:
         if replay:
             self.ctx.out.extend(replay)
         else:
-            self._present(self.ask)
+            self.present(self.ask)
 
     # -- menus ---------------------------------------------------------------------------
     def _show_menu(self, path: str) -> None:
         self.mode, self.menu_path, self.failures = "menu", path, 0
         self.ask = menu_ask(self.cat, self.ctx.lang, path)
-        self._present(self.ask)
+        self.present(self.ask)
 
     def _back(self) -> None:
         if self.mode == "flow":
@@ -317,7 +317,7 @@ class DialogEngine:
         self.ctx.hangup()
 
     # -- services ------------------------------------------------------------------------
-    def _start_service(self, service: Service, nlu: NluResult | None = None, text: str = "") -> None:
+    def start_service(self, service: Service, nlu: NluResult | None = None, text: str = "") -> None:
         self._cancel_flow()
         self.ctx.slots = slots_from(nlu, text) if nlu else {}
         self.repair.remember(service, text)
@@ -330,7 +330,7 @@ class DialogEngine:
         log.info("call=%s service=%s start", self.ctx.call_id, service.id)
         self.mode, self.service = "flow", service
         self.flow = self._run(service, corporate)
-        self._advance(None, first=True)
+        self.advance(None, first=True)
 
     def _run(self, service: Service, corporate: bool) -> Flow:
         if service.auth and self.ctx.customer is None:
@@ -343,7 +343,7 @@ class DialogEngine:
         if inspect.isgenerator(flow):
             yield from flow
 
-    def _advance(self, value: Any, first: bool = False) -> None:
+    def advance(self, value: Any, first: bool = False) -> None:
         try:
             ask = next(self.flow) if first else self.flow.send(value)
         except StopIteration:
@@ -351,7 +351,7 @@ class DialogEngine:
             self._after_service()
             return
         self.ask, self.failures = ask, 0
-        self._present(ask)
+        self.present(ask)
 
     def _after_service(self) -> None:
         self.flow, self.service = None, None
@@ -363,11 +363,11 @@ class DialogEngine:
             return
         if self.ctx.next_service is not None:  # a correction named another service of the family
             (service, nlu, text), self.ctx.next_service = self.ctx.next_service, None
-            self._start_service(service, nlu, text)
+            self.start_service(service, nlu, text)
             return
         self.mode, self.failures = "after", 0
         self.ask = anything_else_ask(self.ctx.lang)
-        self._present(self.ask)
+        self.present(self.ask)
 
     def _cancel_flow(self, report: bool = True) -> None:
         if self.flow is not None:
@@ -386,7 +386,7 @@ class DialogEngine:
         self.ctx.say("system_error")
         self.ctx.transfer("system_error")
 
-    def _finish(self) -> list[Action]:
+    def finish(self) -> list[Action]:
         out = self.ctx.flush()
         self.records.said(out)
         spoken = [a for a in out if isinstance(a, Say | Collect)]

@@ -21,7 +21,7 @@ from voicebot.redact import redact
 
 if TYPE_CHECKING:
     from voicebot.dialog.context import CallContext
-    from voicebot.dialog.engine import DialogEngine
+    from voicebot.dialog.steering import Steering
 
 log = logging.getLogger("voicebot.dialog")
 
@@ -46,11 +46,11 @@ class TurnInbox:
     pending: dict[str, Any] | None = None  # the last kept turn, waiting for the caller's next move
     last_parsed: dict[str, Any] | None = None  # the last parsed turn, kept if the call ends at an agent
 
-    def before(self, engine: DialogEngine) -> Watch:
+    def before(self, engine: Steering) -> Watch:
         return Watch(engine.ctx.last_nlu, engine.failures, engine.service, engine.menu_path,
                      len(engine.ctx.record.services))
 
-    def after(self, engine: DialogEngine, event: Event, watch: Watch) -> None:
+    def after(self, engine: Steering, event: Event, watch: Watch) -> None:
         # services begun this turn: still running, or already done (a rate is read out at once)
         started = set(engine.ctx.record.services[watch.services_done:])
         if engine.service is not None and engine.service is not watch.service:
@@ -93,7 +93,7 @@ class TurnInbox:
         return turns
 
 
-def _went_on(engine: DialogEngine, event: Event, started: set[str], turn: dict[str, Any]) -> str:
+def _went_on(engine: Steering, event: Event, started: set[str], turn: dict[str, Any]) -> str:
     if isinstance(event, HangUp):
         return "hung_up"
     if isinstance(event, NoInput):

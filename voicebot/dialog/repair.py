@@ -31,7 +31,7 @@ from voicebot.nlu.parser import NluResult
 from voicebot.redact import redact
 
 if TYPE_CHECKING:
-    from voicebot.dialog.engine import DialogEngine
+    from voicebot.dialog.steering import Steering
 
 SUGGEST_MIN = 0.2  # below this nothing was understood
 SECOND_MIN = 0.12  # a second guess at least this likely ...
@@ -115,7 +115,7 @@ def _spoken_list(labels: list[str], lang: str) -> str:
 class Repair:
     """The engine's helper for unsure requests, family requests, follow-ups and corrections."""
 
-    def __init__(self, engine: DialogEngine) -> None:
+    def __init__(self, engine: Steering) -> None:
         self.engine = engine
         self.last: tuple[Service, str] | None = None  # the last service started and the words that asked
         # the "which of the two?" the caller is answering: that Ask, the request it came from, the two
@@ -146,13 +146,13 @@ class Repair:
                 return False
             if decision.services[0] is engine.service:  # "same city" at the card prompt of that transfer
                 self.ctx.say("service_under_way", label=engine.service.label[self.ctx.lang])
-                engine._present(engine.ask)
+                engine.present(engine.ask)
             else:  # "my cell" at the card prompt of the landline bill: said, so the caller knows
                 self.ctx.say("service_corrected", label=decision.services[0].label[self.ctx.lang])
-                engine._start_service(decision.services[0], nlu, text)
+                engine.start_service(decision.services[0], nlu, text)
             return True
         if decision.action == "start":
-            engine._start_service(decision.services[0], nlu, text)
+            engine.start_service(decision.services[0], nlu, text)
         elif decision.action == "family":
             self.open_family(decision.group)
         elif decision.action in ("confirm", "choose"):
@@ -178,7 +178,7 @@ class Repair:
         engine.mode, engine.ask, engine.failures = "menu", ask, 0
         if decision.action == "choose":  # (not after "did you mean": 'nah mate' read with the request is a yes)
             self.asked = (ask, text, frozenset(s.id for s in decision.services))
-        engine._present(ask)
+        engine.present(ask)
 
     def open_family(self, group: Group) -> None:
         """'Pay a bill': the family's menu, asked as a question that names its members."""
@@ -191,7 +191,7 @@ class Repair:
         ask.prompt = self.ctx.t("family_which", family=family[:1].upper() + family[1:], options=options,
                                 first=kids[0][0], last=kids[-1][0])
         engine.ask = ask
-        engine._present(ask)
+        engine.present(ask)
 
     def answered_in_context(self, text: str) -> bool:
         """An answer to "which of the two?" read together with the request it answers: '家里的'
@@ -210,7 +210,7 @@ class Repair:
         if not ranked or ranked[0][1] < self.ctx.settings.min_confidence or (
                 len(ranked) > 1 and ranked[0][1] - ranked[1][1] < CLOSE):
             return False
-        self.engine._start_service(self.engine.cat.by_id[ranked[0][0]], combined, said)
+        self.engine.start_service(self.engine.cat.by_id[ranked[0][0]], combined, said)
         return True
 
     def not_that(self) -> None:
@@ -252,7 +252,7 @@ class Repair:
         elif not found:
             return False
         details = NluResult(rest, service.id, 1.0, service.id, found)
-        self.engine._start_service(service, details, rest)
+        self.engine.start_service(service, details, rest)
         return True
 
     # -- corrections at a confirmation ------------------------------------------------------

@@ -30,7 +30,7 @@ from voicebot.dialog.inputs import BAD_ENTRY, DIGIT_LENGTHS
 from voicebot.nlu.numbers import parse_digits
 
 if TYPE_CHECKING:
-    from voicebot.dialog.engine import DialogEngine
+    from voicebot.dialog.steering import Steering
 
 log = logging.getLogger("voicebot.dialog")
 
@@ -251,7 +251,7 @@ def read_back_ask(digits: str, step: str, lang: str, expect: str = "card_number"
 class NumberEntry:
     """The engine's policy at long-number prompts: gather, judge when the caller stops, read back."""
 
-    def __init__(self, engine: DialogEngine) -> None:
+    def __init__(self, engine: Steering) -> None:
         self.engine = engine
         self.number: SpokenNumber | None = None  # digits said so far
         self._read_back: tuple[Ask, str, list[float]] | None = None  # the step, digits and their confidences
@@ -314,18 +314,18 @@ class NumberEntry:
         if not number.low <= len(digits) <= number.high:
             self._earlier = (engine.ask.step, (digits, sure), False)
             heard = engine.ctx.t("heard_digits", count=reading.number(len(number.digits), engine.ctx.lang))
-            engine._fail("no_match", f"{heard} {engine.ctx.t(BAD_ENTRY[engine.ask.expect])}")
+            engine.fail("no_match", f"{heard} {engine.ctx.t(BAD_ENTRY[engine.ask.expect])}")
             return
         self._read_back = (engine.ask, digits, sure)
         engine.ask = read_back_ask(digits, engine.ask.step, engine.ctx.lang, engine.ask.expect)
-        engine._present(engine.ask)
+        engine.present(engine.ask)
 
     def answered(self, right: bool) -> None:
         """Yes: the number goes to its step's check; no: the caller gives it again."""
         engine = self.engine
         (engine.ask, digits, sure), self._read_back = self._read_back, None
         if right:
-            engine._validated(digits)
+            engine.validated(digits)
         else:  # a failed turn as any other: asked again once, then on the keypad, then an agent
             self._earlier = (engine.ask.step, (digits, sure), True)
-            engine._fail("no_match", engine.ctx.t("number_still_wrong"), brief=engine.ctx.t("number_again"))
+            engine.fail("no_match", engine.ctx.t("number_still_wrong"), brief=engine.ctx.t("number_again"))

@@ -18,7 +18,7 @@ from voicebot.dialog.spoken_number import LONG_NUMBER_STEPS
 from voicebot.dialog.transcript import Transcript
 
 if TYPE_CHECKING:
-    from voicebot.dialog.engine import DialogEngine
+    from voicebot.dialog.steering import Steering
 
 log = logging.getLogger("voicebot.dialog")
 
@@ -26,7 +26,7 @@ SECRET_STEPS = ("pin",)
 
 
 class TurnRecords:
-    def __init__(self, engine: DialogEngine) -> None:
+    def __init__(self, engine: Steering) -> None:
         self.engine = engine
         self.transcript = Transcript()  # both sides, secrets withheld: the agent's screen pop
         self.inbox = TurnInbox()  # unsure turns, for the NLU trainer
