@@ -34,6 +34,7 @@ import numpy as np
 
 from voicebot.speech import zh_neural
 from voicebot.speech.audio import read_wav, resample, to_int16, trim_leading_silence, write_wav
+from voicebot.speech.recorded import PAUSE_S
 
 log = logging.getLogger("voicebot.speech")
 
@@ -72,7 +73,7 @@ class Synthesizer:
         """Load the language's voice before calls need it; True if there was anything to load."""
         if voice_name(lang) != zh_neural.VOICE_ID:
             return False
-        zh_neural.voice().render("您好")
+        zh_neural.voice()  # its first model calls are made as it loads
         return True
 
     def render(self, text: str, lang: str, urgent: bool = True) -> np.ndarray:
@@ -102,8 +103,7 @@ class Synthesizer:
         gap = np.zeros(int(0.15 * self.sample_rate), np.int16)
         joined = np.concatenate([p for piece in pieces for p in (piece, gap)][:-1])
         # a clause played on its own (PromptCache.parts) keeps the pause its punctuation marks
-        end = text.rstrip()[-1:]
-        tail = 0.3 if end in "。！？.!?" else zh_neural.PAUSE_S if end in "，、；：,;:" else 0.0
+        tail = PAUSE_S.get(text.rstrip()[-1:], 0.0)  # the pauses recorded prompts keep at punctuation
         return np.concatenate([trim_leading_silence(joined, self.sample_rate),
                                np.zeros(int(tail * self.sample_rate), np.int16)])
 
