@@ -44,6 +44,7 @@ class CardPrompt:
     """One call at the card prompt: play readings until the bot reads a number back."""
 
     def __init__(self, model: object, bank: object, vad: VadSettings) -> None:
+        from voicebot.channels.call_events import BotActed, CallerHeard, CallerSpeaking, CallEvents
         from voicebot.channels.voice import VoiceSession
         from voicebot.dialog.engine import DialogEngine
         from voicebot.nlu.keywords import KeywordParser
@@ -54,8 +55,19 @@ class CardPrompt:
         self.heard: list[str] = []  # the digit turns the dialog received
         self.starts: list[float] = []  # when each turn was detected (s from the reading's start)
         self.cpu = 0.0
+        self.t = 0.0  # where the reading being played is (s)
+
+        def watch(event: object) -> None:
+            if isinstance(event, BotActed):
+                self.said.append(getattr(event.action, "text", ""))
+            elif isinstance(event, CallerSpeaking):
+                self.starts.append(self.t)
+            elif isinstance(event, CallerHeard) and event.final:
+                self.heard.append(event.text)
+
+        events = CallEvents(self.engine.ctx.call_id, [watch])
         self.session = VoiceSession(self.engine, self.rec, lambda text, lang: np.zeros(0, np.int16), RATE,
-                                    on_action=lambda a: self.said.append(getattr(a, "text", "")))
+                                    events=events)
         for key in "111":
             self.session.key(key)
 
@@ -65,23 +77,13 @@ class CardPrompt:
 
         self.said.clear()
         frames = np.concatenate([audio, np.zeros(RATE * 4, np.int16)])
-        feed, t = self.rec.feed, [0.0]
-
-        def traced(frame: np.ndarray) -> list:
-            events = feed(frame)
-            self.starts += [t[0] for e in events if isinstance(e, SpeechStarted)]
-            self.heard += [e.text for e in events if type(e).__name__ == "Final"]
-            return events
-
-        self.rec.feed = traced
         started = time.process_time()
         for i in range(0, len(frames) - 159, 160):
-            t[0] = i / RATE
+            self.t = i / RATE
             self.session.step(frames[i:i + 160])
             if self.engine.expecting != "card_number":
                 break
         self.cpu += time.process_time() - started
-        self.rec.feed = feed
         back = re.search(r"I heard ([\d ,]+)\. Is that right", " ".join(self.said))
         return parse_digits(back.group(1)) if back else None
 

@@ -101,7 +101,7 @@ def nlu_servers(tmp_path_factory: pytest.TempPathFactory) -> NluServers:
 # Modules in a tier of their own (README, "Tests"): `make check` runs every test outside them.
 TIERS = {
     "slow": ("test_nlu_rasa", "test_nlu_http", "test_repair", "test_speech", "test_mandarin_speech", "test_zh_voice",
-             "test_voice", "test_mic", "test_inband_dtmf", "test_cli", "test_recorded_prompts"),
+             "test_voice", "test_voice_settings", "test_mic", "test_inband_dtmf", "test_cli", "test_recorded_prompts"),
     "browser": ("test_console",),
     "cluster": ("test_cluster", "test_multihost", "test_front_door_failover"),
 }

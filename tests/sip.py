@@ -47,9 +47,10 @@ url = "{db_url}"
 default_region = "010"
 [nlu]
 backend = "{nlu}"
-[sip]
+[voice]
 no_input_s = 5.0
 endpoint_ms = {endpoint_ms}
+[sip]
 media_timeout_s = {media_timeout_s}
 max_hold_s = {max_hold_s}
 warm_up_s = {warm_up_s}

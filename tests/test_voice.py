@@ -11,7 +11,9 @@ import pytest
 from tests.calls import DEMO_CARD
 from tests.test_speech import silence, speak
 from voicebot.bank.bank import Bank
-from voicebot.channels.voice import VoiceSession, VoiceSettings
+from voicebot.channels.call_events import BotActed, CallEvent, CallEvents
+from voicebot.channels.voice import VoiceSession
+from voicebot.channels.voice_settings import VoiceSettings
 from voicebot.config import PROJECT_DIR
 from voicebot.dialog.actions import Action, Say, ServiceResult
 from voicebot.dialog.engine import DialogEngine
@@ -34,11 +36,17 @@ def model() -> object:
     return load_model(PROJECT_DIR / "models", "en-US")
 
 
-def session(bank: Bank, model: object | None, nlu: object = None, **settings: float) -> tuple[VoiceSession, list]:
+def session(bank: Bank, model: object | None, nlu: object = None, **settings: float | bool) -> tuple[VoiceSession, list]:
     said: list[Action] = []
     engine = DialogEngine(bank, nlu or KeywordParser())
     rec = StreamingRecognizer(model, RATE) if model is not None else None
-    return VoiceSession(engine, rec, tone, RATE, VoiceSettings(**settings), on_action=said.append), said
+
+    def acted(event: CallEvent) -> None:
+        if isinstance(event, BotActed):
+            said.append(event.action)
+
+    events = CallEvents(engine.ctx.call_id, [acted])
+    return VoiceSession(engine, rec, tone, RATE, VoiceSettings(**settings), events=events), said
 
 
 def play(s: VoiceSession, audio: np.ndarray) -> list[np.ndarray]:
@@ -57,6 +65,15 @@ def test_speech_barges_in_on_the_greeting_within_300_ms(bank: Bank, model: objec
     out = play(s, speak("yes"))
     quiet_from = next(i for i, f in enumerate(out) if not np.abs(f).any())
     assert quiet_from * 20 <= 300
+
+
+def test_without_barge_in_the_prompt_plays_on_and_the_answer_still_counts(bank: Bank, model: object) -> None:
+    s, said = session(bank, model, barge_in=False)
+    play(s, silence(0.5))
+    out = play(s, speak("yes"))
+    assert all(np.abs(f).max() > 0 for f in out)  # the greeting did not stop for the caller's words
+    s.key("1")  # a key still does
+    assert "account enquiries" in texts(said)
 
 
 def test_a_key_stops_the_prompt_and_menus_act_at_once(bank: Bank) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import replace
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -15,7 +15,7 @@ from voicebot.config import Config, ConfigError, load_config
 from voicebot.nlu.parser import Parser
 
 if TYPE_CHECKING:
-    pass
+    from voicebot.channels.call import CallKit
 
 log = logging.getLogger("voicebot.cli")
 
@@ -100,47 +100,48 @@ def _ready_parser(cfg: Config, lang: str) -> Parser:
 @click.pass_obj
 def mic(cfg: Config, lang: str | None) -> None:
     """Talk to the bot with your microphone and speaker (16 kHz); type keys + Enter for DTMF, q to hang up."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from voicebot.channels import mic as mic_channel
+    from voicebot.channels.call_events import BotActed, CallEvent
     from voicebot.channels.text import as_transcript
-    from voicebot.channels.voice import VoiceSession
-    from voicebot.dialog.engine import DialogEngine
-    from voicebot.dialog.static_prompts import is_static
-    from voicebot.speech import backends
-    from voicebot.speech.models import ModelUnavailable
-    from voicebot.speech.tts import PromptCache, Synthesizer
 
     lang = lang or cfg.language
     try:
         stream = mic_channel.open_default_stream()
     except mic_channel.NoSoundDevice as exc:
         raise UserError(str(exc)) from exc
-    bank = open_bank(cfg)
-    try:
-        backend = backends.load(cfg.path("models"), lang, cfg.speech_engines.get(lang, "auto"))
-        recognizer = backend.recognizer(mic_channel.MIC_RATE)
-    except ModelUnavailable as exc:
-        click.echo(f"warning: {exc}; keys only", err=True)
-        log.warning("speech unavailable for %s, keypad only: %s", lang, exc)
-        recognizer = None
-    engine = DialogEngine(bank, _ready_parser(cfg, lang), lang=lang, region=cfg.region, settings=cfg.dialog)
-    engine.record.channel = "mic"
-    cache = PromptCache(cfg.path("audio_prompts"), Synthesizer(sample_rate=mic_channel.MIC_RATE), keep=is_static)
+    kit = mic_kit(cfg, open_bank(cfg), lang)
+    if kit.models is not None and kit.models.backend(lang) is None:
+        click.echo(f"warning: no speech model for {lang}; keys only", err=True)
 
-    def show(action) -> None:  # noqa: ANN001
-        line = as_transcript(action)
+    def show(event: CallEvent) -> None:
+        line = as_transcript(event.action) if isinstance(event, BotActed) else None
         if line:
             click.echo(line)
 
-    understander = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlu")  # NLU started at a pause
-    session = VoiceSession(engine, recognizer, cache.get, mic_channel.MIC_RATE, on_action=show,
-                           understander=understander)
+    session = kit.call(lang, subscribers=[show])
     click.echo("listening; type keys and Enter for DTMF, q to hang up", err=True)
     with stream:
         mic_channel.run(session, stream, mic_channel.keyboard_keys())
     session.close()
-    understander.shutdown(wait=False, cancel_futures=True)
+    if kit.understander is not None:
+        kit.understander.shutdown(wait=False, cancel_futures=True)
+
+
+def mic_kit(cfg: Config, bank: Any, lang: str) -> CallKit:
+    """The microphone's call, built from the configuration (``[voice]`` as mic calls read it)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from voicebot.channels.call import CallKit, SpeechModels
+    from voicebot.channels.mic import MIC_RATE
+    from voicebot.dialog.static_prompts import is_static
+    from voicebot.speech.tts import PromptCache, Synthesizer
+
+    voice = cfg.voice("mic")
+    parser = _ready_parser(cfg, lang)
+    cache = PromptCache(cfg.path("audio_prompts"), Synthesizer(sample_rate=MIC_RATE), keep=is_static)
+    return CallKit("mic", MIC_RATE, bank, lambda _lang: parser, SpeechModels(cfg.path("models"), voice), cache.get,
+                   voice, cfg.dialog, cfg.region,
+                   understander=ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlu"))  # NLU at a pause
 
 
 @cli.command()

@@ -26,52 +26,17 @@ log = logging.getLogger("voicebot.cli")
 @click.pass_obj
 def console(cfg: Config, bind: str, port: int, cdr: str | None, desk: bool) -> None:
     """The web console: a browser phone to talk to the bot, and the agent desk (sign-in required)."""
-    from concurrent.futures import ThreadPoolExecutor
-    from functools import cache
-
     from aiohttp import web
 
     from voicebot.cdr import CdrSink
-    from voicebot.config import make_parser, nlu_paths
+    from voicebot.config import nlu_paths
     from voicebot.console.operators import DEMO_OPERATOR, check_password
-    from voicebot.console.phone import RATE, PhoneParts
     from voicebot.console.server import build_app
     from voicebot.console.web_safety import Access
-    from voicebot.dialog.static_prompts import is_static
-    from voicebot.nlu.parser import NluUnavailable
-    from voicebot.speech import backends
-    from voicebot.speech.models import ModelUnavailable
-    from voicebot.speech.tts import PromptCache, Synthesizer
 
     bank = open_bank(cfg)
-    parser = make_parser(cfg)
-
-    @cache
-    def parser_for(lang: str) -> object:
-        try:
-            if hasattr(parser, "load"):
-                parser.load(lang)
-        except NluUnavailable as exc:
-            log.warning("console: NLU unavailable for %s (%s): keypad only", lang, exc)
-        return parser
-
-    @cache
-    def model_for(lang: str) -> object | None:
-        try:
-            return backends.load(cfg.path("models"), lang, cfg.speech_engines.get(lang, "auto"))
-        except ModelUnavailable as exc:
-            log.warning("console: no speech model for %s (%s): keypad only", lang, exc)
-            return None
-
-    for lang in LANGUAGES:  # loaded now, not on the first caller's words
-        parser_for(lang)
-        model_for(lang)
     cdr_path = cfg.path(cdr or cfg.sip.cdr)
-    voices = PromptCache(cfg.path("audio_prompts"), Synthesizer(sample_rate=RATE), keep=is_static)
-    phone = PhoneParts(bank, parser_for, model_for, voices.get,
-                       ThreadPoolExecutor(max_workers=2, thread_name_prefix="tts"),
-                       ThreadPoolExecutor(max_workers=2, thread_name_prefix="nlu"),
-                       cfg.dialog, cfg.region, CdrSink(cdr_path, bank.engine).write, parts=voices.parts)
+    phone = phone_parts(cfg, bank, CdrSink(cdr_path, bank.engine).write)
     url = f"http://{'localhost' if bind in ('127.0.0.1', '::1') else bind}:{port}/"
     access = Access.for_binding(bind, cfg.console_hosts, _device_key(cfg))
     name, _role, password = DEMO_OPERATOR
@@ -91,6 +56,36 @@ def console(cfg: Config, bind: str, port: int, cdr: str | None, desk: bool) -> N
                     host=bind, port=port, print=None, handle_signals=True)
     except OSError as exc:
         raise UserError(f"cannot listen on {bind}:{port}: {exc.strerror or exc}") from exc
+
+
+def phone_parts(cfg: Config, bank: Any, cdr: Callable[[Any], None]) -> Any:
+    """The browser phone's calls, built from the configuration (``[voice]`` as browser calls read it);
+    NLU and speech models are loaded now, not on the first caller's words."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from voicebot.channels.call import CallKit, SpeechModels
+    from voicebot.config import make_parser
+    from voicebot.console.phone import RATE, PhoneParts
+    from voicebot.dialog.static_prompts import is_static
+    from voicebot.nlu.parser import NluUnavailable
+    from voicebot.speech.tts import PromptCache, Synthesizer
+
+    parser = make_parser(cfg)
+    for lang in LANGUAGES:
+        try:
+            if hasattr(parser, "load"):
+                parser.load(lang)
+        except NluUnavailable as exc:
+            log.warning("console: NLU unavailable for %s (%s): keypad only", lang, exc)
+    voice = cfg.voice("browser")
+    models = SpeechModels(cfg.path("models"), voice)
+    for lang in LANGUAGES:
+        models.backend(lang)
+    voices = PromptCache(cfg.path("audio_prompts"), Synthesizer(sample_rate=RATE), keep=is_static)
+    kit = CallKit("browser", RATE, bank, lambda lang: parser, models, voices.get, voice, cfg.dialog, cfg.region,
+                  parts=voices.parts, renderer=ThreadPoolExecutor(max_workers=2, thread_name_prefix="tts"),
+                  understander=ThreadPoolExecutor(max_workers=2, thread_name_prefix="nlu"))
+    return PhoneParts(kit, cdr)
 
 
 def _device_key(cfg: Config) -> bytes:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from voicebot.channels.voice_settings import ChannelVoices, VoiceSettings, VoiceSettingsError, voice_settings
 from voicebot.console.reports import ReportSettings
 from voicebot.dialog.context import DialogSettings
 from voicebot.nlu.parser import Parser
@@ -39,8 +40,6 @@ class SipConfig:
     cdr: str = "var/cdr.jsonl"
     metrics_port: int = 0  # 0: no Prometheus endpoint
     metrics_bind: str = "127.0.0.1"  # the metrics endpoint listens here, not on the SIP address
-    no_input_s: float = 6.0
-    endpoint_ms: int = 700
     inband_dtmf: bool = False  # also hear keys as tones in the audio (for gateways without RFC 4733/INFO)
     media_timeout_s: float = 30.0  # no audio from the caller this long: hang up (a lost BYE); 0: never
     max_hold_s: float = 120.0  # a caller who holds the call this long is hung up; 0: never
@@ -75,7 +74,7 @@ class Config:
     agents: AgentDirectory | None = None
     front_door: FrontDoorLimits = field(default_factory=FrontDoorLimits)
     reports: ReportSettings | None = None
-    speech_engines: dict[str, str] = field(default_factory=dict)  # per language: auto | vosk | whisper
+    voices: ChannelVoices = field(default_factory=ChannelVoices)  # [voice] and its per-channel overrides
     console_hosts: list[str] = field(default_factory=list)  # names a TLS proxy serves the console under
     source: Path | None = None  # the file this came from (child processes get the same)
     base_dir: Path = PROJECT_DIR
@@ -83,6 +82,15 @@ class Config:
     def path(self, value: str) -> Path:
         p = Path(value)
         return p if p.is_absolute() else self.base_dir / p
+
+    def voice(self, channel: str) -> VoiceSettings:
+        """How calls on ``channel`` (sip, browser, mic) listen and wait: ``[voice]`` and its overrides."""
+        return self.voices.for_channel(channel)
+
+    @property
+    def speech_engines(self) -> dict[str, str]:
+        """Which recogniser hears each language (``[voice] engines``)."""
+        return self.voices.common.engines
 
     @property
     def database_url(self) -> str:
@@ -132,17 +140,14 @@ def load_config(path: str | Path | None = None) -> Config:
     hosts = os.environ.get("VOICEBOT_CONSOLE_HOSTS")
     cfg.console_hosts = [h.strip() for h in hosts.split(",") if h.strip()] if hosts is not None else \
         [str(h) for h in data.get("console", {}).get("hosts", [])]
-    cfg.speech_engines = {str(k): str(v) for k, v in data.get("speech", {}).get("engines", {}).items()}
-    for lang, engine in cfg.speech_engines.items():
-        if lang not in ("en-US", "zh-CN") or engine not in ("auto", "vosk", "whisper"):
-            raise ConfigError(f"{path}: [speech] engines: {lang} = {engine!r} (languages en-US, zh-CN; "
-                              "engines auto, vosk, whisper)")
+    try:
+        cfg.voices = _voices(data)
+    except VoiceSettingsError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
     sip = data.get("sip", {})
     cfg.sip = SipConfig(bind=sip.get("bind", SipConfig.bind), port=int(sip.get("port", SipConfig.port)),
                         metrics_bind=sip.get("metrics_bind", SipConfig.metrics_bind),
                         cdr=sip.get("cdr", SipConfig.cdr), metrics_port=int(sip.get("metrics_port", 0)),
-                        no_input_s=float(sip.get("no_input_s", SipConfig.no_input_s)),
-                        endpoint_ms=int(sip.get("endpoint_ms", SipConfig.endpoint_ms)),
                         inband_dtmf=bool(sip.get("inband_dtmf", False)),
                         media_timeout_s=float(sip.get("media_timeout_s", SipConfig.media_timeout_s)),
                         max_hold_s=float(sip.get("max_hold_s", SipConfig.max_hold_s)),
@@ -173,6 +178,24 @@ def load_config(path: str | Path | None = None) -> Config:
     if cfg.language not in ("en-US", "zh-CN"):
         raise ConfigError(f"default_language must be en-US or zh-CN, not {cfg.language!r}")
     return cfg
+
+
+def _voices(data: dict[str, Any]) -> ChannelVoices:
+    """``[voice]``, with two older spellings still read: ``[speech] engines`` (the recogniser per
+    language) and ``[sip] no_input_s`` / ``endpoint_ms`` (as overrides for SIP calls only)."""
+    table = dict(data.get("voice", {}))
+    older = {"engines": data["speech"]["engines"]} if "engines" in data.get("speech", {}) else {}
+    common = voice_settings(older, where="[speech]")
+    common = voice_settings(table, common)
+    overrides = {channel: dict(table.get(channel, {})) for channel in ("sip", "browser", "mic")}
+    sip = data.get("sip", {})
+    for key in ("no_input_s", "endpoint_ms"):
+        if key in sip:
+            overrides["sip"].setdefault(key, sip[key])
+    voices = ChannelVoices(common, {k: v for k, v in overrides.items() if v})
+    for channel in voices.overrides:
+        voices.for_channel(channel)  # refused now, not on the first call
+    return voices
 
 
 def join_urls(urls: dict[str, str]) -> str:

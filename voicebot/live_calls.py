@@ -24,7 +24,7 @@ from voicebot.bank.schema import LiveCall
 from voicebot.cdr import local_naive
 
 if TYPE_CHECKING:
-    from voicebot.dialog.engine import DialogEngine
+    from voicebot.dialog.context import CallContext
 
 log = logging.getLogger("voicebot.live")
 
@@ -44,14 +44,12 @@ class CallState:
     waiting_since: datetime | None = None
 
 
-def state_of(engine: DialogEngine, channel: str, call_id: str, waiting_since: datetime | None = None,
+def state_of(ctx: CallContext, step: str | None, channel: str, call_id: str, waiting_since: datetime | None = None,
              with_agent: bool = False) -> CallState:
-    """What the board shows of one call (read from another thread: a moment stale at worst)."""
-    ask, record = engine.ask, engine.ctx.record
+    """What the board shows of one call at dialog ``step`` (read from another thread: a moment stale at worst)."""
     state = "with_agent" if with_agent else "waiting" if waiting_since is not None else "self_service"
-    return CallState(call_id[:128], channel, engine.ctx.lang, engine.ctx.region,
-                     ask.step if ask is not None and not engine.ended else None, state,
-                     local_naive(record.started_at), local_naive(waiting_since) if waiting_since else None)
+    return CallState(call_id[:128], channel, ctx.lang, ctx.region, step, state,
+                     local_naive(ctx.record.started_at), local_naive(waiting_since) if waiting_since else None)
 
 
 class LiveBoard:

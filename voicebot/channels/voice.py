@@ -12,15 +12,25 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
 
 import numpy as np
 
+from voicebot.channels.call_events import (
+    SECRET_STEPS,
+    BotActed,
+    CallEnded,
+    CallerHeard,
+    CallerKey,
+    CallerSpeaking,
+    CallEvents,
+    ReplyTimed,
+)
+from voicebot.channels.voice_settings import VoiceSettings
 from voicebot.dialog.actions import Action, Collect, Say, Transfer
-from voicebot.dialog.context import CallRecord
+from voicebot.dialog.context import CallContext, CallRecord
 from voicebot.dialog.engine import DialogEngine
 from voicebot.dialog.events import Event, HangUp, Keys, NoInput, Speech
-from voicebot.speech.asr import Final, Pause, SpeechStarted, StreamingRecognizer
+from voicebot.speech.asr import Final, Partial, Pause, SpeechStarted, StreamingRecognizer
 from voicebot.speech.grammars import commands_for, grammar_for, settles_at_pause
 
 log = logging.getLogger("voicebot.voice")
@@ -28,20 +38,16 @@ log = logging.getLogger("voicebot.voice")
 SINGLE_KEY_STEPS = ("menu", "confirm")
 
 
-@dataclass
-class VoiceSettings:
-    frame_ms: int = 20
-    no_input_s: float = 6.0  # after a prompt ends, this long without speech or keys is "no input"
-    interdigit_s: float = 3.0  # a digit entry without '#' ends after this pause
-    entry_pause_s: float = 1.5  # after a spoken digit group, this much more silence ends the number
-
-
 class VoiceSession:
-    """Drives a ``DialogEngine`` from audio; ``step(frame)`` returns the bot's next frame."""
+    """Drives a ``DialogEngine`` from audio; ``step(frame)`` returns the bot's next frame.
+
+    What happens is published on ``events`` (``channels.call_events``); ``channels.call`` builds
+    sessions the same way for every channel.
+    """
 
     def __init__(self, engine: DialogEngine, recognizer: StreamingRecognizer | None,
                  voice: Callable[[str, str], np.ndarray], sample_rate: int,
-                 settings: VoiceSettings | None = None, on_action: Callable[[Action], None] | None = None,
+                 settings: VoiceSettings | None = None, events: CallEvents | None = None,
                  renderer: Executor | None = None, understander: Executor | None = None,
                  parts: Callable[[str, str], list[str]] | None = None) -> None:
         self.engine = engine
@@ -50,7 +56,7 @@ class VoiceSession:
         self.parts = parts or (lambda text, lang: [text])  # the pieces a sentence renders in (PromptCache.parts)
         self.rate = sample_rate
         self.settings = settings or VoiceSettings()
-        self.on_action = on_action
+        self.events = events or CallEvents(engine.ctx.call_id)
         self.frame_len = sample_rate * self.settings.frame_ms // 1000
         self._out: deque[np.ndarray] = deque()
         # Sentences waiting for audio, in order. With an executor they render off the media loop
@@ -65,6 +71,21 @@ class VoiceSession:
         self.transfer: Transfer | None = None
         self.turns_heard = 0  # caller turns the recogniser has finished (channels time replies from them)
         self._apply(engine.start())
+
+    @property
+    def ctx(self) -> CallContext:
+        """The dialog's state of this call (language, region, customer, its record): for reading."""
+        return self.engine.ctx
+
+    @property
+    def dialog_step(self) -> str | None:
+        """The dialog step the call is at (None once it is over): what a wallboard shows."""
+        ask = self.engine.ask
+        return None if self.engine.ended or ask is None else ask.step
+
+    @property
+    def call_id(self) -> str:
+        return self.engine.ctx.call_id
 
     @property
     def speaking(self) -> bool:
@@ -85,14 +106,21 @@ class VoiceSession:
             started = time.perf_counter()
             for event in self.recognizer.feed(frame):
                 if isinstance(event, SpeechStarted):
-                    self._barge_in()
+                    self._publish_heard(event)
+                    if self.settings.barge_in:
+                        self._barge_in()
+                elif isinstance(event, Partial):
+                    self._publish_heard(event)
                 elif isinstance(event, Pause) and self._understander is not None:
                     self.engine.anticipate(event.text, self._understander)
                 elif isinstance(event, Final):
                     self.turns_heard += 1
+                    self._publish_heard(event)
                     heard = time.perf_counter()
                     # noise recognised as nothing still counts as a (failed) turn
                     grammar = Speech(*event.grammar) if event.grammar else None
+                    if not self.settings.barge_in:
+                        self._barge_in()  # the prompt played on over the caller's words: their answer ends it
                     self._handle(Speech(event.text, event.confidence, event.words, grammar))
                     # where a reply's time goes after the endpoint: the final result, then the NLU and dialog
                     log.info("call=%s turn timing final_ms=%.0f understand_ms=%.0f free=%s", self.engine.ctx.call_id,
@@ -115,6 +143,7 @@ class VoiceSession:
         """A DTMF key from the caller: stops the prompt; menus act at once, entries gather until '#'."""
         if self.engine.ended:
             return
+        self.events.publish(CallerKey(self.call_id, self.engine.expecting, digit))
         self._barge_in()
         if not self._digits and (self.engine.expecting in SINGLE_KEY_STEPS or digit in "*#"):
             self._handle(Keys(digit))
@@ -124,10 +153,24 @@ class VoiceSession:
         if digit == "#":
             self._flush_digits()
 
-    def resume(self, actions: list[Action]) -> None:
-        """The channel could not complete a hand-over; the engine's follow-up actions play now."""
+    @property
+    def ended(self) -> bool:
+        """The dialog is over (its last words may still be playing)."""
+        return self.engine.ended
+
+    def agents_unavailable(self) -> None:
+        """The channel could not complete a hand-over: the dialog's follow-up (a call-back offer) plays now."""
         self.transfer = None
-        self._apply(actions)
+        self._apply(self.engine.agents_unavailable())
+
+    def reply_timed(self, reply_ms: float, behind_ms: int = 0) -> None:
+        """The channel measured a reply's latency: kept in the call's record and published."""
+        self.engine.record.reply_ms.append(round(reply_ms))
+        self.events.publish(ReplyTimed(self.call_id, reply_ms, behind_ms))
+
+    def mark_failed(self) -> None:
+        """The channel failed under this call (a bug): its record says so."""
+        self.engine.failed = True
 
     def end_entry(self) -> None:
         """The caller finished an entry without '#' (e.g. Enter on a keyboard)."""
@@ -144,7 +187,19 @@ class VoiceSession:
         """The call is over: its recognisers go back to the pool; the dialog's record."""
         if self.recognizer is not None:
             self.recognizer.close()
-        return self.engine.close()
+        record = self.engine.close()
+        self.events.publish(CallEnded(self.call_id, record))
+        return record
+
+    def _publish_heard(self, event: SpeechStarted | Partial | Final) -> None:
+        step = self.engine.expecting
+        if isinstance(event, SpeechStarted):
+            self.events.publish(CallerSpeaking(self.call_id, step))
+            return
+        final = isinstance(event, Final)
+        secret = step in SECRET_STEPS
+        self.events.publish(CallerHeard(self.call_id, step, "" if secret else event.text, final,
+                                        event.confidence if isinstance(event, Final) else None, withheld=secret))
 
     def _flush_digits(self) -> None:
         digits, self._digits = self._digits, ""
@@ -166,8 +221,7 @@ class VoiceSession:
 
     def _apply(self, actions: list[Action]) -> None:
         for action in actions:
-            if self.on_action:
-                self.on_action(action)
+            self.events.publish(BotActed(self.call_id, self.engine.expecting, action))
             if isinstance(action, Say):
                 lang = self.engine.ctx.lang
                 for part in self.parts(action.text, lang):

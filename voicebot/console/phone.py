@@ -11,18 +11,17 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from voicebot.channels.voice import VoiceSession
+from voicebot.channels.call import CallKit
+from voicebot.channels.call_events import BotActed, CallerHeard, CallerKey, CallEvent
 from voicebot.dialog.actions import Action, Collect, Hangup, Say, ServiceResult, Transfer
 from voicebot.dialog.context import CallRecord
-from voicebot.dialog.engine import DialogEngine
+from voicebot.live_calls import CallState, state_of
 from voicebot.redact import redact
-from voicebot.speech.asr import Final, Partial
 
 log = logging.getLogger("voicebot.console")
 
@@ -33,19 +32,11 @@ KEYS = set("0123456789*#")
 
 @dataclass
 class PhoneParts:
-    """What every browser call shares: the bank, NLU, speech models and voices of the console."""
+    """What every browser call shares: how calls are built (the console's ``CallKit``) and the CDR sink."""
 
-    bank: Any
-    parser: Callable[[str], Any]  # lang -> Parser (or None: keypad only)
-    model: Callable[[str], Any]  # lang -> its speech backend (or None: keypad only)
-    voice: Callable[[str, str], np.ndarray]  # (text, lang) -> 16 kHz int16
-    renderer: Executor
-    understander: Executor
-    settings: Any  # DialogSettings
-    region: str
+    kit: CallKit
     cdr: Callable[[CallRecord], None]
     active: set[BrowserCall] = field(default_factory=set)  # calls in progress (for the wallboard)
-    parts: Callable[[str, str], list[str]] | None = None  # the pieces a sentence renders in (PromptCache.parts)
 
 
 class BrowserCall:
@@ -54,25 +45,20 @@ class BrowserCall:
     def __init__(self, parts: PhoneParts, lang: str, operator: str) -> None:
         self.parts, self.lang = parts, lang
         self.events: list[dict[str, Any]] = []
-        self.engine = DialogEngine(parts.bank, parts.parser(lang), lang=lang, region=parts.region,
-                                   call_id=f"browser-{uuid.uuid4().hex[:16]}", caller=f"console:{operator}",
-                                   settings=parts.settings)
-        self.engine.record.channel = "browser"
-        model = parts.model(lang)
-        self.recognizer = model.recognizer(RATE) if model is not None else None
-        if self.recognizer is not None:
-            self._feed = self.recognizer.feed
-            self.recognizer.feed = self._traced
+        self.session = parts.kit.call(lang, call_id=f"browser-{uuid.uuid4().hex[:16]}",
+                                      caller=f"console:{operator}", subscribers=[self._shown])
         self._left = np.zeros(0, np.int16)
-        self.session = VoiceSession(self.engine, self.recognizer, parts.voice, RATE, on_action=self._action,
-                                    renderer=parts.renderer, understander=parts.understander, parts=parts.parts)
         self.closed = False
         parts.active.add(self)
-        log.info("call=%s browser call from console operator %s lang=%s", self.engine.ctx.call_id, operator, lang)
+        log.info("call=%s browser call from console operator %s lang=%s", self.call_id, operator, lang)
 
     @property
     def call_id(self) -> str:
-        return self.engine.ctx.call_id
+        return self.session.call_id
+
+    def live_state(self) -> CallState:
+        """What the wallboard shows of this call."""
+        return state_of(self.session.ctx, self.session.dialog_step, "browser", self.call_id)
 
     # -- in ---------------------------------------------------------------------------------------
     def audio(self, pcm: bytes) -> bytes:
@@ -87,9 +73,6 @@ class BrowserCall:
     def key(self, digit: str) -> None:
         if digit not in KEYS or self.session.finished:
             return
-        pin = self.engine.expecting == "pin"
-        self.events.append({"type": "key", "shown": "•" if pin else redact(digit, caller_input=True),
-                            "secret": pin})
         self.session.key(digit)
 
     def hang_up(self) -> None:
@@ -98,7 +81,7 @@ class BrowserCall:
     def close(self) -> CallRecord:
         """Finish the call once (hang-up, closed page): the CDR line is written here."""
         if self.closed:
-            return self.engine.record
+            return self.session.ctx.record
         self.closed = True
         self.parts.active.discard(self)
         record = self.session.close()
@@ -114,14 +97,16 @@ class BrowserCall:
         return out
 
     # -- out --------------------------------------------------------------------------------------
-    def _traced(self, frame: np.ndarray) -> list:
-        events = self._feed(frame)
-        for event in events:
-            if isinstance(event, Partial | Final):
-                secret = self.engine.expecting == "pin"  # never shown, as it is never parsed or recorded
-                text = "(withheld: please use the keypad)" if secret else redact(event.text, caller_input=True)
-                self.events.append({"type": "heard", "text": text, "final": isinstance(event, Final)})
-        return events
+    def _shown(self, event: CallEvent) -> None:
+        """The page's transcript: what the caller may see of their own call."""
+        if isinstance(event, CallerKey):
+            self.events.append({"type": "key", "shown": "•" if event.secret else redact(event.key, caller_input=True),
+                                "secret": event.secret})
+        elif isinstance(event, CallerHeard):
+            text = "(withheld: please use the keypad)" if event.withheld else redact(event.text, caller_input=True)
+            self.events.append({"type": "heard", "text": text, "final": event.final})
+        elif isinstance(event, BotActed):
+            self._action(event.action)
 
     def _action(self, action: Action) -> None:
         if isinstance(action, Say):

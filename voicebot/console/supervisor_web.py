@@ -102,7 +102,7 @@ def add_supervisor(app: web.Application, db: Any, settings: ReportSettings, page
         async def loop() -> None:
             while True:
                 phone = app["phone"]
-                board_rows.publish([live_calls.state_of(c.engine, "browser", c.call_id) for c in list(phone.active)])
+                board_rows.publish([c.live_state() for c in list(phone.active)])
                 await asyncio.sleep(live_calls.EVERY_S)
 
         app["browser_board"] = asyncio.create_task(loop())

@@ -34,11 +34,10 @@ class CallRunner:
     """States: dialog -> (ringing -> bridged | dialog) -> closed."""
 
     def __init__(self, session: VoiceSession, port: FramePort, notify: Callable[[str, Any], None],
-                 on_latency: Callable[[float], None] | None = None, inband_dtmf: bool = False) -> None:
+                 inband_dtmf: bool = False) -> None:
         self.session = session
         self.port = port
         self.notify = notify
-        self.on_latency = on_latency
         self.dtmf = DtmfDetector() if inband_dtmf else None
         self.state = "dialog"
         self.record: CallRecord | None = None
@@ -50,7 +49,7 @@ class CallRunner:
         self._turn_end: float | None = None
         self._behind_ms = 0
         self._asked_hangup = False
-        call_id = session.engine.ctx.call_id
+        call_id = session.call_id
         self._thread = threading.Thread(target=self._run, name=f"call-{call_id[:8]}", daemon=True)
 
     def start(self) -> None:
@@ -91,8 +90,8 @@ class CallRunner:
                 if self.state != "closed":
                     self._frames()
         except Exception:  # a bug here must still end the call and write its record
-            log.exception("call=%s runner failed", self.session.engine.ctx.call_id)
-            self.session.engine.failed = True
+            log.exception("call=%s runner failed", self.session.call_id)
+            self.session.mark_failed()
             self._close()
             self.notify("hangup", None)
         self.notify("ended", self.record)
@@ -114,7 +113,7 @@ class CallRunner:
         elif kind == "unavailable":
             self.state = "dialog"
             self.port.outgoing.clear()
-            self.session.resume(self.session.engine.agents_unavailable())
+            self.session.agents_unavailable()
 
     def _frames(self) -> None:
         frames = self.port.take()
@@ -166,17 +165,13 @@ class CallRunner:
         if self._turn_end is not None and out.any():
             queued = len(self.port.outgoing) * FRAME_MS / 1000  # reply audio already waiting to go out
             latency = time.monotonic() - self._turn_end + queued
-            log.info("call=%s turn reply_ms=%.0f behind_ms=%d", self.session.engine.ctx.call_id,
-                     latency * 1000, self._behind_ms)
-            self.session.engine.record.reply_ms.append(round(latency * 1000))
-            if self.on_latency:
-                self.on_latency(latency)
+            self.session.reply_timed(latency * 1000, self._behind_ms)
             self._turn_end = None
 
     def _close(self) -> None:
         if self.state == "closed":
             return
-        if not self.session.engine.ended:
+        if not self.session.ended:
             self.session.hang_up()
         self.record = self.session.close()
         self.state = "closed"

@@ -85,6 +85,7 @@ class Handover:
     def __init__(self, server: HandoverServer, call: TelephonyCall, transfer: Transfer, pools: list[Pool]) -> None:
         self.server = server
         self.call = call
+        self.session = call.runner.session  # the caller's dialog: its context, record and transcript
         self.transfer = transfer
         self.pools = list(pools)
         self.directory = server.agents
@@ -101,10 +102,10 @@ class Handover:
 
     @property
     def record(self) -> CallRecord:
-        return self.call.runner.session.engine.record
+        return self.session.ctx.record
 
     def headers(self) -> dict[str, str]:
-        ctx = self.call.runner.session.engine.ctx
+        ctx = self.session.ctx
         services = ctx.record.services
         return context_headers(reason=self.transfer.reason, service=services[-1] if services else "agent",
                                lang=ctx.lang, region=ctx.region, call_id=ctx.call_id, identifier=ctx.identifier,
@@ -115,7 +116,7 @@ class Handover:
         # the screen pop's context, taken now and written off this (the SIP) thread: the desk that
         # rings waits briefly for it; without it the agent still gets the headers, and the call goes on
         try:
-            self.pop_body = screen_pop.context_of(self.call.runner.session.engine, self.transfer.reason)
+            self.pop_body = screen_pop.context_of(self.session.engine, self.transfer.reason)
         except Exception:
             log.exception("call=%s cannot take the screen pop's context", self.call.id_text)
         self.next_pool()
@@ -126,7 +127,7 @@ class Handover:
         if self.pop_body is None or not self.directory.context_secret:
             return  # unsigned headers carry no token: a desk would not load it
         self.pop_token = screen_pop.new_token()
-        ctx = self.call.runner.session.engine.ctx
+        ctx = self.session.ctx
         self.server.db_writes.submit(_save_pop, self.server.services.bank.engine, self.pop_body, self.pop_token,
                                      pool.name, header_value(ctx.call_id), self.call.id_text)
 

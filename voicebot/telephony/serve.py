@@ -14,10 +14,10 @@ from pathlib import Path
 import pjsua2 as pj
 
 from voicebot import LANGUAGES
-from voicebot.channels.voice import VoiceSettings
 from voicebot.config import Config, make_parser
 from voicebot.nlu.parser import NluUnavailable
 from voicebot.speech.recognizers import warm_up
+from voicebot.telephony.media import RATE
 from voicebot.telephony.metrics import serve_metrics
 from voicebot.telephony.server import BotServer, Services
 from voicebot.telephony.sipstack import SipSettings
@@ -35,6 +35,12 @@ class ServeOptions:
     media_bind: str | None = None
 
 
+def services_for(cfg: Config, bank: object, parser: object) -> Services:
+    """What the worker's calls share, from the configuration (``[voice]`` as SIP calls read it)."""
+    return Services(bank, parser, cfg.path("models"), cfg.path("audio_prompts"), cfg.dialog, cfg.voice("sip"),
+                    inband_dtmf=cfg.sip.inband_dtmf, region=cfg.region)
+
+
 def run_server(cfg: Config, bank: object, options: ServeOptions, echo: Callable[[str], None]) -> None:
     """Load NLU and speech for both languages, listen, serve until a signal; RuntimeError if it cannot."""
     faulthandler.enable()  # a crash in native code still leaves every thread's Python stack on stderr
@@ -48,11 +54,9 @@ def run_server(cfg: Config, bank: object, options: ServeOptions, echo: Callable[
             except NluUnavailable as exc:
                 echo(f"warning: {exc}; {lang} speech falls back to the keypad")
                 log.warning("nlu unavailable for %s: %s", lang, exc)
-    services = Services(bank, parser, cfg.path("models"), cfg.path("audio_prompts"), cfg.dialog,
-                        VoiceSettings(no_input_s=cfg.sip.no_input_s), endpoint_ms=cfg.sip.endpoint_ms,
-                        inband_dtmf=cfg.sip.inband_dtmf, engines=cfg.speech_engines)
+    services = services_for(cfg, bank, parser)
     for lang in LANGUAGES:
-        if (recognizer := services.recognizer(lang)) is not None:
+        if (recognizer := services.models.recognizer(lang, RATE)) is not None:
             recognizer.close()
             if cfg.sip.warm_up_s > 0 and hasattr(recognizer, "pool"):  # Vosk: its pooled recognisers
                 echo(f"warming the {lang} speech recogniser on {cfg.sip.warm_up_s:.0f} s of prompt audio ...")

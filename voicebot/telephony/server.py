@@ -10,7 +10,6 @@ Threads: the SIP thread (this module's loop; every pjsua2 call happens on it), t
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import threading
@@ -24,16 +23,17 @@ import pjsua2 as pj
 
 from voicebot import live_calls as live
 from voicebot.cdr import CdrSink
-from voicebot.channels.voice import VoiceSession, VoiceSettings
-from voicebot.dialog.actions import Say, ServiceResult
+from voicebot.channels.call import CallKit, SpeechModels
+from voicebot.channels.call_events import CallEvent, ReplyTimed
+from voicebot.channels.voice import VoiceSession
+from voicebot.channels.voice_settings import VoiceSettings
 from voicebot.dialog.context import CallRecord, DialogSettings
-from voicebot.dialog.engine import DialogEngine
 from voicebot.redact import redact
 from voicebot.telephony.agents import AgentDirectory
 from voicebot.telephony.call_runner import CallRunner
 from voicebot.telephony.handover import AgentLeg, Handover
 from voicebot.telephony.invite import CallSetup, LinePlan, usable_audio
-from voicebot.telephony.media import FramePort, audio_media
+from voicebot.telephony.media import RATE, FramePort, audio_media
 from voicebot.telephony.media_watch import MediaWatch
 from voicebot.telephony.metrics import Metrics
 from voicebot.telephony.request_checks import refusal, refuse
@@ -47,56 +47,24 @@ class Services:
     """What every call of the worker shares: bank, NLU, speech models, prompt cache, TTS pool."""
 
     def __init__(self, bank: Any, parser: Any, models_root: Path, prompts_root: Path, settings: DialogSettings,
-                 voice: VoiceSettings, endpoint_ms: int = 700, inband_dtmf: bool = False,
-                 engines: dict[str, str] | None = None) -> None:
+                 voice: VoiceSettings, inband_dtmf: bool = False, region: str = "010") -> None:
         from voicebot.dialog.static_prompts import is_static
         from voicebot.speech.tts import PromptCache, Synthesizer
 
         self.bank = bank
-        self.parser = parser
-        self.models_root = models_root
-        self.engines = engines or {}  # per language: auto | vosk | whisper
-        self.settings = settings
-        self.voice = voice
-        self.endpoint_ms = endpoint_ms
         self.inband_dtmf = inband_dtmf
         # fixed prompts are cached; a sentence with a caller's data (a balance) is never written down
-        self.cache = PromptCache(prompts_root, Synthesizer(sample_rate=8000), keep=is_static)
+        self.cache = PromptCache(prompts_root, Synthesizer(sample_rate=RATE), keep=is_static)
         self.renderer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tts",
                                            initializer=lambda: register_thread("tts"))
         # NLU parses started at a caller's pause, before the endpoint (one per call at most)
         self.understander = ThreadPoolExecutor(max_workers=4, thread_name_prefix="nlu")
-        self._no_model: set[str] = set()
-
-    def recognizer(self, lang: str) -> Any:
-        """A fresh streaming recogniser on the shared model, or None (keypad-only, said once in the log)."""
-        from voicebot.speech import backends
-        from voicebot.speech.asr import VadSettings
-
-        try:
-            backend = backends.load(self.models_root, lang, self.engines.get(lang, "auto"))
-        except backends.ModelUnavailable as exc:
-            if lang not in self._no_model:
-                self._no_model.add(lang)
-                log.warning("no speech model for %s, its calls run keypad-only: %s", lang, exc)
-            return None
-        return backend.recognizer(8000, VadSettings(endpoint_ms=self.endpoint_ms))
+        self.models = SpeechModels(models_root, voice)
+        self.kit = CallKit("sip", RATE, bank, lambda lang: parser, self.models, self.cache.get, voice, settings,
+                           region, parts=self.cache.parts, renderer=self.renderer, understander=self.understander)
 
     def session(self, setup: CallSetup, call_id: str) -> VoiceSession:
-        engine = DialogEngine(self.bank, self.parser, lang=setup.lang, region=setup.region, call_id=call_id,
-                              caller=setup.caller, settings=self.settings)
-        return VoiceSession(engine, self.recognizer(setup.lang), self.cache.get, 8000, settings=self.voice,
-                            on_action=lambda action: log.info("call=%s action=%s", call_id, _action_line(action)),
-                            renderer=self.renderer, understander=self.understander, parts=self.cache.parts)
-
-
-def _action_line(action: Any) -> str:
-    """An action for the log: what kind, never what the bot said (balances, statements) or service details."""
-    if isinstance(action, Say):
-        return f"say chars={len(action.text)}"
-    if isinstance(action, ServiceResult):
-        return f"service id={action.id} status={action.status}"
-    return redact(json.dumps(action.to_json(), ensure_ascii=False))
+        return self.kit.call(setup.lang, region=setup.region, caller=setup.caller, call_id=call_id)
 
 
 class BotAccount(pj.Account):
@@ -345,16 +313,21 @@ class BotServer:
         def notify(kind: str, value: Any) -> None:
             self.stack.post(lambda: self._from_runner(call, kind, value))
 
-        call.runner = CallRunner(session, call.port, notify, on_latency=self.metrics.turn_latency,
-                                 inband_dtmf=self.services.inband_dtmf)
+        session.events.subscribe(self._watch)
+        call.runner = CallRunner(session, call.port, notify, inband_dtmf=self.services.inband_dtmf)
         call.runner.start()
+
+    def _watch(self, event: CallEvent) -> None:
+        """Every call's events, on its own thread: the reply latencies go to the metrics."""
+        if isinstance(event, ReplyTimed):
+            self.metrics.turn_latency(event.reply_ms / 1000)
 
     def _from_runner(self, call: BotCall, kind: str, value: Any) -> None:
         if kind == "hangup":
             call.hang()
         elif kind == "transfer" and not call.disconnected:
             self.metrics.inc("voicebot_transfers_total")
-            region = call.runner.session.engine.ctx.region
+            region = call.runner.session.ctx.region
             call.handover = Handover(self, call, value, self.agents.route(region))
             call.handover.start()
         elif kind == "ended":
@@ -411,4 +384,4 @@ def _live_state(call: BotCall) -> live.CallState | None:
     if handover is not None and not handover.done:
         waiting = datetime.now() - timedelta(seconds=time.monotonic() - handover.started)
     with_agent = handover is not None and handover.done and handover.record.agent_answer_s is not None
-    return live.state_of(runner.session.engine, "sip", call.id_text, waiting, with_agent)
+    return live.state_of(runner.session.ctx, runner.session.dialog_step, "sip", call.id_text, waiting, with_agent)
