@@ -16,8 +16,9 @@ test: setup                  ## lint, then the whole test suite
 	$(BIN)/ruff check voicebot tests bench
 	$(BIN)/pytest
 
-check:                       ## lint and the fast tier: every test that needs no model, server, browser or real time
+check:                       ## lint, types, and the fast tier: every test that needs no model, server, browser or real time
 	$(BIN)/ruff check voicebot tests bench
+	$(BIN)/mypy
 	$(BIN)/pytest -q -m "not (slow or sip or browser or cluster or postgres)"
 
 bench:                       ## print NLU and speech figures (ARGS=--train also times NLU training from scratch)

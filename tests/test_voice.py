@@ -36,7 +36,8 @@ def model() -> object:
     return load_model(PROJECT_DIR / "models", "en-US")
 
 
-def session(bank: Bank, model: object | None, nlu: object = None, **settings: float | bool) -> tuple[VoiceSession, list]:
+def session(bank: Bank, model: object | None, nlu: object = None,
+            **settings: float | bool) -> tuple[VoiceSession, list]:
     said: list[Action] = []
     engine = DialogEngine(bank, nlu or KeywordParser())
     rec = StreamingRecognizer(model, RATE) if model is not None else None

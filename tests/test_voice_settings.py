@@ -38,20 +38,19 @@ def kits(cfg_path: Path, bank: Bank) -> dict[str, CallKit]:
 def seconds_to_no_input(kit: CallKit) -> float:
     """A quiet caller: how long after the greeting the bot speaks again (its prompts take no time here)."""
     kit = replace(kit, voice=lambda text, lang: np.zeros(0, np.int16), parts=None, renderer=None)
-    said: list[int] = []
-    frame = 0
+    said: list[int] = []  # the frame at which each sentence was said
+    frames = [0]
 
     def heard(event: CallEvent) -> None:
         if isinstance(event, BotActed) and isinstance(event.action, Say):
-            said.append(frame)
+            said.append(frames[0])
 
     session = kit.call("en-US", subscribers=[heard])
     greeting = len(said)
     quiet = np.zeros(kit.rate // 50, np.int16)
-    for frame in range(1, 50 * 20):
+    while len(said) == greeting and frames[0] < 50 * 20:
+        frames[0] += 1
         session.step(quiet)
-        if len(said) > greeting:
-            break
     session.close()
     return said[-1] / 50
 

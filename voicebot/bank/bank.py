@@ -15,6 +15,7 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -111,11 +112,11 @@ class Bank(BankQueries):
         return outcome
 
     # -- money movements ---------------------------------------------------------------
-    def transfer(self, key: str, customer_id: int, payee_card: str, amount_minor: int, scope: str) -> dict:
+    def transfer(self, key: str, customer_id: int, payee_card: str, amount_minor: int, scope: str) -> dict[str, Any]:
         """Same-city transfer or remittance from the customer's CNY current account."""
         _check_amount(amount_minor, MAX_PHONE_TRANSFER_MINOR)
 
-        def run(s: Session) -> dict:
+        def run(s: Session) -> dict[str, Any]:
             src = main_account(s, customer_id, "CNY")
             card = s.execute(select(Card).where(Card.number == payee_card)).scalar_one_or_none()
             if card is None or card.kind != "debit" or card.account_id is None or card.status != "active":
@@ -129,11 +130,11 @@ class Bank(BankQueries):
 
         return self._once(key, "transfer", customer_id, run, payee=payee_card, amount=amount_minor, scope=scope)
 
-    def pay_bill(self, key: str, customer_id: int, bill_id: int, reference: str | None = None) -> dict:
+    def pay_bill(self, key: str, customer_id: int, bill_id: int, reference: str | None = None) -> dict[str, Any]:
         """Pay one of the customer's own bills, or, with ``reference``, the bill of the number the
         caller named (anyone may pay a mobile number's bill); from the CNY current account."""
 
-        def run(s: Session) -> dict:
+        def run(s: Session) -> dict[str, Any]:
             bill = s.get(Bill, bill_id)
             if bill is None or (bill.reference != reference if reference else bill.customer_id != customer_id):
                 raise BankError("bill_unknown")
@@ -149,13 +150,13 @@ class Bank(BankQueries):
         named = {"reference": reference} if reference else {}  # own bills: the request as it always was
         return self._once(key, "bill", customer_id, run, bill=bill_id, **named)
 
-    def fx_trade(self, key: str, customer_id: int, side: str, currency: str, amount_minor: int) -> dict:
+    def fx_trade(self, key: str, customer_id: int, side: str, currency: str, amount_minor: int) -> dict[str, Any]:
         """Buy (CNY -> currency) or sell (currency -> CNY) at the mid rate."""
         _check_amount(amount_minor, MAX_PHONE_TRANSFER_MINOR * 100)
         cny_minor = self.fx_quote(currency, amount_minor, side)
         _check_amount(cny_minor, MAX_PHONE_TRANSFER_MINOR)
 
-        def run(s: Session) -> dict:
+        def run(s: Session) -> dict[str, Any]:
             cny = main_account(s, customer_id, "CNY")
             fx = account_in(s, customer_id, currency) or open_fx_account(s, customer_id, currency)
             if side == "buy":
@@ -168,11 +169,11 @@ class Bank(BankQueries):
 
         return self._once(key, "fx_trade", customer_id, run, side=side, currency=currency, amount=amount_minor)
 
-    def invest(self, key: str, customer_id: int, side: str, product_code: str, units: int) -> dict:
+    def invest(self, key: str, customer_id: int, side: str, product_code: str, units: int) -> dict[str, Any]:
         if not 0 < units <= MAX_INVEST_UNITS:
             raise BankError("bad_quantity")
 
-        def run(s: Session) -> dict:
+        def run(s: Session) -> dict[str, Any]:
             product = s.get(Product, product_code)
             if product is None:
                 raise BankError("product_unknown")
@@ -200,11 +201,12 @@ class Bank(BankQueries):
 
         return self._once(key, "invest", customer_id, run, side=side, product=product_code, units=units)
 
-    def repay_card(self, key: str, customer_id: int, card_number: str, amount_minor: int, currency: str) -> dict:
+    def repay_card(self, key: str, customer_id: int, card_number: str, amount_minor: int,
+                   currency: str) -> dict[str, Any]:
         """Repay a credit card from the CNY current account; a foreign balance is bought with CNY."""
         _check_amount(amount_minor, MAX_CREDIT_LIMIT_MINOR * 100)
 
-        def run(s: Session) -> dict:
+        def run(s: Session) -> dict[str, Any]:
             card = own_card(s, customer_id, card_number, "credit")
             if currency == "CNY":
                 if amount_minor > card.owed_minor:
@@ -224,7 +226,7 @@ class Bank(BankQueries):
 
     # -- card requests ----------------------------------------------------------------
     def report_loss(self, key: str, card_number: str, *, provisional: bool, customer_id: int | None,
-                    caller: str | None = None) -> dict:
+                    caller: str | None = None) -> dict[str, Any]:
         """Block a card; an unauthenticated (provisional) report holds it until a branch visit.
 
         A provisional report is answered alike whether or not the card exists (a caller learns
@@ -234,7 +236,7 @@ class Bank(BankQueries):
         expires = (self.clock() + timedelta(days=5)).date().isoformat() if provisional else None
         alike = {"already": False, "card_last4": card_number[-4:], "status": "provisional_loss", "expires": expires}
 
-        def run(s: Session) -> dict:
+        def run(s: Session) -> dict[str, Any]:
             card = s.execute(select(Card).where(Card.number == card_number).with_for_update()).scalar_one_or_none()
             if provisional:  # the same answer for an unknown, an active and an already blocked card
                 self._limit_provisional(s, caller, card)
@@ -270,8 +272,8 @@ class Bank(BankQueries):
                 >= MAX_PROVISIONAL_PER_CARD:
             raise BankError("too_many_reports")
 
-    def activate_card(self, key: str, customer_id: int, card_number: str) -> dict:
-        def run(s: Session) -> dict:
+    def activate_card(self, key: str, customer_id: int, card_number: str) -> dict[str, Any]:
+        def run(s: Session) -> dict[str, Any]:
             card = own_card(s, customer_id, card_number)
             if card.status == "active":
                 return {"already": True}
@@ -283,10 +285,10 @@ class Bank(BankQueries):
         return self._once(key, "card_activate", customer_id, run, card=card_number)
 
     def request(self, key: str, kind: str, customer_id: int, card_number: str | None = None,
-                **details: object) -> dict:
+                **details: object) -> dict[str, Any]:
         """Record a card application or replacement request; returns its reference number."""
 
-        def run(s: Session) -> dict:
+        def run(s: Session) -> dict[str, Any]:
             card_id = own_card(s, customer_id, card_number).id if card_number else None
             req = ServiceRequest(kind=kind, customer_id=customer_id, card_id=card_id,
                                  details=json.dumps(details), created_at=self.clock())
@@ -296,8 +298,8 @@ class Bank(BankQueries):
 
         return self._once(key, kind, customer_id, run, card=card_number, **details)
 
-    def set_credit_limit(self, key: str, customer_id: int, card_number: str, limit_minor: int) -> dict:
-        def run(s: Session) -> dict:
+    def set_credit_limit(self, key: str, customer_id: int, card_number: str, limit_minor: int) -> dict[str, Any]:
+        def run(s: Session) -> dict[str, Any]:
             card = own_card(s, customer_id, card_number, "credit")
             if limit_minor > MAX_CREDIT_LIMIT_MINOR:
                 raise BankError("limit_too_high", max=MAX_CREDIT_LIMIT_MINOR)
@@ -311,8 +313,8 @@ class Bank(BankQueries):
         return self._once(key, "card_limit", customer_id, run, card=card_number, limit=limit_minor)
 
     # -- the idempotent transaction ----------------------------------------------------
-    def _once(self, key: str, kind: str, customer_id: int | None, run: Callable[[Session], dict],
-              **params: object) -> dict:
+    def _once(self, key: str, kind: str, customer_id: int | None, run: Callable[[Session], dict[str, Any]],
+              **params: object) -> dict[str, Any]:
         """Run ``run`` and record its result under ``key`` in one transaction, at most once.
 
         A replay must be the same request (kind, customer and ``params``): a key reused for
@@ -342,7 +344,7 @@ class Bank(BankQueries):
         return {**result, "replayed": False}
 
 
-def _replay(done: Operation, fingerprint: str) -> dict:
+def _replay(done: Operation, fingerprint: str) -> dict[str, Any]:
     if done.fingerprint != fingerprint:
         log.warning("idempotency key of a %s operation reused for another request: refused", done.kind)
         raise BankError("key_reused")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -10,6 +11,13 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    """Each new SQLite connection enforces foreign keys (SQLite leaves them off by default)."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
 
 
 def make_engine(url: str) -> Engine:
@@ -20,12 +28,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, future=True, connect_args={"timeout": 30}, hide_parameters=True)
 
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
-
+        event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
 

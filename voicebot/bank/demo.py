@@ -107,7 +107,9 @@ def seed_demo(engine: Engine, today: date | None = None) -> None:
         # a mobile number whose holder banks elsewhere: its bill is paid by naming the number
         s.add(Bill(customer_id=None, bill_type="mobile", amount_minor=45_00, due_on=due, reference=OTHER_MOBILE))
         # A little history so the statement services have something to read.
-        at = lambda days, hour: datetime.combine(today - timedelta(days=days), time(hour))  # noqa: E731
+        def at(days: int, hour: int) -> datetime:
+            return datetime.combine(today - timedelta(days=days), time(hour))
+
         s.add_all([
             Txn(account_id=a_cny.id, booked_at=at(0, 9), amount_minor=-45_00, description="supermarket",
                 in_passbook=False),

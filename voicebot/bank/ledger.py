@@ -15,8 +15,10 @@ from voicebot.bank.views import BankError
 
 
 def account_in(s: Session, customer_id: int, currency: str) -> Account | None:
-    return s.execute(select(Account).where(Account.customer_id == customer_id, Account.currency == currency)
-                     .order_by(Account.id)).scalars().first()
+    account: Account | None = s.execute(select(Account).where(Account.customer_id == customer_id,
+                                                              Account.currency == currency)
+                                        .order_by(Account.id)).scalars().first()
+    return account
 
 
 def main_account(s: Session, customer_id: int, currency: str) -> Account:
@@ -36,7 +38,7 @@ def open_fx_account(s: Session, customer_id: int, currency: str) -> Account:
 
 
 def own_card(s: Session, customer_id: int, number: str, kind: str | None = None) -> Card:
-    card = s.execute(select(Card).where(Card.number == number).with_for_update()).scalar_one_or_none()
+    card: Card | None = s.execute(select(Card).where(Card.number == number).with_for_update()).scalar_one_or_none()
     if card is None or card.customer_id != customer_id or (kind and card.kind != kind):
         raise BankError("card_not_yours")
     return card

@@ -99,8 +99,9 @@ class BankQueries:
     def card_area(self, card_number: str) -> str | None:
         """Home area code of the customer holding a card of this bank, else None."""
         with Session(self.engine) as s:
-            return s.execute(select(Customer.home_area_code).join(Card, Card.customer_id == Customer.id)
-                             .where(Card.number == card_number)).scalar_one_or_none()
+            area: str | None = s.execute(select(Customer.home_area_code).join(Card, Card.customer_id == Customer.id)
+                                         .where(Card.number == card_number)).scalar_one_or_none()
+            return area
 
     def bills_due(self, customer_id: int, bill_type: str) -> list[BillView]:
         with Session(self.engine) as s:

@@ -25,6 +25,13 @@ class Service:
     params: dict[str, str | bool] = field(default_factory=dict)
     keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
+    def text_param(self, name: str) -> str:
+        """A fixed text argument of the flow (``params``); a catalogue without it is a bug."""
+        value = self.params[name]
+        if not isinstance(value, str):
+            raise TypeError(f"service {self.id}: params[{name!r}] must be text, not {value!r}")
+        return value
+
 
 @dataclass(frozen=True)
 class Group:

@@ -96,6 +96,13 @@ class CallContext:
         # idempotency keys are the server's: a caller's SIP Call-ID is neither unique nor short
         self._op_scope = uuid.uuid4().hex
 
+    @property
+    def customer_id(self) -> int:
+        """The signed-in customer's id; a flow that moves or reads an account runs only after sign-in."""
+        if self.customer is None or self.customer.customer_id is None:
+            raise RuntimeError(f"call={self.call_id}: a service that needs sign-in ran without it")
+        return self.customer.customer_id
+
     def t(self, name: str, /, **values: object) -> str:
         return prompts.text(name, self.lang, **values)
 

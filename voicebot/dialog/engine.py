@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import logging
 import re
+from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
@@ -62,6 +63,13 @@ class DialogEngine:
         self.records = TurnRecords(self)  # the log, the agent's transcript, the trainer's inbox
 
     # -- public --------------------------------------------------------------------------
+    @property
+    def current(self) -> Ask:
+        """The step the caller is answering: there is one from the greeting until the call ends."""
+        if self.ask is None:
+            raise RuntimeError(f"call={self.ctx.call_id}: no step to answer")
+        return self.ask
+
     @property
     def ended(self) -> bool:
         return self.ctx.ended
@@ -135,7 +143,7 @@ class DialogEngine:
             self._on_keys(re.sub(r"[^0-9*#]", "", event.digits))
         elif isinstance(event, Speech):
             # an unsure digit group is still gathered: the whole number is read back anyway
-            number_turn = self.ask.expect in LONG_NUMBER_STEPS and is_number_turn(event.text)
+            number_turn = self.current.expect in LONG_NUMBER_STEPS and is_number_turn(event.text)
             if event.confidence < self.ctx.settings.min_asr_confidence and not number_turn:
                 if not self.numbers.hear_grammar(event):
                     self.fail("no_match")  # unsure recognition: ask again rather than act on a guess
@@ -143,7 +151,7 @@ class DialogEngine:
                 self._on_speech(event)
 
     def _on_keys(self, digits: str) -> None:
-        ask = self.ask
+        ask = self.current
         if not digits:
             self.fail("no_match")
             return
@@ -172,7 +180,7 @@ class DialogEngine:
             self._on_keys(rest)
 
     def _on_speech(self, event: Speech) -> None:
-        ask, text, words = self.ask, event.text.strip(), event.words or ((event.text, event.confidence),)
+        ask, text, words = self.current, event.text.strip(), event.words or ((event.text, event.confidence),)
         if not text:
             if not self.gathering:  # a cough between digit groups loses nothing
                 self.fail("no_match")
@@ -206,14 +214,14 @@ class DialogEngine:
     def _nlu_down(self) -> None:
         self.keypad_only = True
         self.ctx.say("nlu_down")
-        self.present(self.ask, keypad=True)
+        self.present(self.current, keypad=True)
 
     def _global_intent(self, nlu: NluResult, text: str) -> bool:
         """Conversation intents and service requests valid at any step; False if none applies."""
         sure = nlu.confidence >= self.ctx.settings.min_confidence
-        simple = {"repeat": self._repeat, "back": self._back, "main_menu": self._main_menu,
-                  "goodbye": self._goodbye, "switch_language": self._switch_language,
-                  "greet": lambda: self.present(self.ask)}
+        simple: dict[str, Callable[[], None]] = {
+            "repeat": self._repeat, "back": self._back, "main_menu": self._main_menu, "goodbye": self._goodbye,
+            "switch_language": self._switch_language, "greet": lambda: self.present(self.current)}
         if sure and nlu.intent in simple:
             if nlu.confidence >= CLEAR or not self.repair.answered_in_context(text):  # "the one at home"
                 simple[nlu.intent]()
@@ -229,7 +237,7 @@ class DialogEngine:
 
     # -- steps ---------------------------------------------------------------------------
     def validated(self, value: Any) -> None:
-        error = self.ask.validate(value) if self.ask.validate else None
+        error = self.current.validate(value) if self.current.validate else None
         if error:
             self.fail("no_match", error)
         else:
@@ -241,8 +249,10 @@ class DialogEngine:
         elif self.mode == "flow":
             self.advance(value)
         elif self.mode == "after":
-            {"main_menu": self._main_menu, "goodbye": self._goodbye,
-             "agent": lambda: self.start_service(self.cat.by_id["agent"])}[value]()
+            after: dict[str, Callable[[], None]] = {
+                "main_menu": self._main_menu, "goodbye": self._goodbye,
+                "agent": lambda: self.start_service(self.cat.by_id["agent"])}
+            after[value]()
         elif value == "switch_language":
             self._switch_language()
         elif isinstance(value, Offered):
@@ -267,10 +277,10 @@ class DialogEngine:
         if brief and self.failures < 2 and not self.keypad_only:
             self.numbers.drop()
             self.ctx.say_text(brief)
-            self.ctx.out.append(Collect(self.ask.expect))
+            self.ctx.out.append(Collect(self.current.expect))
             return
         self.ctx.say_text(message or self.ctx.t(kind))
-        self.present(self.ask, keypad=self.failures >= 2)
+        self.present(self.current, keypad=self.failures >= 2)
 
     def present(self, ask: Ask, keypad: bool = False) -> None:
         self.numbers.drop()  # a prompt said again starts the number afresh
@@ -282,7 +292,7 @@ class DialogEngine:
         if replay:
             self.ctx.out.extend(replay)
         else:
-            self.present(self.ask)
+            self.present(self.current)
 
     # -- menus ---------------------------------------------------------------------------
     def _show_menu(self, path: str) -> None:
@@ -344,6 +354,8 @@ class DialogEngine:
             yield from flow
 
     def advance(self, value: Any, first: bool = False) -> None:
+        if self.flow is None:
+            raise RuntimeError(f"call={self.ctx.call_id}: no service flow to advance")
         try:
             ask = next(self.flow) if first else self.flow.send(value)
         except StopIteration:
@@ -389,7 +401,7 @@ class DialogEngine:
     def finish(self) -> list[Action]:
         out = self.ctx.flush()
         self.records.said(out)
-        spoken = [a for a in out if isinstance(a, Say | Collect)]
+        spoken: list[Action] = [a for a in out if isinstance(a, Say | Collect)]
         if spoken and any(isinstance(a, Collect) for a in spoken):
             self.last_turn = spoken
         return out

@@ -74,7 +74,7 @@ class TurnInbox:
             kind = None
         turn = {"text": _masked(nlu), "lang": engine.ctx.lang, "step": step, "kind": kind,
                 "ranking": [[i, round(c, 3)] for i, c in nlu.ranking[:3]] or [[nlu.intent, round(nlu.confidence, 3)]],
-                "offered": [o.service.id for o in (engine.ask.options.values() if kind == "clarified" else ())
+                "offered": [o.service.id for o in (engine.current.options.values() if kind == "clarified" else ())
                             if hasattr(o, "service")],
                 "then": None, "at": datetime.now().isoformat(timespec="seconds")}
         self.last_parsed = turn

@@ -122,7 +122,7 @@ def number(value: int | Decimal, lang: str) -> str:
 
 def rate(value: Decimal, lang: str) -> str:
     """An exchange rate as a bank quotes it: at least two decimals (7.1 -> 7.10, 七点一零)."""
-    text = f"{max(value.normalize(), value.quantize(Decimal('0.01')), key=lambda d: -d.as_tuple().exponent):f}"
+    text = f"{max(value.normalize(), value.quantize(Decimal('0.01')), key=lambda d: -int(d.as_tuple().exponent)):f}"
     if lang == "en-US":
         return text
     whole, _, frac = text.partition(".")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from voicebot.catalogue import Catalogue, Group, Service
 from voicebot.dialog.actions import Collect
 from voicebot.dialog.ask import Ask
-from voicebot.dialog.context import DialogSettings
+from voicebot.dialog.context import CallContext, DialogSettings
 from voicebot.dialog.inputs import Correction
 from voicebot.dialog.menus import menu_ask
 from voicebot.dialog.periods import earlier
@@ -122,7 +122,7 @@ class Repair:
         self.asked: tuple[Ask, str, frozenset[str]] | None = None
 
     @property
-    def ctx(self):  # noqa: ANN201 - the engine's CallContext
+    def ctx(self) -> CallContext:
         return self.engine.ctx
 
     def remember(self, service: Service, text: str) -> None:
@@ -146,14 +146,14 @@ class Repair:
                 return False
             if decision.services[0] is engine.service:  # "same city" at the card prompt of that transfer
                 self.ctx.say("service_under_way", label=engine.service.label[self.ctx.lang])
-                engine.present(engine.ask)
+                engine.present(engine.current)
             else:  # "my cell" at the card prompt of the landline bill: said, so the caller knows
                 self.ctx.say("service_corrected", label=decision.services[0].label[self.ctx.lang])
                 engine.start_service(decision.services[0], nlu, text)
             return True
         if decision.action == "start":
             engine.start_service(decision.services[0], nlu, text)
-        elif decision.action == "family":
+        elif decision.action == "family" and decision.group is not None:
             self.open_family(decision.group)
         elif decision.action in ("confirm", "choose"):
             self.offer(decision, nlu, text)

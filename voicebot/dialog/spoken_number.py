@@ -115,7 +115,7 @@ class SpokenNumber:
 def digit_confidences(words: tuple[tuple[str, float], ...]) -> list[float]:
     """One confidence per digit of these words: that of the word which gave the digit ("double"
     or "triple" count with the digit word after them)."""
-    text, sure = "", []
+    text, sure = "", list[float]()
     for word, confidence in words:
         text = f"{text} {word}"
         count = len(parse_digits(text))
@@ -158,10 +158,14 @@ def merged(earlier: Reading, again: Reading, refused: bool = False, shortest: in
                 closest = (oc - nc, len(digits), nd, nc)
             digits.append(od if oc > nc else nd)
             sure.append(oc if oc > nc else nc)
-        else:
+        elif o is not None:
             lone.append(len(digits))
-            digits.append(old[o] if o is not None else new[n])
-            sure.append(old_sure[o] if o is not None else new_sure[n])
+            digits.append(old[o])
+            sure.append(old_sure[o])
+        elif n is not None:
+            lone.append(len(digits))
+            digits.append(new[n])
+            sure.append(new_sure[n])
     longest = max(len(old), len(new), shortest)
     for i in sorted(lone, key=lambda j: sure[j])[:max(0, len(digits) - longest)]:
         digits[i] = ""
@@ -272,7 +276,7 @@ class NumberEntry:
 
     def hear(self, text: str, words: tuple[tuple[str, float], ...] = ()) -> bool:
         """Digits (or a correction) at a long-number prompt are gathered; True if the turn was that."""
-        ask = self.engine.ask
+        ask = self.engine.current
         if ask.expect not in LONG_NUMBER_STEPS:
             return False
         number = self.number or SpokenNumber(*DIGIT_LENGTHS[ask.expect])
@@ -299,33 +303,40 @@ class NumberEntry:
         return taken
 
     def press(self, keys: str) -> None:
-        self.number.press(keys)
+        if self.number is not None:
+            self.number.press(keys)
         self.done()
 
     def done(self) -> None:
         """The caller stopped: judge the length, then read the number back before it counts."""
         engine, number, self.number = self.engine, self.number, None
+        if number is None:  # nothing gathered: nothing to judge
+            return
+        ask = engine.current
         digits, sure = number.digits, number.sure
         earlier, self._earlier = self._earlier, None
-        if earlier is not None and earlier[0] == engine.ask.step:
+        if earlier is not None and earlier[0] == ask.step:
             digits, sure = merged(earlier[1], (digits, sure), refused=earlier[2], shortest=number.low)
-        if number.spoken and engine.ask.expect == "card_number":
+        if number.spoken and ask.expect == "card_number":
             digits, sure = in_card_range((digits, sure), engine.ctx.bank.card_ranges())
         if not number.low <= len(digits) <= number.high:
-            self._earlier = (engine.ask.step, (digits, sure), False)
+            self._earlier = (ask.step, (digits, sure), False)
             heard = engine.ctx.t("heard_digits", count=reading.number(len(number.digits), engine.ctx.lang))
-            engine.fail("no_match", f"{heard} {engine.ctx.t(BAD_ENTRY[engine.ask.expect])}")
+            engine.fail("no_match", f"{heard} {engine.ctx.t(BAD_ENTRY[ask.expect])}")
             return
-        self._read_back = (engine.ask, digits, sure)
-        engine.ask = read_back_ask(digits, engine.ask.step, engine.ctx.lang, engine.ask.expect)
+        self._read_back = (ask, digits, sure)
+        engine.ask = read_back_ask(digits, ask.step, engine.ctx.lang, ask.expect)
         engine.present(engine.ask)
 
     def answered(self, right: bool) -> None:
         """Yes: the number goes to its step's check; no: the caller gives it again."""
         engine = self.engine
-        (engine.ask, digits, sure), self._read_back = self._read_back, None
+        if self._read_back is None:
+            return
+        (asked, digits, sure), self._read_back = self._read_back, None
+        engine.ask = asked
         if right:
             engine.validated(digits)
         else:  # a failed turn as any other: asked again once, then on the keypad, then an agent
-            self._earlier = (engine.ask.step, (digits, sure), True)
+            self._earlier = (asked.step, (digits, sure), True)
             engine.fail("no_match", engine.ctx.t("number_still_wrong"), brief=engine.ctx.t("number_again"))

@@ -33,10 +33,16 @@ class Steering(Protocol):
     failures: int
     keypad_only: bool
     callback_offered: bool
-    numbers: NumberState
+
+    @property
+    def numbers(self) -> NumberState: ...
 
     @property
     def ended(self) -> bool: ...
+
+    @property
+    def current(self) -> Ask:
+        """The step the caller is answering."""
 
     def present(self, ask: Ask, keypad: bool = False) -> None:
         """Say a step's prompt and wait at it."""

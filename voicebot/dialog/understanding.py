@@ -23,7 +23,7 @@ class Understanding:
 
     def __init__(self, ctx: CallContext) -> None:
         self.ctx = ctx
-        self.guess: tuple[str, Future] | None = None
+        self.guess: tuple[str, Future[NluResult]] | None = None
 
     def anticipate(self, text: str, executor: Executor) -> None:
         """Start parsing ``text`` on ``executor`` (the caller checks the step may parse speech)."""
@@ -43,11 +43,13 @@ class Understanding:
         if self.ctx.nlu is None:
             return None
         guess, self.guess = self.guess, None
-        anticipated = guess is not None and guess[0] == text
-        if guess is not None and not anticipated:
+        early = guess[1] if guess is not None and guess[0] == text else None
+        anticipated = early is not None
+        if guess is not None and early is None:
             guess[1].cancel()
         try:
-            result = guess[1].result() if anticipated else self.ctx.nlu.parse(redact(text, for_nlu=True), self.ctx.lang)
+            result = early.result() if early is not None else self.ctx.nlu.parse(redact(text, for_nlu=True),
+                                                                                   self.ctx.lang)
             log.info("call=%s nlu %s", self.ctx.call_id, "anticipated" if anticipated else "parsed")
         except Exception as exc:  # NLU down or broken: the call goes on by keys
             log.warning("call=%s nlu unavailable: %s", self.ctx.call_id, exc)

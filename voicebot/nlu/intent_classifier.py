@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -56,9 +57,9 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource) -> None:
         self.config = {**self.get_default_config(), **config}
         self._storage, self._resource = model_storage, resource
-        self.classes: np.ndarray = np.array([])
-        self.coef: np.ndarray = np.zeros((0, 0))
-        self.intercept: np.ndarray = np.zeros(0)
+        self.classes: NDArray[Any] = np.array([])
+        self.coef: NDArray[Any] = np.zeros((0, 0))
+        self.intercept: NDArray[Any] = np.zeros(0)
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,

@@ -86,9 +86,9 @@ def _parse_en_amount(text: str) -> Decimal | None:
             current += _EN_TENS[tok]
             seen = True
         elif tok == "hundred" and seen:
-            current = (current or 1) * 100
+            current = (current or Decimal(1)) * 100
         elif tok in _EN_SCALES and seen:
-            total += (current or 1) * _EN_SCALES[tok]
+            total += (current or Decimal(1)) * _EN_SCALES[tok]
             current = Decimal(0)
         elif tok == "point" and seen:
             decimals = []

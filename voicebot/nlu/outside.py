@@ -12,10 +12,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voicebot.catalogue import Catalogue
 from voicebot.dialog.context import DialogSettings
 from voicebot.nlu.data import Example
+
+if TYPE_CHECKING:
+    from voicebot.nlu.parser import Parser
 
 #: Outside label -> catalogue service. BANKING77 (PolyAI, CC BY 4.0) for en-US.
 MAPPING: dict[str, str] = {
@@ -54,7 +58,7 @@ class OutsideScores:
     mean", two guesses, or the right family's menu); ``wrong`` it starts another service.
     """
 
-    counts: dict[str, Counter] = field(default_factory=dict)
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
 
     def add(self, service: str, outcome: str, first_right: bool) -> None:
         c = self.counts.setdefault(service, Counter())
@@ -62,8 +66,8 @@ class OutsideScores:
         c[outcome] += 1
         c["first"] += first_right
 
-    def totals(self) -> Counter:
-        out: Counter = Counter()
+    def totals(self) -> Counter[str]:
+        out: Counter[str] = Counter()
         for c in self.counts.values():
             out.update(c)
         return out
@@ -78,7 +82,7 @@ class OutsideScores:
         return out
 
 
-def score(parser: object, lang: str, examples: list[Example], cat: Catalogue,
+def score(parser: Parser, lang: str, examples: list[Example], cat: Catalogue,
           settings: DialogSettings) -> OutsideScores:
     """Parse each example and classify what the dialog's repair rules would do with it."""
     from voicebot.dialog.repair import decide

@@ -38,8 +38,10 @@ class Figures:
 
     def not_worse_than(self, other: Figures) -> bool:
         ok = self.heldout_intent >= other.heldout_intent and self.heldout_service >= other.heldout_service
-        if self.outside_acted is not None and other.outside_acted is not None:
-            ok = ok and self.outside_acted >= other.outside_acted and self.outside_wrong <= other.outside_wrong
+        acted, wrong = self.outside_acted, self.outside_wrong
+        was_acted, was_wrong = other.outside_acted, other.outside_wrong
+        if acted is not None and wrong is not None and was_acted is not None and was_wrong is not None:
+            ok = ok and acted >= was_acted and wrong <= was_wrong
         return ok
 
 

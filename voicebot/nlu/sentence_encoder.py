@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -67,11 +68,12 @@ def encoder() -> Any:
 
 
 @lru_cache(maxsize=20000)
-def _token_vector(token: str) -> np.ndarray:
-    return encode([token])[0]
+def _token_vector(token: str) -> NDArray[Any]:
+    vector: NDArray[Any] = encode([token])[0]
+    return vector
 
 
-def encode(texts: list[str]) -> np.ndarray:
+def encode(texts: list[str]) -> NDArray[Any]:
     """(len(texts), 512) float32 unit vectors; thread-safe."""
     with _lock:
         return np.asarray(encoder().encode(list(texts)), dtype=np.float32).reshape(len(texts), DIMENSIONS)
@@ -115,7 +117,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
                 self._add(message, encode([message.get(TEXT)])[0])
         return messages
 
-    def _add(self, message: Message, sentence: np.ndarray) -> None:
+    def _add(self, message: Message, sentence: NDArray[Any]) -> None:
         tokens = [t.text for t in message.get(TEXT_TOKENS)]
         sequence = np.stack([_token_vector(t) for t in tokens]) if tokens else np.zeros((0, DIMENSIONS))
         self.add_features_to_message(sequence, sentence[None, :], TEXT, message)

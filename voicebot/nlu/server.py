@@ -45,7 +45,8 @@ def build_app(parser: RasaInProcess, lang: str, token: str) -> web.Application:
         given = request.headers.get("Authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
             raise web.HTTPUnauthorized(text="a bearer token is needed")
-        return await handler(request)
+        response: web.StreamResponse = await handler(request)
+        return response
 
     async def status(request: web.Request) -> web.StreamResponse:
         return web.json_response({"language": lang, "model": parser.model_path(lang).name})

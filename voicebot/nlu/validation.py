@@ -28,7 +28,7 @@ def expected_intents(cat: Catalogue) -> set[str]:
 def validate(train: list[Example], heldout: list[Example], cat: Catalogue) -> list[Problem]:
     problems: list[Problem] = []
     by_text: dict[str, set[str]] = defaultdict(set)
-    counts = Counter()
+    counts: Counter[tuple[str, str]] = Counter()
     for ex in train:
         by_text[ex.text.lower()].add(ex.intent)
         counts[(ex.text.lower(), ex.intent)] += 1

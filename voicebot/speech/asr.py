@@ -13,12 +13,13 @@ import json
 import logging
 from collections import deque
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from voicebot.speech.audio import StreamUpsampler, dbfs, resample
-from voicebot.speech.recognizers import Grammar, RecognizerPool, forget, pool_for
+from voicebot.speech.recognizers import Grammar, RecognizerPool, VoskModel, VoskRecognizer, forget, pool_for
 from voicebot.speech.voice_activity import LevelNormaliser, NoiseSuppressor, SpeechDetector
 
 log = logging.getLogger("voicebot.speech")
@@ -91,7 +92,7 @@ class StreamingRecognizer:
 
     MODEL_RATE = 16000  # the small Vosk models are 16 kHz and do not upsample by themselves
 
-    def __init__(self, model: object, sample_rate: int, vad: VadSettings | None = None,
+    def __init__(self, model: VoskModel, sample_rate: int, vad: VadSettings | None = None,
                  grammar: tuple[str, ...] | list[str] | None = None, pool: RecognizerPool | None = None,
                  commands: tuple[str, ...] | list[str] | None = None) -> None:
         self.rate = sample_rate
@@ -99,10 +100,11 @@ class StreamingRecognizer:
         self.vad = vad or VadSettings()
         self._model = model
         self.pool = pool or pool_for(model, self.MODEL_RATE)
-        self._rec: object | None = None  # the free recogniser, borrowed from the pool for one turn at a time
-        self._biased = None  # a cheap recogniser with the step's grammar, tried first
+        self._rec: VoskRecognizer | None = None  # the free recogniser, borrowed from the pool for one turn at a time
+        self._biased: VoskRecognizer = None  # a cheap recogniser with the step's grammar, tried first
         self._biased_grammar: Grammar = None
-        self._commands = None  # beside a step grammar: how callers ask to go back, repeat, reach an agent
+        # beside a step grammar: how callers ask to go back, repeat, reach an agent
+        self._commands: VoskRecognizer = None
         self._commands_grammar: Grammar = None
         self._commands_live = False  # the command recogniser decodes this turn (see set_grammar)
         self._unknown_ticks = 0  # partial results in a row mostly out of the step's grammar
@@ -119,14 +121,14 @@ class StreamingRecognizer:
         self.settle_early = False
         self.set_grammar(grammar, commands)
         frame = sample_rate * self.vad.frame_ms // 1000
-        self._pre_roll: deque[np.ndarray] = deque(maxlen=max(1, self.vad.pre_roll_ms // self.vad.frame_ms))
-        self._held: list[np.ndarray] = []  # a pause's frames beyond ``trailing_fed_ms``, not yet decoded
+        self._pre_roll: deque[NDArray[Any]] = deque(maxlen=max(1, self.vad.pre_roll_ms // self.vad.frame_ms))
+        self._held: list[NDArray[Any]] = []  # a pause's frames beyond ``trailing_fed_ms``, not yet decoded
         self._frame_len = frame
         self._detector = SpeechDetector(sample_rate, self.vad.detector, self.vad.aggressiveness, self.vad.min_dbfs,
                                         self.vad.above_floor_db)
         self._level = LevelNormaliser(self.vad.normalise)
         self._denoise: NoiseSuppressor | None = None  # once the caller proves quiet (see VadSettings)
-        self._measuring: list[np.ndarray] | None = None  # a turn's first frames, before its gain is known
+        self._measuring: list[NDArray[Any]] | None = None  # a turn's first frames, before its gain is known
         self._loud_run = 0
         self._silent_ms = 0
         self._speech_ms = 0
@@ -193,7 +195,7 @@ class StreamingRecognizer:
     COMMANDS_AFTER_TICKS = 4
     COMMAND_MIN_CONFIDENCE = 0.9
 
-    def feed(self, frame: np.ndarray) -> list[AsrEvent]:
+    def feed(self, frame: NDArray[Any]) -> list[AsrEvent]:
         events: list[AsrEvent] = []
         loud = self._detector.is_speech(frame, dbfs(frame), self.in_speech)
         ms = len(frame) * 1000 // self.rate
@@ -239,7 +241,7 @@ class StreamingRecognizer:
         """End the current turn now (e.g. the caller hung up mid-sentence)."""
         return self._finish() if self.in_speech else None
 
-    def _accept(self, frame: np.ndarray) -> None:
+    def _accept(self, frame: NDArray[Any]) -> None:
         if self._measuring is None:
             self._decode(frame)
             return
@@ -258,7 +260,7 @@ class StreamingRecognizer:
             for frame in frames:
                 self._decode(frame)
 
-    def _decode(self, frame: np.ndarray) -> None:
+    def _decode(self, frame: NDArray[Any]) -> None:
         audio = self._up(self._level.apply(frame.astype(np.int16)))
         pcm = (self._denoise(audio) if self._denoise is not None else audio).tobytes()
         self._spoken.append(pcm)
@@ -270,7 +272,7 @@ class StreamingRecognizer:
             self._free().AcceptWaveform(pcm)
         self.fed_ms += len(frame) * 1000 // self.rate
 
-    def _free(self) -> object:
+    def _free(self) -> VoskRecognizer:
         """The free recogniser of this turn (a new turn borrows the pool's most recently used one)."""
         if self._rec is None:
             self._rec = self.pool.acquire(None)
@@ -334,7 +336,7 @@ class StreamingRecognizer:
                 # surely heard, no unknown word, and a whole phrase in it: else it is free speech
                 # that the command grammar (a bigram model of its phrases) bent into its words
                 if command[1] >= self.COMMAND_MIN_CONFIDENCE and "[unk]" not in heard.get("text", "") \
-                        and _holds_phrase(command[0], self._commands_grammar):
+                        and _holds_phrase(command[0], self._commands_grammar or ()):
                     (text, confidence), result = command, heard
                     self.command_turns += 1
             if not text or confidence < self.BIAS_MIN_CONFIDENCE:  # fall back: the free model hears the turn
@@ -361,8 +363,8 @@ class StreamingRecognizer:
         self._free_live, self._commands_live, self._unknown_ticks = False, False, 0
 
 
-def _partial(rec: object) -> str:
-    return json.loads(rec.PartialResult()).get("partial", "")
+def _partial(rec: VoskRecognizer) -> str:
+    return str(json.loads(rec.PartialResult()).get("partial", ""))
 
 
 def _holds_phrase(text: str, phrases: tuple[str, ...]) -> bool:
@@ -377,13 +379,13 @@ def _mostly_unknown(partial: str) -> bool:
     return 2 * words.count("[unk]") >= len(words)
 
 
-def word_confidences(result: dict) -> tuple[tuple[str, float], ...]:
+def word_confidences(result: dict[str, Any]) -> tuple[tuple[str, float], ...]:
     """Each recognised word with the recogniser's confidence in it ('[unk]' left out)."""
     return tuple((w["word"], round(float(w.get("conf", 0.0)), 3)) for w in result.get("result", [])
                  if w.get("word") != "[unk]")
 
 
-def text_and_confidence(result: dict) -> tuple[str, float]:
+def text_and_confidence(result: dict[str, Any]) -> tuple[str, float]:
     """Vosk's result to (text, mean word confidence); '[unk]' words are dropped from the text
     and count as not heard in the confidence ("four [unk]" for four digits is not a sure "four")."""
     heard = result.get("result", [])
@@ -393,7 +395,7 @@ def text_and_confidence(result: dict) -> tuple[str, float]:
     return " ".join(text.split()), round(confidence, 3)
 
 
-def transcribe(model: object, samples: np.ndarray, rate: int) -> tuple[str, float]:
+def transcribe(model: VoskModel, samples: NDArray[Any], rate: int) -> tuple[str, float]:
     """Whole-file recognition (no gating), resampled to 16 kHz, fed in 0.2 s chunks."""
     import vosk
 
@@ -401,7 +403,7 @@ def transcribe(model: object, samples: np.ndarray, rate: int) -> tuple[str, floa
     audio = np.concatenate([pad, resample(samples, rate, 16000), pad])
     rec = vosk.KaldiRecognizer(model, 16000)
     rec.SetWords(True)
-    words: list[dict] = []
+    words: list[dict[str, Any]] = []
     step = 3200
     for start in range(0, len(audio), step):
         if rec.AcceptWaveform(audio[start:start + step].tobytes()):

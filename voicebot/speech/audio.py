@@ -6,12 +6,13 @@ import wave
 from functools import cache
 from math import gcd
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 
-def read_wav(source: str | Path | BinaryIO) -> tuple[np.ndarray, int]:
+def read_wav(source: str | Path | IO[bytes]) -> tuple[NDArray[Any], int]:
     """Mono int16 samples and the file's rate, from 8/16/24/32-bit or float WAV, any channel count.
 
     Integer PCM is read with the standard library (a worker reads its prompts this way and never
@@ -39,24 +40,24 @@ def read_wav(source: str | Path | BinaryIO) -> tuple[np.ndarray, int]:
     return to_int16(data), rate
 
 
-def _read_pcm(source: str | Path | BinaryIO) -> tuple[np.ndarray, int]:
+def _read_pcm(source: str | Path | IO[bytes]) -> tuple[NDArray[Any], int]:
     """Integer PCM frames as (samples, channels) of uint8, int16 or int32 (24-bit widened), and the rate."""
-    with wave.open(source if hasattr(source, "read") else str(source), "rb") as w:
+    with wave.open(str(source) if isinstance(source, str | Path) else source, "rb") as w:
         width, channels, rate = w.getsampwidth(), w.getnchannels(), w.getframerate()
         raw = w.readframes(w.getnframes())
     if width == 3:  # little-endian 24-bit: widen to the top of an int32
         b = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
         data = ((b[:, 0] << 8) | (b[:, 1] << 16) | (b[:, 2] << 24)).astype(np.int32)
     else:
-        data = np.frombuffer(raw, dtype={1: np.uint8, 2: "<i2", 4: "<i4"}[width]).astype(
-            {1: np.uint8, 2: np.int16, 4: np.int32}[width])
+        data = np.frombuffer(raw, dtype=np.dtype({1: "u1", 2: "<i2", 4: "<i4"}[width])).astype(
+            np.dtype({1: "u1", 2: "i2", 4: "i4"}[width]))
     return (data.reshape(-1, channels) if channels > 1 else data), rate
 
 
-def write_wav(target: str | Path | BinaryIO, samples: np.ndarray, rate: int) -> None:
+def write_wav(target: str | Path | IO[bytes], samples: NDArray[Any], rate: int) -> None:
     """Mono int16 PCM WAV. A path is opened first, so a file that cannot be written raises a plain
     OSError (``wave.open`` on a path leaves a half-made writer that complains as it is collected)."""
-    if not hasattr(target, "write"):
+    if isinstance(target, str | Path):
         with open(target, "wb") as out:
             write_wav(out, samples, rate)
         return
@@ -67,14 +68,14 @@ def write_wav(target: str | Path | BinaryIO, samples: np.ndarray, rate: int) -> 
         w.writeframes(samples.astype("<i2").tobytes())
 
 
-def to_int16(samples: np.ndarray) -> np.ndarray:
+def to_int16(samples: NDArray[Any]) -> NDArray[Any]:
     """Float in [-1, 1] (or already int16) to int16, clipping instead of wrapping."""
     if samples.dtype == np.int16:
         return samples
     return (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
 
 
-def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
+def resample(samples: NDArray[Any], rate: int, target: int) -> NDArray[Any]:
     """Polyphase resampling to ``target`` Hz (exact ratio), int16 in and out.
 
     The same design as SciPy's ``resample_poly`` (a Kaiser-windowed sinc, beta 5, 10 zero
@@ -91,12 +92,12 @@ def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
     pad = per_output + 1
     x = np.concatenate([np.zeros(pad), samples.astype(np.float64), np.zeros(pad + per_output)])
     windows = np.lib.stride_tricks.sliding_window_view(x, per_output)[first + pad]
-    out = np.einsum("nk,nk->n", windows, phases[t % up])
+    out: NDArray[Any] = np.einsum("nk,nk->n", windows, phases[t % up])
     return np.clip(out, -32768, 32767).astype(np.int16)
 
 
 @cache
-def _polyphase(up: int, down: int) -> tuple[int, int, np.ndarray]:
+def _polyphase(up: int, down: int) -> tuple[int, int, NDArray[Any]]:
     """(half length, taps per output, one row of taps per phase) of the anti-aliasing filter."""
     half = 10 * max(up, down)
     h = lowpass(2 * half + 1, 1.0 / max(up, down), np.kaiser(2 * half + 1, 5.0)) * up
@@ -109,15 +110,16 @@ def _polyphase(up: int, down: int) -> tuple[int, int, np.ndarray]:
     return half, per_output, phases
 
 
-def lowpass(taps: int, cutoff: float, window: np.ndarray) -> np.ndarray:
+def lowpass(taps: int, cutoff: float, window: NDArray[Any]) -> NDArray[Any]:
     """A windowed-sinc low-pass FIR with unit gain at DC; ``cutoff`` relative to Nyquist
     (SciPy's ``firwin`` with ``scale=True``, to rounding)."""
     m = np.arange(taps) - (taps - 1) / 2
-    h = cutoff * np.sinc(cutoff * m) * window
-    return h / h.sum()
+    h: NDArray[Any] = cutoff * np.sinc(cutoff * m) * window
+    unit: NDArray[Any] = h / h.sum()
+    return unit
 
 
-def trim_leading_silence(samples: np.ndarray, rate: int, keep_ms: int = 5, floor: int = 64) -> np.ndarray:
+def trim_leading_silence(samples: NDArray[Any], rate: int, keep_ms: int = 5, floor: int = 64) -> NDArray[Any]:
     """Drop the digital silence before the first sound (keeping ``keep_ms`` of it): a reply's
     lead-in silence is latency the caller hears. ``floor`` is about -54 dBFS, below any onset."""
     loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > floor)
@@ -126,7 +128,7 @@ def trim_leading_silence(samples: np.ndarray, rate: int, keep_ms: int = 5, floor
     return samples[max(0, int(loud[0]) - rate * keep_ms // 1000):]
 
 
-def words_end(samples: np.ndarray, floor: int = 500) -> int:
+def words_end(samples: NDArray[Any], floor: int = 500) -> int:
     """Where a recording's words end (a sample index): after its last sample above ``floor``,
     so a soft final consonant (the "s" of "balance", -42 to -46 dBFS over 100 ms) counts as
     the words it ends, and only the trailing silence does not. Replies are timed from here."""
@@ -137,11 +139,11 @@ def words_end(samples: np.ndarray, floor: int = 500) -> int:
 VOICE_DBFS = -41.0  # a frame this loud or louder carries voice (or a tone), not line silence
 
 
-def is_voiced(frame: np.ndarray) -> bool:
+def is_voiced(frame: NDArray[Any]) -> bool:
     return dbfs(frame) >= VOICE_DBFS
 
 
-def dbfs(frame: np.ndarray) -> float:
+def dbfs(frame: NDArray[Any]) -> float:
     """RMS level of a frame in dB relative to full scale (silence is -100)."""
     if frame.size == 0:
         return -100.0
@@ -168,7 +170,7 @@ class StreamUpsampler:
         self._phases = [h[p::f] for p in range(f)]  # output sample p of every f from its own sub-filter
         self._history = np.zeros(len(h) // f - 1)
 
-    def __call__(self, frame: np.ndarray) -> np.ndarray:
+    def __call__(self, frame: NDArray[Any]) -> NDArray[Any]:
         if self.factor == 1:
             return frame
         x = np.concatenate([self._history, frame.astype(np.float64)])

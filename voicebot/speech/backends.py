@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from numpy.typing import NDArray
 
 from voicebot.speech.models import ModelUnavailable, is_model, model_dir
 
@@ -48,7 +48,7 @@ class SpeechBackend:
 
         return StreamingRecognizer(self.model, rate, vad)
 
-    def transcribe(self, samples: np.ndarray, rate: int) -> tuple[str, float]:
+    def transcribe(self, samples: NDArray[Any], rate: int) -> tuple[str, float]:
         """Whole-file recognition: (text, confidence)."""
         if self.engine == "whisper":
             heard = self.model.transcribe(samples, rate, self.lang)

@@ -9,6 +9,7 @@ result is used only when confident; free recognition stays the fallback (see asr
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from voicebot.catalogue import catalogue
 from voicebot.config import PROJECT_DIR
@@ -68,7 +69,7 @@ def commands_for(expect: str, lang: str) -> tuple[str, ...] | None:
     if expect in ("menu", "free") or grammar_for(expect, lang) is None:
         return None
     cat = catalogue()  # the catalogue's navigation intents, and asking for a human agent
-    sources = (*(i for i in cat.intents if i.navigation), cat.by_id["agent"])
+    sources: tuple[Any, ...] = (*(i for i in cat.intents if i.navigation), cat.by_id["agent"])  # intents, a service
     keywords = {k for source in sources for k in source.keywords.get(lang, ())}
     return tuple(sorted(keywords | set(caller_sentences(lang, tuple(s.id for s in sources))))) or None
 
@@ -88,7 +89,7 @@ def caller_sentences(lang: str, intents: tuple[str, ...] | None = None) -> tuple
 _known: dict[tuple[int, tuple[str, ...]], tuple[str, ...]] = {}
 
 
-def in_vocabulary(model: object, phrases: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+def in_vocabulary(model: Any, phrases: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     """Phrases whose every word the model knows (Vosk drops unknown words silently); cached per model."""
     key = (id(model), tuple(phrases))
     if key not in _known:

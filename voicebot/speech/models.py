@@ -62,7 +62,7 @@ def is_model(path: Path) -> bool:
 
 
 def fetch(models_root: Path, lang: str, *, progress: Callable[[int, int], None] | None = None,
-          timeout_s: float = 20) -> tuple[Path, dict]:
+          timeout_s: float = 20) -> tuple[Path, dict[str, Any]]:
     """Make sure ``models/vosk/<lang>`` holds a model; returns it and its provenance record."""
     target = model_dir(models_root, lang)
     record_path = target / "SOURCE.json"
@@ -85,7 +85,7 @@ def fetch(models_root: Path, lang: str, *, progress: Callable[[int, int], None] 
 
 
 def _install(source: ModelSource, target: Path, progress: Callable[[int, int], None] | None,
-             timeout_s: float) -> dict:
+             timeout_s: float) -> dict[str, Any]:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".fetch-") as tmp:
         archive = Path(tmp) / "archive"

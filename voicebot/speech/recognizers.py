@@ -8,6 +8,7 @@ import logging
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -16,11 +17,14 @@ from voicebot.speech.models import ModelUnavailable, is_model, model_dir
 
 log = logging.getLogger("voicebot.speech")
 
-_models: dict[Path, object] = {}
+VoskModel = Any  # vosk.Model: Vosk ships no type information
+VoskRecognizer = Any  # vosk.KaldiRecognizer
+
+_models: dict[Path, VoskModel] = {}
 _models_lock = threading.Lock()
 
 
-def load_model(models_root: Path, lang: str) -> object:
+def load_model(models_root: Path, lang: str) -> VoskModel:
     """The shared ``vosk.Model`` of a language, loaded once per process."""
     path = model_dir(models_root, lang)
     with _models_lock:
@@ -47,14 +51,14 @@ class RecognizerPool:
     per grammar, and at most ``max_idle`` in all (the least recently used go first).
     """
 
-    def __init__(self, model: object, rate: int, per_grammar: int = 4, max_idle: int = 48) -> None:
+    def __init__(self, model: VoskModel, rate: int, per_grammar: int = 4, max_idle: int = 48) -> None:
         self.model, self.rate = model, rate
         self.per_grammar, self.max_idle = per_grammar, max_idle
-        self._idle: OrderedDict[Grammar, list[object]] = OrderedDict()
+        self._idle: OrderedDict[Grammar, list[VoskRecognizer]] = OrderedDict()
         self._lock = threading.Lock()
         self.created = 0  # recognisers ever made (a measure of how well reuse works)
 
-    def acquire(self, grammar: Grammar) -> object:
+    def acquire(self, grammar: Grammar) -> VoskRecognizer:
         """A reset recogniser for ``grammar``: an idle one if any, else a new one."""
         with self._lock:
             idle = self._idle.get(grammar)
@@ -71,7 +75,7 @@ class RecognizerPool:
         rec.SetWords(True)
         return rec
 
-    def release(self, grammar: Grammar, rec: object) -> None:
+    def release(self, grammar: Grammar, rec: VoskRecognizer) -> None:
         """Give back a recogniser (whatever it heard is dropped)."""
         forget(rec)
         with self._lock:
@@ -91,7 +95,7 @@ class RecognizerPool:
             return sum(len(v) for v in self._idle.values())
 
 
-def forget(rec: object) -> None:
+def forget(rec: VoskRecognizer) -> None:
     """Drop what a recogniser heard, so its next utterance starts afresh.
 
     Not ``Reset()``: mid-utterance, that keeps the feature pipeline, whose undecoded last frames
@@ -105,7 +109,7 @@ def forget(rec: object) -> None:
 _pools: dict[int, RecognizerPool] = {}
 
 
-def pool_for(model: object, rate: int) -> RecognizerPool:
+def pool_for(model: VoskModel, rate: int) -> RecognizerPool:
     """The process's recogniser pool of a loaded model (models are never unloaded)."""
     with _models_lock:
         key = id(model)

@@ -22,8 +22,10 @@ import string
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from voicebot.speech.audio import read_wav, resample, trim_leading_silence
 
@@ -75,12 +77,12 @@ class RecordedPrompts:
 
     def __init__(self, root: Path, rate: int) -> None:
         self.root, self.rate = root, rate
-        self._audio: dict[tuple[str, str], np.ndarray | None] = {}
+        self._audio: dict[tuple[str, str], NDArray[Any] | None] = {}
 
     def available(self, lang: str) -> bool:
         return (self.root / lang).is_dir()
 
-    def recording(self, lang: str, name: str) -> np.ndarray | None:
+    def recording(self, lang: str, name: str) -> NDArray[Any] | None:
         """One recording (``name`` without .wav, ``fragments/…`` for a fragment), or None."""
         key = (lang, name)
         if key not in self._audio:
@@ -110,7 +112,7 @@ class RecordedPrompts:
         names = [p.stem for p in folder.glob("*.wav")] if folder.is_dir() else []
         return sorted(names, key=len, reverse=True)  # longest first: 人民币 before 人
 
-    def get(self, text: str, lang: str) -> np.ndarray | None:
+    def get(self, text: str, lang: str) -> NDArray[Any] | None:
         """The sentence from recordings, or None (not every piece of it is recorded)."""
         if not self.available(lang):
             return None
@@ -123,8 +125,8 @@ class RecordedPrompts:
                 return self._assemble(template, match.groupdict(), lang)
         return None
 
-    def _assemble(self, template: Template, values: dict[str, str], lang: str) -> np.ndarray | None:
-        parts: list[np.ndarray] = []
+    def _assemble(self, template: Template, values: dict[str, str], lang: str) -> NDArray[Any] | None:
+        parts: list[NDArray[Any]] = []
         for item in template.order:
             kind, _, name = item.partition(":")
             if kind == "piece":
@@ -141,7 +143,7 @@ class RecordedPrompts:
                 parts.append(spoken)
         return np.concatenate(parts) if parts else None
 
-    def value(self, text: str, lang: str) -> np.ndarray | None:
+    def value(self, text: str, lang: str) -> NDArray[Any] | None:
         """A value (an amount, a card ending, a date, a currency) from fragments, longest first."""
         names, parts, i = self.fragment_names(lang), [], 0
         folded = text.lower()
@@ -158,11 +160,14 @@ class RecordedPrompts:
                          None)
             if found is None:
                 return None
-            parts += [self.recording(lang, f"fragments/{found}"), self._silence(GAP_S)]
+            fragment = self.recording(lang, f"fragments/{found}")
+            if fragment is None:
+                return None
+            parts += [fragment, self._silence(GAP_S)]
             i += len(found)
         return np.concatenate(parts) if parts else None
 
-    def _silence(self, seconds: float) -> np.ndarray:
+    def _silence(self, seconds: float) -> NDArray[Any]:
         return np.zeros(int(seconds * self.rate), np.int16)
 
 

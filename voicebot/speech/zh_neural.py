@@ -27,8 +27,10 @@ import threading
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 log = logging.getLogger("voicebot.speech")
 
@@ -185,10 +187,10 @@ class MandarinVoice:
             self._vocoder = tf.lite.Interpreter(model_path=str(folder / "mb_melgan.tflite"), num_threads=1)
             self._clause("您好", urgent=True)  # the delegates are made on the first call
 
-    def render(self, text: str, urgent: bool = True) -> np.ndarray:
+    def render(self, text: str, urgent: bool = True) -> NDArray[Any]:
         """``urgent``: a caller is waiting for these words (not the rest of a sentence already playing)."""
         pause = np.zeros(int(PAUSE_S * RATE), np.float32)
-        pieces: list[np.ndarray] = []
+        pieces: list[NDArray[Any]] = []
         for clause in _CLAUSE.split(spoken_digits(text)):
             clause = re.sub(r"[“”\"'（）()《》]", "", clause).strip()
             if not re.search(r"[\u4e00-\u9fff]", clause):
@@ -196,7 +198,7 @@ class MandarinVoice:
             pieces += [self._clause(clause, urgent), pause]
         return np.concatenate(pieces[:-1]) if pieces else np.zeros(0, np.float32)
 
-    def _clause(self, clause: str, urgent: bool) -> np.ndarray:
+    def _clause(self, clause: str, urgent: bool) -> NDArray[Any]:
         ids = self._processor.text_to_sequence(clause, inference=True)
         acoustic = self._acoustic
         values = (np.array([ids], np.int32), np.array([0], np.int32), np.array([SPEED], np.float32),
@@ -211,7 +213,7 @@ class MandarinVoice:
             mel = acoustic.get_tensor(acoustic.get_output_details()[1]["index"])
         return np.concatenate([self._vocode(mel, start, urgent) for start in range(0, mel.shape[1], CHUNK_FRAMES)])
 
-    def _vocode(self, mel: np.ndarray, start: int, urgent: bool) -> np.ndarray:
+    def _vocode(self, mel: NDArray[Any], start: int, urgent: bool) -> NDArray[Any]:
         """Audio of mel frames [start, start + CHUNK_FRAMES), vocoded with CONTEXT_FRAMES either side
         and trimmed to them: the same sound as the whole at once (0.2% RMS apart), in less time, and
         the voice is free for another call's clause between chunks."""
@@ -226,7 +228,8 @@ class MandarinVoice:
             vocoder.invoke()
             audio = vocoder.get_tensor(vocoder.get_output_details()[0]["index"])[0, :, 0]
         skip = (start - low) * HOP
-        return audio[skip:skip + (min(frames, start + CHUNK_FRAMES) - start) * HOP].astype(np.float32)
+        chunk: NDArray[Any] = audio[skip:skip + (min(frames, start + CHUNK_FRAMES) - start) * HOP].astype(np.float32)
+        return chunk
 
 
 @cache

@@ -18,5 +18,6 @@ Flow = Generator[Ask, Any, None]
 
 def handler(name: str) -> Callable[..., Flow]:
     module, func = name.split(".")
-    return getattr(importlib.import_module(f"voicebot.dialog.flows.{module}"), func)
+    flow: Callable[..., Flow] = getattr(importlib.import_module(f"voicebot.dialog.flows.{module}"), func)
+    return flow
 __all__ = ["Flow", "Service", "handler"]

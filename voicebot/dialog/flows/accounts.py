@@ -17,7 +17,7 @@ MAX_READ = 5  # transactions read aloud; more would be lost on a listener
 
 def balance(ctx: CallContext, service: Service) -> None:
     foreign = bool(service.params.get("foreign"))
-    accounts = [a for a in ctx.bank.accounts(ctx.customer.customer_id) if not foreign or a.currency != "CNY"]
+    accounts = [a for a in ctx.bank.accounts(ctx.customer_id) if not foreign or a.currency != "CNY"]
     wanted = ctx.take_slot("currency")  # "and dollars?": that account only, where there is one
     if wanted and accounts:
         if any(a.currency == wanted for a in accounts):
@@ -34,13 +34,13 @@ def balance(ctx: CallContext, service: Service) -> None:
 
 def today(ctx: CallContext, service: Service) -> None:
     start = datetime.combine(ctx.bank.clock().date(), time())
-    txns = ctx.bank.transactions(ctx.customer.customer_id, start=start)
+    txns = ctx.bank.transactions(ctx.customer_id, start=start)
     _read(ctx, txns, ctx.t("period_today"))
     ctx.done(service.id, "ok", count=len(txns))
 
 
 def unposted(ctx: CallContext, service: Service) -> None:
-    txns = ctx.bank.transactions(ctx.customer.customer_id, only_unposted=True)
+    txns = ctx.bank.transactions(ctx.customer_id, only_unposted=True)
     _read(ctx, txns, ctx.t("period_unposted"))
     ctx.done(service.id, "ok", count=len(txns))
 
@@ -64,7 +64,7 @@ def history(ctx: CallContext, service: Service) -> Flow:
     end = min(end, today_)
     ctx.last_period = (start, end)
     foreign = bool(service.params.get("foreign"))
-    txns = ctx.bank.transactions(ctx.customer.customer_id, start=datetime.combine(start, time()),
+    txns = ctx.bank.transactions(ctx.customer_id, start=datetime.combine(start, time()),
                                  end=datetime.combine(end + timedelta(days=1), time()), foreign=foreign)
     if start == end:  # one day: "today", "on November 30, 2026"
         said = ctx.t("period_today") if end == today_ else ctx.t("period_day", day=reading.day(end, ctx.lang))

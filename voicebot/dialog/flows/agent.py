@@ -25,6 +25,7 @@ def complaint(ctx: CallContext, service: Service) -> None:
 
 
 def connect(ctx: CallContext, service: Service, reason: str) -> None:
-    ctx.say("agent_connect", label=ctx.cat.reason(reason).label[ctx.lang])
+    known = ctx.cat.reason(reason)
+    ctx.say("agent_connect", label=known.label[ctx.lang] if known else reason)
     ctx.done(service.id, "ok", reason=reason)
     ctx.transfer(reason)

@@ -30,7 +30,7 @@ _MOBILE = re.compile(r"1[3-9]\d{9}")
 def bill(ctx: CallContext, service: Service) -> Flow:
     label = service.label[ctx.lang]
     by_number = service.params.get("by_number", False)
-    due = ctx.bank.bills_due(ctx.customer.customer_id, service.params["bill_type"])
+    due = ctx.bank.bills_due(ctx.customer_id, service.text_param("bill_type"))
     if not due and not by_number:
         ctx.say("bill_none", label=label)
         ctx.done(service.id, "ok", due="0.00")
@@ -62,7 +62,7 @@ def other_number(ctx: CallContext, service: Service) -> Step:
     number = yield Ask("mobile_number", ctx.t("ask_mobile_number"),
                        validate=lambda n: None if _MOBILE.fullmatch(n) else ctx.t("bad_mobile"))
     said = reading.phone_number(number, ctx.lang)
-    due = ctx.bank.bills_for(service.params["bill_type"], number)
+    due = ctx.bank.bills_for(service.text_param("bill_type"), number)
     if not due:
         ctx.say("number_bill_none", label=label, number=said)
         ctx.done(service.id, "ok", due="0.00", number_ending=number[-4:])
@@ -81,7 +81,7 @@ def other_number(ctx: CallContext, service: Service) -> Step:
 
 def _paid(ctx: CallContext, service: Service, b: BillView, reference: str | None = None) -> bool:
     try:
-        ctx.bank.pay_bill(ctx.op_key(service.id), ctx.customer.customer_id, b.id, reference)
+        ctx.bank.pay_bill(ctx.op_key(service.id), ctx.customer_id, b.id, reference)
     except BankError as err:
         report_bank_error(ctx, service.id, err)
         return False

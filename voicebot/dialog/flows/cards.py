@@ -26,7 +26,7 @@ def apply(ctx: CallContext, service: Service) -> Flow:
     if not (yield from confirm(ctx, ctx.t("confirm_apply"))):
         ctx.done(service.id, "cancelled")
         return
-    result = ctx.bank.request(ctx.op_key(service.id), "card_apply", ctx.customer.customer_id)
+    result = ctx.bank.request(ctx.op_key(service.id), "card_apply", ctx.customer_id)
     ctx.say("request_done", ref=reading.digits(result["reference"], ctx.lang))
     ctx.done(service.id, "ok", reference=result["reference"])
 
@@ -39,7 +39,7 @@ def replace(ctx: CallContext, service: Service) -> Flow:
     if not (yield from confirm(ctx, ctx.t("confirm_replace", ending=_ending(ctx, card.number)))):
         ctx.done(service.id, "cancelled")
         return
-    result = ctx.bank.request(ctx.op_key(service.id), "card_replace", ctx.customer.customer_id, card.number)
+    result = ctx.bank.request(ctx.op_key(service.id), "card_replace", ctx.customer_id, card.number)
     ctx.say("request_done", ref=reading.digits(result["reference"], ctx.lang))
     ctx.done(service.id, "ok", reference=result["reference"])
 
@@ -47,11 +47,11 @@ def replace(ctx: CallContext, service: Service) -> Flow:
 def activate(ctx: CallContext, service: Service) -> Flow:
     def own(number: str) -> str | None:
         card = ctx.bank.card(number)
-        return None if card and card.customer_id == ctx.customer.customer_id else ctx.t("card_unknown")
+        return None if card and card.customer_id == ctx.customer_id else ctx.t("card_unknown")
 
     number = yield from card_number(ctx, "ask_activate_card", check=own)
     try:
-        result = ctx.bank.activate_card(ctx.op_key(service.id), ctx.customer.customer_id, number)
+        result = ctx.bank.activate_card(ctx.op_key(service.id), ctx.customer_id, number)
     except BankError as err:
         report_bank_error(ctx, service.id, err)
         return
@@ -84,18 +84,18 @@ def report_loss(ctx: CallContext, service: Service) -> Flow:
         return
     owner = ctx.customer.customer_id if ctx.customer and not provisional else None
     try:
-        result = ctx.bank.report_loss(ctx.op_key(service.id), number, provisional=provisional, customer_id=owner,
+        report = ctx.bank.report_loss(ctx.op_key(service.id), number, provisional=provisional, customer_id=owner,
                                       caller=ctx.record.caller)
     except BankError as err:
         report_bank_error(ctx, service.id, err)
         return
-    if result["already"]:
+    if report["already"]:
         ctx.say("loss_already", ending=_ending(ctx, number))
     elif provisional:
         from datetime import date
 
         ctx.say("loss_provisional", ending=_ending(ctx, number),
-                day=reading.day(date.fromisoformat(result["expires"]), ctx.lang))
+                day=reading.day(date.fromisoformat(report["expires"]), ctx.lang))
     else:
         ctx.say("loss_done", ending=_ending(ctx, number))
     ctx.done(service.id, "ok", card=mask_card(number), provisional=provisional)
@@ -108,7 +108,7 @@ def account(ctx: CallContext, service: Service) -> Flow:
         return
     ctx.say("card_status", ending=_ending(ctx, card.number), limit=money(ctx, card.credit_limit_minor),
             owed=money(ctx, card.owed_minor), available=money(ctx, card.credit_limit_minor - card.owed_minor))
-    if card.owed_fx_minor:
+    if card.owed_fx_minor and card.owed_fx_currency:
         ctx.say("card_fx_owed", owed=money(ctx, card.owed_fx_minor, card.owed_fx_currency))
     ctx.done(service.id, "ok")
 
@@ -120,7 +120,7 @@ def repay(ctx: CallContext, service: Service) -> Flow:
         ctx.done(service.id, "failed", error="no_card")
         return
     ending = _ending(ctx, card.number)
-    if card.owed_fx_minor:
+    if card.owed_fx_minor and card.owed_fx_currency:
         currency, owed = card.owed_fx_currency, card.owed_fx_minor
         ctx.say("repay_fx_due", owed=money(ctx, owed, currency), ending=ending,
                 cny=money(ctx, ctx.bank.fx_quote(currency, owed)))
@@ -150,7 +150,7 @@ def repay(ctx: CallContext, service: Service) -> Flow:
         ctx.done(service.id, "cancelled")
         return
     try:
-        ctx.bank.repay_card(ctx.op_key(service.id), ctx.customer.customer_id, card.number, minor, currency)
+        ctx.bank.repay_card(ctx.op_key(service.id), ctx.customer_id, card.number, minor, currency)
     except BankError as err:
         report_bank_error(ctx, service.id, err)
         return
@@ -170,7 +170,7 @@ def limit(ctx: CallContext, service: Service) -> Flow:
         ctx.done(service.id, "cancelled")
         return
     try:
-        ctx.bank.set_credit_limit(ctx.op_key(service.id), ctx.customer.customer_id, card.number, new)
+        ctx.bank.set_credit_limit(ctx.op_key(service.id), ctx.customer_id, card.number, new)
     except BankError as err:
         report_bank_error(ctx, service.id, err)
         return

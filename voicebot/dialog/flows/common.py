@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 from voicebot.bank.views import BankError, CardView
@@ -15,7 +15,7 @@ from voicebot.money import AmountError, to_minor
 Step = Generator[Ask, Any, Any]
 
 
-def choose(ctx: CallContext, items: list[tuple[str, Any, str, tuple[str, ...]]], intro: str = "",
+def choose(ctx: CallContext, items: Sequence[tuple[str, Any, str, tuple[str, ...]]], intro: str = "",
            step: str = "choice") -> Step:
     """A menu of (key, value, sentence, spoken words); returns the chosen value."""
     sentences = " ".join(sentence for _key, _value, sentence, _words in items)
@@ -113,7 +113,7 @@ def card_number(ctx: CallContext, prompt_key: str, check: Callable[[str], str | 
 
 def pick_card(ctx: CallContext, kind: str | None = None, status: set[str] | None = None) -> Step:
     """One of the caller's own cards: chosen by menu when there are several, None when there are none."""
-    cards = [c for c in ctx.bank.cards(ctx.customer.customer_id)
+    cards = [c for c in ctx.bank.cards(ctx.customer_id)
              if (kind is None or c.kind == kind) and (status is None or c.status in status)]
     if not cards:
         ctx.say("no_card")
@@ -139,7 +139,7 @@ def report_bank_error(ctx: CallContext, service_id: str, err: BankError) -> None
 
 
 def cny_balance(ctx: CallContext) -> int:
-    return next((a.balance_minor for a in ctx.bank.accounts(ctx.customer.customer_id) if a.currency == "CNY"), 0)
+    return next((a.balance_minor for a in ctx.bank.accounts(ctx.customer_id) if a.currency == "CNY"), 0)
 
 
 def funds_check(ctx: CallContext, limit: int | None = None) -> Callable[[int], str | None]:

@@ -64,7 +64,7 @@ def trade(ctx: CallContext, service: Service) -> Flow:
         return
     cny = ctx.bank.fx_quote(currency, minor, side)
     try:
-        ctx.bank.fx_trade(ctx.op_key(service.id), ctx.customer.customer_id, side, currency, minor)
+        ctx.bank.fx_trade(ctx.op_key(service.id), ctx.customer_id, side, currency, minor)
     except BankError as err:
         report_bank_error(ctx, service.id, err)
         return
@@ -74,4 +74,4 @@ def trade(ctx: CallContext, service: Service) -> Flow:
 
 
 def _held(ctx: CallContext, currency: str) -> int:
-    return next((a.balance_minor for a in ctx.bank.accounts(ctx.customer.customer_id) if a.currency == currency), 0)
+    return next((a.balance_minor for a in ctx.bank.accounts(ctx.customer_id) if a.currency == currency), 0)

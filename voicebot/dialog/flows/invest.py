@@ -19,7 +19,7 @@ def trade(ctx: CallContext, service: Service) -> Flow:
             ("1", "quote", "", ("quote", "price", "行情", "价格")), ("2", "buy", "", SIDE_WORDS["buy"]),
             ("3", "sell", "", SIDE_WORDS["sell"]),
         ], intro=ctx.t("invest_action"), step="action")
-    products = ctx.bank.products(service.params["kind"], ctx.customer.customer_id)
+    products = ctx.bank.products(service.text_param("kind"), ctx.customer_id)
     product: ProductView = products[0]
     if len(products) > 1:
         items = [(str(i), p, ctx.t("product_item", name=p.name[ctx.lang], key=i), (p.name[ctx.lang].lower(),))
@@ -47,7 +47,7 @@ def trade(ctx: CallContext, service: Service) -> Flow:
         ctx.done(service.id, "cancelled")
         return
     try:
-        ctx.bank.invest(ctx.op_key(service.id), ctx.customer.customer_id, action, product.code, n)
+        ctx.bank.invest(ctx.op_key(service.id), ctx.customer_id, action, product.code, n)
     except BankError as err:
         report_bank_error(ctx, service.id, err)
         return

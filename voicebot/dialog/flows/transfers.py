@@ -25,19 +25,20 @@ OTHER_CARD = "9"
 
 
 def transfer(ctx: CallContext, service: Service) -> Flow:
-    payees = ctx.bank.payees(ctx.customer.customer_id)
+    payees = ctx.bank.payees(ctx.customer_id)
     payee = _payee_from_speech(ctx, payees)
     if payee is None and payees:
-        items = [(str(i), p, ctx.t("payee_item", alias=p.alias[ctx.lang], ending=reading.card_ending(p.card_number,
-                                                                                                     ctx.lang), key=i),
-                  (p.alias[ctx.lang], f"my {p.alias[ctx.lang]}")) for i, p in enumerate(payees[:8], start=1)]
+        items: list[tuple[str, PayeeView | None, str, tuple[str, ...]]] = [
+            (str(i), p, ctx.t("payee_item", alias=p.alias[ctx.lang], key=i,
+                              ending=reading.card_ending(p.card_number, ctx.lang)),
+             (p.alias[ctx.lang], f"my {p.alias[ctx.lang]}")) for i, p in enumerate(payees[:8], start=1)]
         items.append((OTHER_CARD, None, ctx.t("payee_other"), ("another card", "other", "其他", "别的卡")))
         payee = yield from choose(ctx, items, step="payee")
     if payee is None:
         number = yield from card_number(ctx, "ask_payee_card", check=lambda n: _payee_check(ctx, n))
         payee = PayeeView(0, {"en-US": ctx.t("payee_card_word"), "zh-CN": ctx.t("payee_card_word")}, number,
                           ctx.bank.card_area(number) or "")
-    home = ctx.customer.home_area_code
+    home = ctx.customer.home_area_code if ctx.customer else None
     scope = "local" if payee.area_code == home else "remote"
     actual = ctx.cat.by_id[f"transfer.{scope}"]
     if actual.id != service.id:
@@ -54,7 +55,7 @@ def transfer(ctx: CallContext, service: Service) -> Flow:
         ctx.done(actual.id, "cancelled")
         return
     try:
-        result = ctx.bank.transfer(ctx.op_key(actual.id), ctx.customer.customer_id, payee.card_number, minor, scope)
+        result = ctx.bank.transfer(ctx.op_key(actual.id), ctx.customer_id, payee.card_number, minor, scope)
     except BankError as err:
         report_bank_error(ctx, actual.id, err)
         return
@@ -78,6 +79,6 @@ def _payee_check(ctx: CallContext, number: str) -> str | None:
     if ctx.bank.card_area(number) is None:
         return ctx.t("payee_unknown")
     card = ctx.bank.card(number)
-    if card is not None and card.customer_id == ctx.customer.customer_id and card.kind == "debit":
+    if card is not None and card.customer_id == ctx.customer_id and card.kind == "debit":
         return ctx.t("payee_self")
     return None
