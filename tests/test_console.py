@@ -6,6 +6,7 @@ Screenshots of each page go to ``var/screenshots/`` (looked at by people, kept b
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -193,6 +194,8 @@ def test_voicebot_up_starts_the_sip_worker_and_the_console(tmp_path: Path, demo_
     """What `make run` runs: the console answers and a SIP worker serves; SIGTERM stops both."""
     shutil.copy(demo_db_template, tmp_path / "bank.db")
     port, sip_port = free_port(), free_port()
+    while sip_port == port:  # SIP listens on TCP too: the console must not find its port taken
+        sip_port = free_port()
     env = {**os.environ, "VOICEBOT_DB_URL": f"sqlite:///{tmp_path / 'bank.db'}",
            "VOICEBOT_LOG_FILE": str(tmp_path / "voicebot.log")}
     proc = subprocess.Popen([sys.executable, "-m", "voicebot", "up", "--port", str(port), "--sip-port", str(sip_port)],
@@ -202,7 +205,7 @@ def test_voicebot_up_starts_the_sip_worker_and_the_console(tmp_path: Path, demo_
         while time.monotonic() < deadline and page is None:
             try:
                 page = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=1).read().decode()
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, http.client.HTTPException):
                 assert proc.poll() is None
                 time.sleep(0.5)
         assert page and "Sign in" in page
@@ -215,6 +218,36 @@ def test_voicebot_up_starts_the_sip_worker_and_the_console(tmp_path: Path, demo_
     assert f"http://localhost:{port}/" in out and DEMO_OPERATOR[2] in out  # the URL and the demo sign-in
     time.sleep(1)
     assert not subprocess.run(["pgrep", "-f", f"voicebot serve --sip-port {sip_port}"]).returncode == 0
+
+
+def test_voicebot_up_stopped_while_starting_stops_its_worker(tmp_path: Path, demo_db_template: Path) -> None:
+    """SIGTERM before the console is up (a supervisor giving up, Ctrl-C in a script) leaves no worker behind."""
+    shutil.copy(demo_db_template, tmp_path / "bank.db")
+    port, sip_port = free_port(), free_port()
+    while sip_port == port:
+        sip_port = free_port()
+    env = {**os.environ, "VOICEBOT_DB_URL": f"sqlite:///{tmp_path / 'bank.db'}",
+           "VOICEBOT_LOG_FILE": str(tmp_path / "voicebot.log")}
+    proc = subprocess.Popen([sys.executable, "-m", "voicebot", "up", "--port", str(port), "--sip-port", str(sip_port)],
+                            cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    find = ["pgrep", "-f", f"voicebot serve --sip-port {sip_port}"]
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and subprocess.run(find, capture_output=True).returncode != 0:
+            time.sleep(0.1)
+        assert subprocess.run(find, capture_output=True).returncode == 0, "no SIP worker started"
+        proc.terminate()  # the console is still loading its models
+        assert proc.wait(timeout=40) != 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and subprocess.run(find, capture_output=True).returncode == 0:
+        time.sleep(0.2)
+    left = subprocess.run(find, capture_output=True, text=True).stdout.split()
+    for pid in left:
+        os.kill(int(pid), 9)
+    assert not left, "the SIP worker outlived voicebot up"
 
 
 @pytest.fixture(scope="module")

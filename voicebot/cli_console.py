@@ -220,8 +220,13 @@ def up(ctx: click.Context, port: int, sip_port: int | None) -> None:
     """The line as a product on embedded defaults: a SIP worker in the background and the web console."""
     import os
     import secrets
+    import signal
     import subprocess
 
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)  # the worker is stopped below, even while the console still starts
+
+    signal.signal(signal.SIGTERM, stop)
     cfg: Config = ctx.obj
     parent = click.get_current_context().find_root().params
     if cfg.agents is not None and not cfg.agents.context_secret:
