@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -109,10 +110,26 @@ def rasa_parse_ms(url: str, token: str = "", n: int = 30) -> float:
     return statistics.median(times) * 1000
 
 
+def _outcomes(cdr: Path) -> dict[str, str]:
+    """Each caller's last CDR outcome (busy: refused with the busy message)."""
+    time.sleep(2)  # the last CDR lines are written as the calls end
+    out = {}
+    for line in cdr.read_text().splitlines() if cdr.exists() else []:
+        try:
+            record = json.loads(line)
+        except ValueError:  # a line still being written
+            print(f"  (a CDR line that is not JSON yet: {line[:80]}...)")
+            continue
+        if record.get("caller"):
+            out[record["caller"]] = record["outcome"]
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=None,
-                    help="default: sized from this machine as 'voicebot cluster' does (voicebot/cluster/sizing.py)")
+                    help="default: the cluster sizes itself from a measurement of this machine, with a line limit "
+                         "(callers beyond it are refused and counted apart)")
     ap.add_argument("--steps", default="4,8,12,16,20,24")
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--warmup", type=int, default=0, help="unmeasured rounds of 4 calls per worker first")
@@ -134,15 +151,9 @@ def main() -> None:
     phrases = [synth.render("what is my account balance", "en-US"), synth.render("go back to the main menu", "en-US")]
     port = 27000 + os.getpid() % 1000 * 20
     cdr = folder / "cdr.jsonl"
-    if args.workers is None:
-        from voicebot.cluster.sizing import this_machine
-
-        sizing = this_machine(nlu_servers=1, shared_model=args.shared_model)
-        args.workers = sizing.workers
-        print(f"sizing: {sizing.explain()}", flush=True)
-    print(f"starting a cluster of {args.workers} workers in {folder} ...", flush=True)
-    argv = [sys.executable, "-m", "voicebot", "cluster", "--workers", str(args.workers), "--sip-port", str(port),
-            "--cdr", str(cdr), "--lang", "en-US", "--status-every", "3600"]
+    print(f"starting a cluster of {args.workers or 'self-sized'} workers in {folder} ...", flush=True)
+    argv = [sys.executable, "-m", "voicebot", "cluster", *(["--workers", str(args.workers)] if args.workers else []),
+            "--sip-port", str(port), "--cdr", str(cdr), "--lang", "en-US", "--status-every", "3600"]
     proc = subprocess.Popen([*argv, *([] if args.shared_model else ["--no-shared-model"])], cwd=PROJECT,
                             env=env_for(config), stdout=subprocess.PIPE, stderr=open(folder / "cluster.err", "w"),
                             text=True, start_new_session=True)
@@ -150,9 +161,14 @@ def main() -> None:
         while True:
             if proc.poll() is not None:
                 sys.exit(f"cluster exited: {(folder / 'cluster.err').read_text()[-2000:]}")
-            if select.select([proc.stdout], [], [], 1)[0] and proc.stdout.readline().startswith("ready"):
+            if select.select([proc.stdout], [], [], 1)[0] and (line := proc.stdout.readline()).startswith("ready"):
+                sized = dict(word.split("=", 1) for word in line.split() if "=" in word)
+                args.workers, line_calls = int(sized["workers"]), int(sized.get("calls", 0))
                 break
         nlu_log = (folder / "cluster.err").read_text()
+        print("".join(f"  {line}\n" for line in nlu_log.splitlines() if line.startswith(("measured", "sizing"))),
+              end="")
+        print(f"the line admits {line_calls} calls on {args.workers} workers", flush=True)
         rasa_port = int(nlu_log.split("NLU server on port ")[1].split()[0])
         rasa_url = f"http://127.0.0.1:{rasa_port}"
         token = nlu_token(proc.pid)
@@ -194,20 +210,28 @@ def main() -> None:
             cpu = (tree_cpu_and_rss(proc.pid)[0] - cpu0) / elapsed
             callers_cpu = (time.process_time() - own0) / elapsed
             busy, steal, total = (b - a for a, b in zip(ticks0, machine_ticks(), strict=True))
-            lat = [x for c in calls for x in c.stats.latencies]
-            failed = [c.stats.error for c in calls if c.stats.error]
-            expected = n * args.rounds * len(phrases)
+            outcomes = _outcomes(cdr)
+            told = [c for c in calls if outcomes.get(c.caller) == "busy"]  # heard "too many people are calling"
+            status = [c for c in calls if c.stats.error and re.search(r"answered (486|503)", c.stats.error)]
+            admitted = [c for c in calls if c not in told and c not in status]
+            lat = [x for c in admitted for x in c.stats.latencies]
+            failed = [c.stats.error for c in admitted if c.stats.error]
+            expected = len(admitted) * args.rounds * len(phrases)
+            if told or status:
+                print(f"{n:3d} offered: {len(admitted)} admitted, refused {len(told)} with the busy message "
+                      f"and {len(status)} with 486/503")
             if not lat:
                 print(f"{n:3d} calls: no replies measured; errors: {failed[:3]}")
                 continue
             under = sum(x < 1.0 for x in lat) / expected
             print(f"{n:3d} calls: {len(lat)}/{expected} replies, median {statistics.median(lat) * 1000:.0f} ms, "
                   f"p95 {pct(lat, 0.95) * 1000:.0f} ms, max {max(lat) * 1000:.0f} ms, {under:.0%} of turns under 1 s; "
-                  f"cluster CPU {cpu * 100 / os.cpu_count():.0f}% of the machine ({cpu * 100 / n:.0f}% of a core "
-                  f"per call); worker RSS max {max(peak_rss.values()):.0f} MB, PSS max {max(peak_pss):.0f} MB; "
+                  f"cluster CPU {cpu * 100 / os.cpu_count():.0f}% of the machine "
+                  f"({cpu * 100 / max(1, len(admitted)):.1f}% of a core per admitted call); "
+                  f"worker RSS max {max(peak_rss.values()):.0f} MB, PSS max {max(peak_pss):.0f} MB; "
                   f"Rasa parse under load "
                   f"{loaded_ms:.1f} ms; failed calls {len(failed)}"
-                  + (f" (more callers than the {slots} call slots)" if n > slots else "")
+                  + (f" (more callers than the {slots} call slots)" if n > slots and not line_calls else "")
                   + f"; callers' CPU {callers_cpu * 100 / os.cpu_count():.0f}% of the machine; machine busy "
                   f"{busy / total:.0%} (the callers too), stolen by the hypervisor {steal / total:.1%}")
         # fail-over: kill a worker, time the next call's answer through the front door

@@ -172,3 +172,16 @@ def test_a_card_number_the_bot_reads_back_is_masked_in_the_transcript(bank: Bank
     kept = json.dumps(bot, ensure_ascii=False)
     for shown in ("6 2 2 2", "0 2 0 0, 0 0 0 0", "六二二二", "零二零零"):
         assert shown not in kept, (shown, kept)
+
+
+def test_a_cdr_line_stays_json_with_its_reply_times_and_still_masks_a_card_number() -> None:
+    import json
+
+    from voicebot.dialog.context import CallRecord
+
+    record = CallRecord("call-7", DEMO_CARD, "en-US", "010")
+    record.reply_ms = [622, 601, 700, 121, 843, 590]  # a long call: read as one digit run it was masked
+    record.transfer_reason = f"card {DEMO_CARD} refused"
+    line = json.loads(cdr_line(record))
+    assert line["reply_ms"] == [622, 601, 700, 121, 843, 590]
+    assert DEMO_CARD not in json.dumps(line) and line["caller"].endswith(DEMO_CARD[-4:])

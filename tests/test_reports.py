@@ -60,6 +60,14 @@ def test_todays_figures_for_the_wallboard(db, day: datetime) -> None:
     assert t["calls"] == 5 and t["containment"] == 0.4
     assert t["pools"]["010"] == {"offered": 2, "answered": 1, "answer_rate": 0.5, "below_target": True}
     assert t["pools"]["central"]["answer_rate"] == 1.0 and not t["pools"]["central"]["below_target"]
+    assert t["refused_line_full"] == 0
+
+
+def test_callers_refused_while_the_line_was_full_are_counted_apart_not_as_served(db, day: datetime) -> None:
+    store_lines(db, [cdr(7, day + timedelta(hours=2, minutes=5), "010", "busy", [])])
+    t = reports.today(db, day + timedelta(hours=3))
+    assert t["calls"] == 6 and t["refused_line_full"] == 1
+    assert t["containment"] == 0.4  # 2 of the 5 calls served, as before the refused one
     assert "021" not in t["pools"]  # the caller hung up: not the seat's miss
     assert t["overflows_to_central"] == 1 and t["abandoned_waiting"] == 1
     assert t["time_to_answer_s"] == {"median": 11.5, "p90": 19.0}

@@ -31,7 +31,19 @@ log = logging.getLogger("voicebot.cdr")
 
 
 def cdr_line(record: CallRecord) -> str:
-    return redact(json.dumps(record.to_json(), ensure_ascii=False))
+    """One JSON line; every text in it redacted, numbers (timings) left as they are: redacting the
+    serialised line would read a list of reply times, '[622, 601, 700, 121]', as a card number."""
+    return json.dumps(_redacted(record.to_json()), ensure_ascii=False)
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value
 
 
 def append_cdr(path: str | Path, record: CallRecord) -> str:
@@ -63,6 +75,11 @@ class CdrSink:
             self._pool.shutdown(wait=True)
 
     def _store(self, line: str) -> None:
+        try:
+            row_of(line)
+        except (ValueError, KeyError, TypeError):  # kept in the file; a bad line must not stop the rest
+            log.error("CDR line for the database is not valid: %s", line[:120])
+            return
         try:
             if self.behind:
                 loaded = load_file(self.db, self.path)

@@ -172,7 +172,10 @@ def serve(cfg: Config, bind: str | None, sip_port: int | None, cdr: str | None, 
 
 @cli.command()
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="SIP workers (4 calls each); default: sized from this machine's cores and memory.")
+              help="SIP workers (4 calls each); default: enough for the line's calls, and one more.")
+@click.option("--calls", type=click.IntRange(1, 252), default=None,
+              help="Calls the line admits at once (the rest hear 'all lines busy'); default: [capacity] "
+                   "max_calls, else measured from this machine.")
 @click.option("--bind", default=None, help="Address of the front door, and of RTP (default from config).")
 @click.option("--worker-bind", default="127.0.0.1", show_default=True,
               help="Internal address the workers' SIP listens on (callers reach them only through the front door).")
@@ -190,9 +193,9 @@ def serve(cfg: Config, bind: str | None, sip_port: int | None, cdr: str | None, 
               help="Fork the workers from one process holding the speech model (one copy in memory), "
                    "or start each as a process of its own.")
 @click.pass_obj
-def cluster(cfg: Config, workers: int | None, bind: str | None, worker_bind: str, trusted: tuple[str, ...],
-            sip_port: int | None, cdr: str | None, nlu_urls: tuple[str, ...], langs: tuple[str, ...],
-            status_every: float, share_model: bool) -> None:
+def cluster(cfg: Config, workers: int | None, calls: int | None, bind: str | None, worker_bind: str,
+            trusted: tuple[str, ...], sip_port: int | None, cdr: str | None, nlu_urls: tuple[str, ...],
+            langs: tuple[str, ...], status_every: float, share_model: bool) -> None:
     """Kamailio in front of N `voicebot serve` workers sharing Rasa NLU servers; restarts workers that die."""
     from voicebot.cluster.processes import ClusterError
     from voicebot.cluster.supervisor import Cluster, ClusterOptions
@@ -215,22 +218,22 @@ def cluster(cfg: Config, workers: int | None, bind: str | None, worker_bind: str
                     raise UserError(f"no NLU model for {lang} in {model}: run 'voicebot nlu train --lang {lang}'")
                 models[lang] = model
     port = cfg.sip.port if sip_port is None else sip_port
-    if workers is None:
-        from voicebot.cluster.sizing import this_machine
+    from voicebot.cluster.line_plan import plan_line
 
-        sizing = this_machine(nlu_servers=len(models), shared_model=share_model)
-        workers = sizing.workers
-        click.echo(f"sizing: {sizing.explain()} (--workers overrides)", err=True)
+    workers, line_calls = plan_line(cfg, lambda line: click.echo(line, err=True), calls=calls, workers=workers,
+                                    nlu_servers=len(models), shared_model=share_model)
     options = ClusterOptions(workers, bind or cfg.sip.bind, port, cfg.path(cdr or cfg.sip.cdr),
                              cfg.path(f"var/cluster-{port}"), config=cfg.source, nlu_models=models, nlu_urls=urls,
                              status_every_s=status_every, worker_bind=worker_bind,
                              front_door=replace(cfg.front_door, trusted=list(trusted) or cfg.front_door.trusted),
-                             models_root=cfg.path("models") if share_model else None)
+                             models_root=cfg.path("models") if share_model else None,
+                             line_calls=line_calls, capacity=cfg.capacity)
     echo = lambda line: click.echo(line, err=True)  # noqa: E731
     supervisor = Cluster(options, echo)
     try:
         supervisor.start()
-        print(f"ready sip:95588@{options.bind}:{options.port} workers={workers}", flush=True)
+        print(f"ready sip:95588@{options.bind}:{options.port} workers={workers} calls={line_calls or workers * 4}",
+              flush=True)
         echo(f"cluster serving sip:{options.bind}:{options.port} with {workers} workers; logs in {options.folder}")
         supervisor.run()
     except ClusterError as exc:

@@ -38,7 +38,8 @@ def front_door(cfg: Config, check: bool) -> None:
     workers = [_host_port(w, "a worker in [front_door] workers") for w in door.workers]
     folder = cfg.path(door.run_dir)
     try:
-        rendered = render_kamailio(folder / "kamailio", door.bind, door.port, workers, door)
+        rendered = render_kamailio(folder / "kamailio", door.bind, door.port, workers, door,
+                                   cfg.capacity.max_calls, cfg.capacity)
     except (ClusterError, OSError) as exc:
         raise UserError(str(exc)) from exc
     click.echo(f"front door sip:95588@{door.bind}:{door.port} -> {', '.join(door.workers)} ({rendered})", err=True)

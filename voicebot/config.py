@@ -14,6 +14,7 @@ from voicebot.console.reports import ReportSettings
 from voicebot.dialog.context import DialogSettings
 from voicebot.nlu.parser import Parser
 from voicebot.nlu.training import NluPaths
+from voicebot.telephony.admission import BUSY_MODES, CapacitySettings
 from voicebot.telephony.agents import AgentConfigError, AgentDirectory
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -73,6 +74,7 @@ class Config:
     sip: SipConfig = field(default_factory=SipConfig)
     agents: AgentDirectory | None = None
     front_door: FrontDoorLimits = field(default_factory=FrontDoorLimits)
+    capacity: CapacitySettings = field(default_factory=CapacitySettings)
     reports: ReportSettings | None = None
     voices: ChannelVoices = field(default_factory=ChannelVoices)  # [voice] and its per-channel overrides
     console_hosts: list[str] = field(default_factory=list)  # names a TLS proxy serves the console under
@@ -158,6 +160,7 @@ def load_config(path: str | Path | None = None) -> Config:
             ipaddress.ip_network(cidr, strict=False)
     except ValueError as exc:
         raise ConfigError(f"{path}: [sip] region_header_from: {exc}") from exc
+    cfg.capacity = _capacity(data.get("capacity", {}), path)
     door = data.get("front_door", {})
     cfg.front_door = FrontDoorLimits(trusted=list(door.get("trusted", [])),
                                      pike_density=int(door.get("pike_density", FrontDoorLimits.pike_density)),
@@ -196,6 +199,21 @@ def _voices(data: dict[str, Any]) -> ChannelVoices:
     for channel in voices.overrides:
         voices.for_channel(channel)  # refused now, not on the first call
     return voices
+
+
+def _capacity(data: dict[str, Any], path: Path) -> CapacitySettings:
+    """``[capacity]``: the line's call limit (0: measured) and what a caller over it gets."""
+    busy = str(data.get("busy", CapacitySettings.busy))
+    if busy not in BUSY_MODES:
+        raise ConfigError(f"{path}: [capacity] busy must be one of {', '.join(BUSY_MODES)}, not {busy!r}")
+    try:
+        settings = CapacitySettings(int(data.get("max_calls", 0)), busy,
+                                    int(data.get("retry_after_s", CapacitySettings.retry_after_s)))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: [capacity] max_calls and retry_after_s are whole numbers ({exc})") from exc
+    if settings.max_calls < 0 or settings.retry_after_s < 0:
+        raise ConfigError(f"{path}: [capacity] values cannot be negative")
+    return settings
 
 
 def join_urls(urls: dict[str, str]) -> str:

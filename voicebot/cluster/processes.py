@@ -17,6 +17,7 @@ from string import Template
 
 from voicebot.cluster.forked import ForkedProcess, can_fork, fork_command
 from voicebot.config import PROJECT_DIR, FrontDoorLimits
+from voicebot.telephony.admission import CapacitySettings
 
 KAMAILIO_TEMPLATE = PROJECT_DIR / "deploy" / "kamailio" / "kamailio.cfg.tmpl"
 
@@ -101,10 +102,30 @@ def _trusted_check(trusted: list[str]) -> str:
             '\t\txlog("L_WARN", "SIP from $si, not a trusted network: dropped\\n");\n\t\texit;\n\t}')
 
 
+def _line_check(line_calls: int) -> str:
+    """The front door's count of calls in progress (dialog profile ``line``), when the line has a limit."""
+    if line_calls <= 0:
+        return ""
+    return (f'\tif (get_profile_size("line", "$var(line)") && $var(line) >= {line_calls}) {{\n'
+            '\t\troute(LINE_FULL);\n\t}\n')
+
+
+def _line_full(capacity: CapacitySettings) -> str:
+    """What a caller over the limit gets: marked for a worker's busy message, or a status with Retry-After."""
+    if capacity.busy == "message":
+        return ('\tsetflag(5);\n\tappend_hf("X-Voicebot-Busy: line-full\\r\\n");\n')
+    reason = "Busy Here" if capacity.busy == "486" else "Service Unavailable"
+    return (f'\tappend_to_reply("Retry-After: {capacity.retry_after_s}\\r\\n");\n'
+            f'\tsl_send_reply("{capacity.busy}", "{reason}");\n\texit;\n')
+
+
 def render_kamailio(folder: Path, bind: str, port: int, workers: list[tuple[str, int]],
-                    limits: FrontDoorLimits | None = None) -> Path:
-    """Write kamailio.cfg and dispatcher.list (set 1 = the workers) into ``folder``."""
+                    limits: FrontDoorLimits | None = None, line_calls: int = 0,
+                    capacity: CapacitySettings | None = None) -> Path:
+    """Write kamailio.cfg and dispatcher.list (set 1 = the workers) into ``folder``; ``line_calls``
+    above 0 is the line's limit of calls in progress (the rest get ``capacity``'s busy answer)."""
     limits = limits or FrontDoorLimits()
+    capacity = capacity or CapacitySettings()
     folder.mkdir(parents=True, exist_ok=True)
     dispatcher = folder / "dispatcher.list"
     dispatcher.write_text("# setid destination flags priority attributes\n" + "".join(
@@ -113,7 +134,8 @@ def render_kamailio(folder: Path, bind: str, port: int, workers: list[tuple[str,
     cfg.write_text(Template(KAMAILIO_TEMPLATE.read_text()).safe_substitute(
         bind=bind, port=port, modules=kamailio_modules(), dispatcher_list=dispatcher,
         pike_density=limits.pike_density, max_calls_per_source=limits.max_calls_per_source,
-        trusted_check=_trusted_check(limits.trusted)))
+        trusted_check=_trusted_check(limits.trusted), line_check=_line_check(line_calls),
+        line_full=_line_full(capacity), retry_after=capacity.retry_after_s))
     check = subprocess.run(["kamailio", "-c", "-f", str(cfg)], capture_output=True, text=True)
     if check.returncode:
         raise ClusterError(f"Kamailio rejects {cfg}: {check.stderr.strip()[-1500:]}")

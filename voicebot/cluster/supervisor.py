@@ -36,6 +36,7 @@ from voicebot.cluster.processes import (
 )
 from voicebot.config import FrontDoorLimits, join_urls
 from voicebot.nlu.server import bearer
+from voicebot.telephony.admission import CapacitySettings
 
 log = logging.getLogger("voicebot.cluster")
 DRAIN_S = 600.0  # a rolling restart waits this long for a worker's calls to end, then stops it
@@ -55,6 +56,8 @@ class ClusterOptions:
     worker_bind: str = "127.0.0.1"  # workers' SIP and metrics: inside, reached through Kamailio only
     front_door: FrontDoorLimits = field(default_factory=FrontDoorLimits)
     models_root: Path | None = None  # set: workers are forked from here and share its speech models
+    line_calls: int = 0  # calls in progress the front door admits (0: as many as the workers' slots)
+    capacity: CapacitySettings = field(default_factory=CapacitySettings)  # what a caller over the limit gets
 
 
 class Cluster:
@@ -112,7 +115,7 @@ class Cluster:
             self._wait_worker(i, child, timeout=240)
         cfg = render_kamailio(self.o.folder / "kamailio", self.o.bind, self.o.port,
                               [(self.o.worker_bind, self.worker_port(i)) for i in range(self.o.workers)],
-                              self.o.front_door)
+                              self.o.front_door, self.o.line_calls, self.o.capacity)
         self.kamailio = kamailio_child(self.o.folder, cfg)
         self.kamailio.start()
         end = time.monotonic() + 20

@@ -68,9 +68,10 @@ def today(db: Engine, now: datetime | None = None) -> dict[str, Any]:
     overflows = sum(1 for c in calls if _overflowed(c))
     waiting_left = sum(1 for c in calls if any(a.get("result") == "caller_hung_up" for a in c.get("agent_attempts",
                                                                                                   [])))
+    handled = len(calls) - outcomes["busy"]  # callers told the line was full were not served by anyone
     return {
-        "calls": len(calls), "outcomes": dict(outcomes),
-        "containment": round(outcomes["self_service"] / len(calls), 3) if calls else None,
+        "calls": len(calls), "outcomes": dict(outcomes), "refused_line_full": outcomes["busy"],
+        "containment": round(outcomes["self_service"] / handled, 3) if handled else None,
         "transfers_by_reason": dict(Counter(c.get("transfer_reason") for c in calls
                                             if c.get("outcome") == "transferred" or c.get("agent_attempts"))),
         "pools": {pool: {"offered": c["offered"], "answered": c["answered"],

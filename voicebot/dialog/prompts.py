@@ -15,6 +15,11 @@ PROMPTS: dict[str, tuple[str, str]] = {
                       "还需要办理其他业务吗？请直接说，或按1返回主菜单，按0转人工服务，按2结束通话。"),
     "what_else": ("What else can I do for you?", "请问还需要办理什么业务？"),
     "goodbye": ("Thank you for calling 95588. Goodbye.", "感谢您致电95588，再见。"),
+    # a caller over the line's limit (telephony/admission.py): said instead of the greeting
+    # ("lines are busy" in espeak's voice is heard as "lives are being": this wording comes back whole)
+    "line_busy": ("Thank you for calling 95588. Sorry, too many people are calling right now. Please call again "
+                  "later. Goodbye.",
+                  "感谢您致电95588。现在线路全忙，请您稍后再拨。再见。"),
     "language_switched": ("English service.", "中文服务。"),
     # failures
     "no_input": ("Sorry, I didn't hear anything.", "对不起，没有听到您的声音。"),

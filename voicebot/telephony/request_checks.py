@@ -51,9 +51,10 @@ def refusal(msg: str) -> Refusal | None:
     return None
 
 
-def refuse(call: Any, refused: Refusal, what: str) -> None:
+def refuse(call: Any, refused: Refusal, what: str, why: str = "malformed INVITE") -> None:
     """Answer the incoming ``call`` with ``refused`` (its status, reason and headers), logged as ``what``."""
-    log.warning("%s: malformed INVITE refused with %s %s", what, refused.status, refused.reason)
+    log.log(logging.WARNING if why == "malformed INVITE" else logging.INFO, "%s: %s refused with %s %s", what, why,
+            refused.status, refused.reason)
     op = pj.CallOpParam()
     op.statusCode, op.reason = refused.status, refused.reason
     for name, value in refused.headers.items():

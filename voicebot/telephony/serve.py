@@ -19,7 +19,8 @@ from voicebot.nlu.parser import NluUnavailable
 from voicebot.speech.recognizers import warm_up
 from voicebot.telephony.media import RATE
 from voicebot.telephony.metrics import serve_metrics
-from voicebot.telephony.server import BotServer, Services
+from voicebot.telephony.server import BotServer
+from voicebot.telephony.services import Services
 from voicebot.telephony.sipstack import SipSettings
 
 log = logging.getLogger("voicebot.sip")
@@ -79,7 +80,7 @@ def run_server(cfg: Config, bank: object, options: ServeOptions, echo: Callable[
                        cfg.agents, options.cdr,
                        default_lang=cfg.language, default_region=cfg.region, known_regions=set(bank.regions()),
                        media_timeout_s=cfg.sip.media_timeout_s, max_hold_s=cfg.sip.max_hold_s,
-                       region_header_from=cfg.sip.region_header_from)
+                       region_header_from=cfg.sip.region_header_from, capacity=cfg.capacity)
     try:
         server.start()
     except pj.Error as exc:

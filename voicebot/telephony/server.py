@@ -23,48 +23,23 @@ import pjsua2 as pj
 
 from voicebot import live_calls as live
 from voicebot.cdr import CdrSink
-from voicebot.channels.call import CallKit, SpeechModels
 from voicebot.channels.call_events import CallEvent, ReplyTimed
-from voicebot.channels.voice import VoiceSession
-from voicebot.channels.voice_settings import VoiceSettings
-from voicebot.dialog.context import CallRecord, DialogSettings
+from voicebot.dialog.context import CallRecord
 from voicebot.redact import redact
+from voicebot.telephony.admission import Admission, CapacitySettings
 from voicebot.telephony.agents import AgentDirectory
+from voicebot.telephony.busy_line import BusyRunner
 from voicebot.telephony.call_runner import CallRunner
 from voicebot.telephony.handover import AgentLeg, Handover
 from voicebot.telephony.invite import CallSetup, LinePlan, usable_audio
-from voicebot.telephony.media import RATE, FramePort, audio_media
+from voicebot.telephony.media import FramePort, audio_media
 from voicebot.telephony.media_watch import MediaWatch
 from voicebot.telephony.metrics import Metrics
-from voicebot.telephony.request_checks import refusal, refuse
-from voicebot.telephony.sipstack import CollectOnLoop, SipSettings, SipStack, register_thread
+from voicebot.telephony.request_checks import Refusal, refusal, refuse
+from voicebot.telephony.services import Services
+from voicebot.telephony.sipstack import CollectOnLoop, SipSettings, SipStack
 
 log = logging.getLogger("voicebot.sip")
-
-
-
-class Services:
-    """What every call of the worker shares: bank, NLU, speech models, prompt cache, TTS pool."""
-
-    def __init__(self, bank: Any, parser: Any, models_root: Path, prompts_root: Path, settings: DialogSettings,
-                 voice: VoiceSettings, inband_dtmf: bool = False, region: str = "010") -> None:
-        from voicebot.dialog.static_prompts import is_static
-        from voicebot.speech.tts import PromptCache, Synthesizer
-
-        self.bank = bank
-        self.inband_dtmf = inband_dtmf
-        # fixed prompts are cached; a sentence with a caller's data (a balance) is never written down
-        self.cache = PromptCache(prompts_root, Synthesizer(sample_rate=RATE), keep=is_static)
-        self.renderer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tts",
-                                           initializer=lambda: register_thread("tts"))
-        # NLU parses started at a caller's pause, before the endpoint (one per call at most)
-        self.understander = ThreadPoolExecutor(max_workers=4, thread_name_prefix="nlu")
-        self.models = SpeechModels(models_root, voice)
-        self.kit = CallKit("sip", RATE, bank, lambda lang: parser, self.models, self.cache.get, voice, settings,
-                           region, parts=self.cache.parts, renderer=self.renderer, understander=self.understander)
-
-    def session(self, setup: CallSetup, call_id: str) -> VoiceSession:
-        return self.kit.call(setup.lang, region=setup.region, caller=setup.caller, call_id=call_id)
 
 
 class BotAccount(pj.Account):
@@ -98,6 +73,7 @@ class BotCall(pj.Call):
         self.rx_packets = -1
         self.rx_changed = time.monotonic()
         self.timed_out = False  # hung up for want of audio
+        self.busy = False  # over the line's limit: hears the busy message, no dialog
         self.answered_at = time.monotonic()
         self.hung_at = 0.0
         self.held_since: float | None = None  # held by the caller since (see MediaWatch)
@@ -201,7 +177,7 @@ class BotServer:
     def __init__(self, services: Services, sip: SipSettings, agents: AgentDirectory, cdr_path: Path,
                  metrics: Metrics | None = None, default_lang: str = "en-US", known_regions: set[str] | None = None,
                  default_region: str = "010", media_timeout_s: float = 30.0, max_hold_s: float = 120.0,
-                 region_header_from: list[str] | None = None) -> None:
+                 region_header_from: list[str] | None = None, capacity: CapacitySettings | None = None) -> None:
         self.services = services
         self.agents = agents
         self.cdr_path = cdr_path
@@ -212,6 +188,7 @@ class BotServer:
         self.line = LinePlan(known_regions or set(), default_region, default_lang, region_header_from or [])
         self.stack = SipStack(sip, _Endpoint(self.metrics))
         self.media_watch = MediaWatch(self.metrics, media_timeout_s, max_hold_s)
+        self.admission = Admission(capacity or CapacitySettings(), sip.max_calls)
         self.account: BotAccount | None = None
         self.calls: dict[int, BotCall] = {}
         self._retired: list[AgentLeg] = []
@@ -300,6 +277,17 @@ class BotServer:
                 self.metrics.inc("voicebot_calls_rejected_total", status="488")
             call.answer(op)
             return
+        verdict = self.admission.decide(msg, *self._slots_held(call))
+        if not verdict.admit:
+            self.metrics.inc("voicebot_calls_refused_total", reason=verdict.reason,
+                             answer="message" if verdict.busy_message else str(verdict.status))
+            log.info("call=%s line full: %s", setup.sip_call_id,
+                     "busy message" if verdict.busy_message else f"refused {verdict.status}")
+            if not verdict.busy_message:
+                refuse(call, Refusal(verdict.status, "Busy Here" if verdict.status == 486 else "Service Unavailable",
+                                     self.admission.retry_after()), f"call={setup.sip_call_id}", "line full:")
+                return
+            call.busy = True
         log.info("call=%s incoming from=%s region=%s lang=%s via %s", setup.sip_call_id, setup.caller, setup.region,
                  setup.lang, prm.rdata.srcAddress)
         self.metrics.call_started()
@@ -307,11 +295,22 @@ class BotServer:
         op.statusCode = 200
         call.answer(op)
 
-    def start_dialog(self, call: BotCall) -> None:
-        session = self.services.session(call.setup, call.id_text)
+    def _slots_held(self, new: BotCall) -> tuple[int, int]:
+        """Dialog calls and busy messages in progress, besides ``new``."""
+        live = [c for c in self.calls.values() if c is not new and c.counted and not c.disconnected]
+        return sum(not c.busy for c in live), sum(c.busy for c in live)
 
+    def start_dialog(self, call: BotCall) -> None:
         def notify(kind: str, value: Any) -> None:
             self.stack.post(lambda: self._from_runner(call, kind, value))
+
+        if call.busy:
+            setup = call.setup
+            record = CallRecord(call.id_text, setup.caller, setup.lang, setup.region, outcome="busy", channel="sip")
+            call.runner = BusyRunner(record, self.services.busy_message(setup.lang), call.port, notify)
+            call.runner.start()
+            return
+        session = self.services.session(call.setup, call.id_text)
 
         session.events.subscribe(self._watch)
         call.runner = CallRunner(session, call.port, notify, inband_dtmf=self.services.inband_dtmf)
@@ -378,8 +377,8 @@ class BotServer:
 def _live_state(call: BotCall) -> live.CallState | None:
     """What the wallboard shows of a call in progress (None once it is over)."""
     runner, handover = call.runner, call.handover
-    if runner is None or call.disconnected:
-        return None
+    if runner is None or runner.session is None or call.disconnected:
+        return None  # over, or a busy message: not on the board
     waiting = None
     if handover is not None and not handover.done:
         waiting = datetime.now() - timedelta(seconds=time.monotonic() - handover.started)
