@@ -230,21 +230,21 @@ class _BackloggedPort:
 def test_a_hang_up_stops_a_call_that_fell_behind_at_once(bank: Bank) -> None:
     from voicebot.telephony.call_runner import CallRunner
 
-    s, _ = session(bank, None)
+    class HungUpOnTheThirdFrame(VoiceSession):
+        """A session whose caller hangs up (the SIP thread hears the BYE) while 10 s of audio wait."""
+
+        steps = 0
+
+        def step(self, frame: np.ndarray) -> np.ndarray:
+            self.steps += 1
+            if self.steps == 3:
+                runner.hung_up()
+            return super().step(frame)
+
+    s = HungUpOnTheThirdFrame(DialogEngine(bank, KeywordParser()), None, tone, RATE)
     ended: list = []
     runner = CallRunner(s, _BackloggedPort(500), lambda kind, value: ended.append((kind, value)))
-    steps = 0
-    real_step = s.step
-
-    def step(frame: np.ndarray) -> np.ndarray:
-        nonlocal steps
-        steps += 1
-        if steps == 3:
-            runner.hung_up()  # the SIP thread hears the BYE while 10 s of audio wait to be decoded
-        return real_step(frame)
-
-    s.step = step
     runner.start()
     runner.join(10)
     assert [kind for kind, _ in ended] == ["ended"] and ended[0][1].outcome == "abandoned"
-    assert steps == 3  # the rest of the backlog was dropped, not decoded for a caller who has gone
+    assert s.steps == 3  # the rest of the backlog was dropped, not decoded for a caller who has gone
