@@ -8,7 +8,6 @@ generator (``voicebot.dialog.flows``). Rules every step obeys live here too: ``*
 
 from __future__ import annotations
 
-import inspect
 import logging
 import re
 from collections.abc import Callable
@@ -23,8 +22,7 @@ from voicebot.dialog.ask import Ask
 from voicebot.dialog.callback import agents_unavailable
 from voicebot.dialog.context import CallContext, CallRecord, DialogSettings
 from voicebot.dialog.events import Event, HangUp, Keys, NoInput, Speech
-from voicebot.dialog.flows import Flow, handler
-from voicebot.dialog.flows.common import authenticate
+from voicebot.dialog.flows import Flow, serve
 from voicebot.dialog.inputs import BAD_ENTRY, from_keys, from_speech
 from voicebot.dialog.menus import anything_else_ask, menu_ask, presented, slots_from
 from voicebot.dialog.repair import CLEAR, NOT_THAT, Offered, Repair
@@ -35,7 +33,6 @@ from voicebot.dialog.understanding import Understanding
 from voicebot.nlu.parser import NluResult, Parser
 
 log = logging.getLogger("voicebot.dialog")
-
 
 
 class DialogEngine:
@@ -339,19 +336,8 @@ class DialogEngine:
             return
         log.info("call=%s service=%s start", self.ctx.call_id, service.id)
         self.mode, self.service = "flow", service
-        self.flow = self._run(service, corporate)
+        self.flow = serve(self.ctx, service, corporate)
         self.advance(None, first=True)
-
-    def _run(self, service: Service, corporate: bool) -> Flow:
-        if service.auth and self.ctx.customer is None:
-            identified = yield from authenticate(self.ctx, corporate)
-            if not identified:
-                if not self.ended:
-                    self.ctx.done(service.id, "failed", error="not_identified")
-                return
-        flow = handler(service.handler)(self.ctx, service)
-        if inspect.isgenerator(flow):
-            yield from flow
 
     def advance(self, value: Any, first: bool = False) -> None:
         if self.flow is None:
