@@ -174,7 +174,7 @@ def serve(cfg: Config, bind: str | None, sip_port: int | None, cdr: str | None, 
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="SIP workers (4 calls each); default: enough for the line's calls, and one more.")
 @click.option("--calls", type=click.IntRange(1, 252), default=None,
-              help="Calls the line admits at once (the rest hear 'all lines busy'); default: [capacity] "
+              help="Calls the line admits at once (the rest hear the busy message); default: [capacity] "
                    "max_calls, else measured from this machine.")
 @click.option("--bind", default=None, help="Address of the front door, and of RTP (default from config).")
 @click.option("--worker-bind", default="127.0.0.1", show_default=True,

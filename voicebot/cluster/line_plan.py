@@ -47,5 +47,5 @@ def plan_line(cfg: Config, echo: Callable[[str], None], *, calls: int | None, wo
              f"so callers over the slots left get 486 rather than the busy message")
     workers = workers or needed
     echo(f"the line admits {calls} calls on {workers} workers (callers beyond hear: "
-         f"{cfg.capacity.busy if cfg.capacity.busy != 'message' else 'all our lines are busy'})")
+         f"{cfg.capacity.busy if cfg.capacity.busy != 'message' else 'the busy message'})")
     return workers, calls

@@ -4,7 +4,7 @@ The line's limit is set from a measurement of this machine (``cluster/calibratio
 ``[capacity] max_calls``. In a cluster the front door counts the calls in progress for the
 whole line and marks an INVITE over the limit with ``X-Voicebot-Busy``; the worker that gets
 it plays the busy message. A worker on its own counts its own calls. A caller over the limit
-hears "all our lines are busy" (``busy = "message"``), or the INVITE is answered 486 or 503
+hears the busy message, "too many people are calling" (``busy = "message"``), or the INVITE is answered 486 or 503
 with ``Retry-After`` (``busy = "486"`` / ``"503"``); when no call slot is left for the message,
 the status answers instead.
 """

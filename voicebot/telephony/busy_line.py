@@ -1,4 +1,4 @@
-"""A caller the line cannot take now: a short spoken "all our lines are busy", then the bot hangs up.
+"""A caller the line cannot take now: a short spoken "too many people are calling", then the bot hangs up.
 
 Admission control (``telephony/admission.py``, and the cluster's front door) decides; this
 runner only plays the message. It has no dialog, no recogniser and no NLU: a refused call
