@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.loadgen import LoadCall
 from tests.sip import PROJECT, env_for, free_port, seeded_bank, write_config
+from voicebot.cluster.calibration import cpu_model
 from voicebot.nlu.server import bearer
 from voicebot.speech.tts import Synthesizer
 from voicebot.telephony.sipstack import SipSettings
@@ -176,7 +177,7 @@ def main() -> None:
         _, rss = tree_cpu_and_rss(proc.pid)
         print(f"endpoint silence {args.endpoint_ms} ms (part of every reply latency)")
         pss = [pss_mb(pid) for pid in rss]
-        print(f"machine: {os.cpu_count()} cores; {args.workers} workers idle: RSS "
+        print(f"machine: {cpu_model()}, {os.cpu_count()} cores; {args.workers} workers idle: RSS "
               f"{statistics.mean(rss.values()):.0f} MB each, PSS {statistics.mean(pss):.0f} MB each (shared pages "
               f"counted as a share), "
               f"the supervisor {pss_mb(proc.pid):.0f} MB; shared Rasa parse idle median {idle_ms:.1f} ms over HTTP")

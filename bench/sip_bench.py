@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.sip import Worker, finish_call, free_port, seeded_bank, start_call, start_worker, write_config
+from voicebot.cluster.calibration import cpu_model
 from voicebot.speech.tts import Synthesizer
 from voicebot.telephony.softphone import save_wav
 
@@ -78,7 +79,7 @@ def main() -> None:
     worker = start_worker(folder, config)
     try:
         idle = rss_mb(worker.proc.pid)
-        print(f"machine: {os.cpu_count()} cores; worker idle RSS {idle:.0f} MB; endpoint {args.endpoint_ms} ms")
+        print(f"machine: {cpu_model()}, {os.cpu_count()} cores; worker idle RSS {idle:.0f} MB; endpoint {args.endpoint_ms} ms")
         for n in (1, 4):
             latencies, cpu, peak = run(n, worker, config, script)
             if not latencies:
