@@ -79,7 +79,8 @@ def main() -> None:
     worker = start_worker(folder, config)
     try:
         idle = rss_mb(worker.proc.pid)
-        print(f"machine: {cpu_model()}, {os.cpu_count()} cores; worker idle RSS {idle:.0f} MB; endpoint {args.endpoint_ms} ms")
+        print(f"machine: {cpu_model()}, {os.cpu_count()} cores; worker idle RSS {idle:.0f} MB; "
+              f"endpoint {args.endpoint_ms} ms")
         for n in (1, 4):
             latencies, cpu, peak = run(n, worker, config, script)
             if not latencies:
