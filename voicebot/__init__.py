@@ -9,3 +9,4 @@ __version__ = "0.1.0"
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
 LANGUAGES = ("en-US", "zh-CN")
+SPEECH_ENGINES = ("auto", "vosk", "whisper")  # which recogniser hears a language ([voice] engines)

@@ -13,9 +13,10 @@ from typing import Any
 
 from numpy.typing import NDArray
 
+from voicebot import SPEECH_ENGINES
 from voicebot.speech.models import ModelUnavailable, is_model, model_dir
 
-ENGINES = ("auto", "vosk", "whisper")
+ENGINES = SPEECH_ENGINES
 WHISPER_AUTO = ("zh-CN",)  # languages where auto falls back to Whisper when no Vosk model is installed
 
 

@@ -56,6 +56,8 @@ def run_server(cfg: Config, bank: object, options: ServeOptions, echo: Callable[
                 echo(f"warning: {exc}; {lang} speech falls back to the keypad")
                 log.warning("nlu unavailable for %s: %s", lang, exc)
     services = services_for(cfg, bank, parser)
+    for lang in LANGUAGES:  # in memory now: a caller over the limit is never rendered for on the SIP thread
+        services.busy_message(lang)
     for lang in LANGUAGES:
         if (recognizer := services.models.recognizer(lang, RATE)) is not None:
             recognizer.close()
