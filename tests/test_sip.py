@@ -354,6 +354,60 @@ def test_received_frames_are_read_out_of_pjsua2_vectors_exactly() -> None:
         assert media.vector_bytes(vec) == bytes(vec) == data
 
 
+_PORT_PERIOD_CHECK = """
+import numpy as np, pjsua2 as pj
+ep = pj.Endpoint()
+ep.libCreate()
+cfg = pj.EpConfig()
+cfg.logConfig.level = cfg.logConfig.consoleLevel = 0
+cfg.medConfig.clockRate = 8000
+ep.libInit(cfg)
+from voicebot.telephony.media import FRAME_LEN, FramePort
+port = FramePort("check", port_ms=40)
+port.__disown__()
+def frame(data=None):
+    f = pj.MediaFrame()
+    f.type = pj.PJMEDIA_FRAME_TYPE_AUDIO if data is not None else pj.PJMEDIA_FRAME_TYPE_NONE
+    if data is not None:
+        f.buf = pj.ByteVector(data)
+    return f
+ramp = np.arange(2 * FRAME_LEN, dtype=np.int16)
+port.onFrameReceived(frame(ramp.tobytes()))
+port.onFrameReceived(frame())  # a period without audio
+port.onFrameReceived(frame(ramp[:100].tobytes()))  # a short one
+assert port.backlog == 6
+frames = port.take()
+assert [len(f) for f in frames] == [FRAME_LEN] * 6
+assert np.array_equal(np.concatenate(frames[:2]), ramp)
+assert not np.concatenate(frames[2:4]).any()
+assert np.array_equal(frames[4][:100], ramp[:100]) and not frames[4][100:].any() and not frames[5].any()
+port.outgoing.append(np.full(FRAME_LEN, 7, np.int16).tobytes())
+out = frame(b"")
+port.onFrameRequested(out)
+sent = np.frombuffer(bytes(out.buf), np.int16)
+assert len(sent) == 2 * FRAME_LEN and (sent[:FRAME_LEN] == 7).all() and not sent[FRAME_LEN:].any()
+try:
+    FramePort("odd", port_ms=30)
+except ValueError:
+    pass
+else:
+    raise AssertionError("a 30 ms port was accepted")
+print("checked")
+"""
+
+
+def test_a_port_of_two_frame_periods_passes_audio_whole_both_ways() -> None:
+    """pjsua2 calls a call's port once per 40 ms: each received buffer reaches the call as two 20 ms
+    frames in order (a period without audio as silence, a short one padded), and each request
+    sends two queued frames (silence after the last)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _PORT_PERIOD_CHECK], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0 and "checked" in done.stdout, done.stderr[-2000:]
+
+
 def test_a_refer_whose_final_notify_never_comes_overflows(tmp_path: Path, demo_db_template: Path) -> None:
     """Refer mode: the regional seat rings for ever (no final NOTIFY); past the ring allowance the
     caller is referred to the central pool instead of waiting with nobody."""

@@ -84,7 +84,7 @@ class CallRunner:
         register_thread(self._thread.name)
         try:
             while self.state != "closed":
-                self._wake.wait(IDLE_WAKE_S)  # no polling: 50 frames a second wake it, nothing else
+                self._wake.wait(IDLE_WAKE_S)  # no polling: each port period (40 ms) of audio wakes it
                 self._wake.clear()  # before taking frames: one arriving after take() wakes the next turn
                 self._apply_controls()
                 if self.state != "closed":
@@ -131,7 +131,7 @@ class CallRunner:
                         frame = np.zeros_like(frame)
                     if key:
                         session.key(key)
-                behind = len(frames) - 1 - i + len(self.port.received)  # frames, before this step's work
+                behind = len(frames) - 1 - i + self.port.backlog  # frames, before this step's work
                 started = time.monotonic()
                 out = session.step(frame)
                 self._time_reply(out, started, behind)

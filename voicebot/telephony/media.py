@@ -1,8 +1,15 @@
 """The bridge between pjsua2's conference clock and Python: 20 ms PCM frames in deques.
 
-Frame callbacks run on the media clock thread, so they only move objects: a received frame
-is copied out of its C++ vector as Python bytes (see ``vector_bytes``), and a requested frame
+Frame callbacks run on the media clock thread, so they only move objects: a received buffer
+is copied out of its C++ vector as Python bytes (see ``vector_bytes``), and a requested one
 is whatever the call's thread queued, or silence.
+
+The port's period (``PORT_MS``) is longer than the pipeline's 20 ms frame: the conference
+bridge buffers between its own 20 ms clock and a port of a longer period, and calls into Python
+(and wakes the call's thread) once per period. Each callback costs a GIL hand-over between the
+clock thread and the call threads, so halving them halved the clock thread's CPU, for 20 ms
+more delay each way (``bench/cluster_bench.py``: the clock thread took a fifth of a loaded
+worker's CPU at 20 ms).
 """
 
 from __future__ import annotations
@@ -15,8 +22,9 @@ import numpy as np
 import pjsua2 as pj
 
 RATE = 8000
-FRAME_MS = 20
+FRAME_MS = 20  # the frame the call's pipeline works in (VAD, DTMF, recognition, prompts)
 FRAME_LEN = RATE * FRAME_MS // 1000
+PORT_MS = 40  # how often pjsua2 calls a port's callbacks: a whole number of frames
 _SILENCE = bytes(FRAME_LEN * 2)
 
 
@@ -47,11 +55,14 @@ vector_bytes = _vector_bytes_direct if _direct_read_works() else _vector_bytes_s
 class FramePort(pj.AudioMediaPort):
     """A conference port: caller audio lands in ``received``, ``outgoing`` is played to the call."""
 
-    def __init__(self, name: str, max_backlog_s: float = 5.0) -> None:
+    def __init__(self, name: str, max_backlog_s: float = 5.0, port_ms: int = PORT_MS) -> None:
         super().__init__()
-        backlog = int(max_backlog_s * 1000 / FRAME_MS)
-        self.received: deque[bytes | None] = deque(maxlen=backlog)  # oldest dropped if stalled
-        self.outgoing: deque[bytes] = deque(maxlen=backlog)
+        if port_ms % FRAME_MS:
+            raise ValueError(f"a port's period ({port_ms} ms) must be a whole number of {FRAME_MS} ms frames")
+        self.frames_per_period = port_ms // FRAME_MS
+        # a period's audio each (None: no audio came), the oldest dropped if stalled
+        self.received: deque[bytes | None] = deque(maxlen=int(max_backlog_s * 1000 / port_ms))
+        self.outgoing: deque[bytes] = deque(maxlen=int(max_backlog_s * 1000 / FRAME_MS))  # 20 ms frames
         self.recording: deque[bytes] = deque()  # a whole recording given to ``play``, sent after ``outgoing``
         self.wakeup: threading.Event | None = None  # set when a frame arrives (its call's thread waits on it)
         fmt = pj.MediaFormatAudio()
@@ -59,7 +70,7 @@ class FramePort(pj.AudioMediaPort):
         fmt.clockRate = RATE
         fmt.channelCount = 1
         fmt.bitsPerSample = 16
-        fmt.frameTimeUsec = FRAME_MS * 1000
+        fmt.frameTimeUsec = port_ms * 1000
         self.createPort(name, fmt)
 
     def onFrameReceived(self, frame: pj.MediaFrame) -> None:
@@ -74,13 +85,20 @@ class FramePort(pj.AudioMediaPort):
 
     def onFrameRequested(self, frame: pj.MediaFrame) -> None:
         try:
-            data = self.outgoing.popleft() if self.outgoing else (
-                self.recording.popleft() if self.recording else _SILENCE)
+            data = b"".join([self._next_frame() for _ in range(self.frames_per_period)])
             frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
             frame.buf = pj.ByteVector(data)
             frame.size = len(data)
         except Exception:
             pass
+
+    def _next_frame(self) -> bytes:
+        return self.outgoing.popleft() if self.outgoing else (self.recording.popleft() if self.recording else _SILENCE)
+
+    @property
+    def backlog(self) -> int:
+        """Received frames not yet taken."""
+        return len(self.received) * self.frames_per_period
 
     def reset(self) -> None:
         """Forget queued audio both ways and who waits for it (the port is passing to another call)."""
@@ -90,14 +108,15 @@ class FramePort(pj.AudioMediaPort):
         self.recording.clear()
 
     def take(self) -> list[np.ndarray]:
-        """Received frames as int16 arrays (a missing frame reads as silence)."""
-        out = []
+        """Received audio as 20 ms int16 frames (a missing period reads as silence)."""
+        out: list[np.ndarray] = []
+        period = FRAME_LEN * self.frames_per_period
         while self.received:
             buf = self.received.popleft()
             pcm = np.frombuffer(buf, dtype=np.int16) if buf else None
-            if pcm is None or len(pcm) != FRAME_LEN:
-                pcm = np.zeros(FRAME_LEN, dtype=np.int16) if pcm is None else _fit(pcm)
-            out.append(pcm)
+            if pcm is None or len(pcm) != period:
+                pcm = np.zeros(period, dtype=np.int16) if pcm is None else _fit(pcm, period)
+            out += np.split(pcm, self.frames_per_period)
         return out
 
     def play(self, pcm: np.ndarray) -> None:
@@ -141,11 +160,11 @@ class PortPool:
             self._idle.append(port)
 
 
-def _fit(pcm: np.ndarray) -> np.ndarray:
+def _fit(pcm: np.ndarray, length: int = FRAME_LEN) -> np.ndarray:
     pcm = pcm.astype(np.int16, copy=False)
-    if len(pcm) >= FRAME_LEN:
-        return pcm[:FRAME_LEN]
-    return np.pad(pcm, (0, FRAME_LEN - len(pcm)))
+    if len(pcm) >= length:
+        return pcm[:length]
+    return np.pad(pcm, (0, length - len(pcm)))
 
 
 def ringback(seconds: float, on_s: float = 1.0, off_s: float = 4.0, freq: float = 450.0) -> np.ndarray:

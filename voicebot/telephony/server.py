@@ -40,6 +40,11 @@ from voicebot.telephony.services import Services
 from voicebot.telephony.sipstack import CollectOnLoop, SipSettings, SipStack
 
 log = logging.getLogger("voicebot.sip")
+# The SIP thread waits this long for SIP events (a request or response wakes it at once, and
+# pjsip's own timers are kept); jobs the call threads post (hang up, transfer) and our timers
+# wait at most this. At 10 ms the loop cost an idle worker 1.5% of a core in pjsip's poll alone,
+# at 50 ms 0.4% (a cluster runs a worker per 4 calls).
+POLL_MS = 50
 
 
 class BotAccount(pj.Account):
@@ -207,7 +212,7 @@ class BotServer:
         signal.signal(signal.SIGUSR2, lambda *_: self.draining.set())
         collector, published = CollectOnLoop(), 0.0
         while not self.stopping.is_set():
-            self.stack.poll(10)
+            self.stack.poll(POLL_MS)
             collector.tick()
             if self.draining.is_set() and not self.calls:
                 log.info("drained: no calls left, stopping")
