@@ -368,6 +368,25 @@ def test_what_the_caller_does_not_want_is_not_taken(chat, lang: str, said: str, 
     assert c.services() == [(service, "ok")]
 
 
+# -- a request inside a longer turn: after a greeting, after a story -----------------------------------------
+@pytest.mark.parametrize(("lang", "said", "service"), [
+    ("en-US", "hi, yes, good morning, I just wanted to see how much money I've got", "account.balance"),
+    ("en-US", "I was at the shop yesterday and my card got declined, what's my balance", "account.balance"),
+    ("zh-CN", "喂，你好，我想查一下余额", "account.balance"),
+    ("zh-CN", "我昨天在超市刷卡没刷成功，帮我查一下余额", "account.balance"),
+])
+def test_a_request_inside_a_longer_turn_is_served(chat, lang: str, said: str, service: str) -> None:
+    c = chat(lang, said, *LOGIN)
+    assert c.services() == [(service, "ok")]
+
+
+@pytest.mark.parametrize(("lang", "said"), [("en-US", "hi good morning"), ("zh-CN", "喂，您好")])
+def test_a_greeting_alone_is_answered_as_one(chat, lang: str, said: str) -> None:
+    c = chat(lang, said)
+    assert c.services() == []
+    assert [i["intent"] for i in c.cdr["intents"]] == ["greet"]
+
+
 @pytest.mark.parametrize(("lang", "text", "wanted"), [
     ("en-US", "no I want to check my balance", "I want to check my balance"),
     ("en-US", "i'm not calling about my card, i want to pay a bill", "i want to pay a bill"),

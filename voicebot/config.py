@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from voicebot import PROJECT_DIR as PROJECT_DIR  # (re-exported: where most modules look for it)
 from voicebot.channels.voice_settings import ChannelVoices, VoiceSettings, VoiceSettingsError, voice_settings
 from voicebot.console.reports import ReportSettings
 from voicebot.dialog.context import DialogSettings
@@ -17,7 +18,6 @@ from voicebot.nlu.training import NluPaths
 from voicebot.telephony.admission import BUSY_MODES, CapacitySettings
 from voicebot.telephony.agents import AgentConfigError, AgentDirectory
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_DIR / "config" / "voicebot.toml"
 
 

@@ -11,7 +11,7 @@ import re
 from voicebot.catalogue import Catalogue, catalogue
 from voicebot.dialog.context import DialogSettings
 from voicebot.nlu import entities
-from voicebot.nlu.contrast import wanted_part
+from voicebot.nlu.focus import focus
 from voicebot.nlu.parser import NluResult
 from voicebot.nlu.routing import route
 
@@ -29,7 +29,7 @@ class KeywordParser:
             self.table[lang] = sorted(rows, key=lambda r: -len(r[0]))
 
     def parse(self, text: str, lang: str) -> NluResult:
-        text = wanted_part(text, lang)
+        text = focus(text, lang)
         norm = " ".join(re.findall(r"[\w']+", text.lower()))
         intent, confidence = "out_of_scope", 0.3
         for kw, name in self.table[lang]:

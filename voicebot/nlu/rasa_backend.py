@@ -10,14 +10,16 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from voicebot.catalogue import Catalogue, catalogue
 from voicebot.dialog.context import DialogSettings
 from voicebot.nlu import entities
-from voicebot.nlu.contrast import wanted_part
+from voicebot.nlu.focus import focus
 from voicebot.nlu.parser import NluResult, NluUnavailable
+from voicebot.nlu.request_clause import prefer_request, request_clause
 from voicebot.nlu.routing import route
 
 log = logging.getLogger("voicebot.nlu")
@@ -55,6 +57,13 @@ class _ResultMaker:
                         if r.get("name") and r["name"] != "nlu_fallback")
         return NluResult(text, name, confidence, route(name, confidence, self.settings, self.cat),
                          entities.extract(text, raw.get("entities")), ranking)
+
+    def understand(self, text: str, lang: str, raw_parse: Callable[[str], dict[str, Any]]) -> NluResult:
+        """A turn past its opening and any refusal; a request after a story is read on its own too."""
+        text = focus(text, lang)
+        whole = self.result(text, raw_parse(text))
+        clause = request_clause(text, lang)
+        return whole if clause is None else prefer_request(whole, self.result(clause, raw_parse(clause)))
 
 
 class RasaInProcess(_ResultMaker):
@@ -125,8 +134,7 @@ class RasaInProcess(_ResultMaker):
             self._reloading.discard(lang)
 
     def parse(self, text: str, lang: str) -> NluResult:
-        text = wanted_part(text, lang)
-        return self.result(text, self.raw_parse(text, lang))
+        return self.understand(text, lang, lambda part: self.raw_parse(part, lang))
 
     def raw_parse(self, text: str, lang: str) -> dict[str, Any]:
         """Rasa's own parse of ``text`` (what the shared NLU server sends its workers)."""
@@ -152,7 +160,9 @@ class RasaHttp(_ResultMaker):
         self.token = token
 
     def parse(self, text: str, lang: str) -> NluResult:
-        text = wanted_part(text, lang)
+        return self.understand(text, lang, lambda part: self._post(part, lang))
+
+    def _post(self, text: str, lang: str) -> dict[str, Any]:
         base = self.urls.get(lang)
         if not base:
             raise NluUnavailable(f"no NLU server configured for {lang}")
@@ -165,4 +175,4 @@ class RasaHttp(_ResultMaker):
                 raw = json.loads(response.read())
         except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
             raise NluUnavailable(f"NLU server {base} did not answer: {exc}") from exc
-        return self.result(text, raw)
+        return dict(raw)
