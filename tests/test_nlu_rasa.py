@@ -143,3 +143,21 @@ def test_the_sentence_encoder_refuses_other_weights(tmp_path: Path) -> None:
     other.write_bytes(bytes(data))
     with pytest.raises(EncoderMismatch):
         check_weights(other)
+
+
+@pytest.mark.parametrize(("lang", "said", "service"), [
+    ("en-US", "could you freeze my account please", "card.report_loss"),  # the loss report freezes it
+    ("en-US", "put a hold on my account someone stole my phone", "card.report_loss"),
+    ("en-US", "how much did i spend on clothes last week", "account.history"),
+    ("en-US", "what did i spend on restaurants this month", "account.history"),
+    ("zh-CN", "请帮我冻结账户", "card.report_loss"),
+    ("zh-CN", "这个月网购花了多少", "account.history"),
+])
+def test_a_freeze_and_spending_by_period_reach_their_services(rasa: RasaInProcess, lang: str, said: str,
+                                                              service: str) -> None:
+    """Wordings never trained on: a frozen account is the loss report, spending is the history."""
+    from voicebot.dialog.repair import decide
+
+    assert said not in {e.text for e in load_examples(PROJECT_DIR / "nlu_data" / lang)}
+    result = rasa.parse(said, lang)
+    assert (result.service, decide(result, catalogue(), DialogSettings()).action) == (service, "start")
