@@ -101,8 +101,8 @@ def nlu_test(cfg: Config, lang: str, out_dir: str, folds: int, outside: bool) ->
             raise UserError(str(exc)) from exc
         files = write_report(ev, truth, predicted, cfg.path(out_dir) / (f"{code}-outside" if outside else code))
         click.echo(ev.summary().replace("held-out", "outside") + f" ({source.name})" if outside else ev.summary())
-        if outside:
-            click.echo("\n".join(score(parser, code, examples, catalogue(), cfg.dialog).lines()))
+        scores = score(parser, code, examples, catalogue(), cfg.dialog)  # what the dialog would do with each
+        click.echo("\n".join(scores.lines()) if outside else scores.summary())
         click.echo("  reports: " + ", ".join(str(f) for f in files))
         if folds:
             _cross_validate(cfg, paths, code, folds, cfg.path(out_dir) / code / "cross-validation")
