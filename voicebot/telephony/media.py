@@ -7,9 +7,8 @@ is whatever the call's thread queued, or silence.
 The port's period (``PORT_MS``) is longer than the pipeline's 20 ms frame: the conference
 bridge buffers between its own 20 ms clock and a port of a longer period, and calls into Python
 (and wakes the call's thread) once per period. Each callback costs a GIL hand-over between the
-clock thread and the call threads, so halving them halved the clock thread's CPU, for 20 ms
-more delay each way (``bench/cluster_bench.py``: the clock thread took a fifth of a loaded
-worker's CPU at 20 ms).
+clock thread and the call threads: at 20 ms the clock thread took a fifth of a loaded worker's
+CPU, at 40 ms a sixth, for 20 ms more delay each way (``bench/cluster_bench.py``, README).
 """
 
 from __future__ import annotations
