@@ -226,6 +226,10 @@ class _BackloggedPort:
         self.received.clear()
         return out
 
+    @property
+    def backlog(self) -> int:
+        return len(self.received)
+
 
 def test_a_hang_up_stops_a_call_that_fell_behind_at_once(bank: Bank) -> None:
     from voicebot.telephony.call_runner import CallRunner
