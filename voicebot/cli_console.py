@@ -223,8 +223,15 @@ def up(ctx: click.Context, port: int, sip_port: int | None) -> None:
     import signal
     import subprocess
 
+    started: list[subprocess.Popen[bytes]] = []
+
     def stop(signum: int, _frame: object) -> None:
-        raise SystemExit(128 + signum)  # the worker is stopped below, even while the console still starts
+        # Until the console serves (its own handler then takes over) a stop ends the worker and this
+        # process here: an exception raised from a signal handler can land in a garbage-collector
+        # callback of the libraries loading now, which swallows it, and the start would go on
+        for worker in started:
+            _stop_worker(worker)
+        os._exit(128 + signum)
 
     signal.signal(signal.SIGTERM, stop)
     cfg: Config = ctx.obj
@@ -235,13 +242,21 @@ def up(ctx: click.Context, port: int, sip_port: int | None) -> None:
     env = {**os.environ, **({"VOICEBOT_CONFIG": parent["config_path"]} if parent.get("config_path") else {})}
     worker = subprocess.Popen([sys.executable, "-m", "voicebot", "serve",
                                *(["--sip-port", str(sip_port)] if sip_port else [])], env=env)
+    started.append(worker)
     click.echo(f"SIP worker started (pid {worker.pid}) on port {sip_port or cfg.sip.port}: call it with a softphone "
                f"or 'voicebot call sip:95588@127.0.0.1:{sip_port or cfg.sip.port}'", err=True)
     try:
         ctx.invoke(console, port=port)
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        _stop_worker(worker)
+
+
+def _stop_worker(worker: Any) -> None:
+    """SIGTERM, and SIGKILL if the worker has not stopped within 20 s."""
+    import subprocess
+
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
