@@ -13,8 +13,12 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voicebot.cluster.processes import free_port
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PROJECT = Path(__file__).resolve().parent.parent
 VOICEBOT = [sys.executable, "-m", "voicebot"]
@@ -65,6 +69,9 @@ central = "sip:agents-central@127.0.0.1:{agent_ports[1]}"
 uri = "sip:agents-010@127.0.0.1:{agent_ports[0]}"
 [agents.regions.852]
 hosted_centrally = true
+[recording]
+dir = "{folder / 'recordings'}"
+key_file = "{folder / 'recording.key'}"
 [logging]
 file = "{folder / 'voicebot.log'}"
 level = "INFO"
@@ -368,3 +375,27 @@ def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> No
                 raise RuntimeError(f"exited {proc.returncode}: {proc.stdout.read() if proc.stdout else ''}") from None
             time.sleep(0.5)
     raise RuntimeError(f"{url} did not answer in {timeout:.0f} s")
+
+
+def recording_of(config: Path, call_id: str, folder: Path, timeout: float = 10.0) -> tuple[dict, np.ndarray]:
+    """A call's recording through the CLI (``voicebot recordings list --json`` and ``export
+    --keep-channels``): its index line and its samples, (n, 3) int16: caller, bot, agent."""
+    import soundfile as sf
+
+    end = time.monotonic() + timeout
+    while True:
+        listed = subprocess.run([*VOICEBOT, "recordings", "list", "--json"], cwd=PROJECT, env=env_for(config),
+                                capture_output=True, text=True, timeout=60)
+        assert listed.returncode == 0, listed.stderr
+        rows = [json.loads(line) for line in listed.stdout.splitlines() if line.startswith("{")]
+        found = [row for row in rows if row["call_id"] == call_id]
+        if found or time.monotonic() > end:
+            break
+        time.sleep(0.3)
+    assert found, f"no recording of {call_id} among {[row['call_id'] for row in rows]}"
+    wav = folder / f"recording-{call_id}.wav"
+    exported = subprocess.run([*VOICEBOT, "recordings", "export", call_id, "-o", str(wav), "--keep-channels"],
+                              cwd=PROJECT, env=env_for(config), capture_output=True, text=True, timeout=60)
+    assert exported.returncode == 0, exported.stderr
+    samples, _ = sf.read(wav, dtype="int16", always_2d=True)
+    return found[0], samples

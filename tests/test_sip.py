@@ -22,6 +22,7 @@ from tests.sip import (
     finish_call,
     free_port,
     place_call,
+    recording_of,
     sipp,
     start_call,
     start_seat,
@@ -102,7 +103,8 @@ def test_agent_answers_a_bridged_transfer_and_both_sides_hear_each_other(lab) ->
     seat = start_seat(lab["folder"], lab["config"], lab["agents"][0], "--answer-after", "1", "--ring-s", "0.3")
     try:
         result = place_call(lab["config"], lab["worker"].uri, f"wait 1; keys 0; wait 0.5; keys 1; wait 4; "
-                            f"play {lab['wavs']['hello']}; wait 1; hangup", caller="13800000003")
+                            f"play {lab['wavs']['hello']}; wait 4; play {lab['wavs']['hello']}; wait 1; hangup",
+                            caller="13800000003")
         ended = seat.wait_for("ended")
     finally:
         seat_code = seat.stop()
@@ -117,6 +119,17 @@ def test_agent_answers_a_bridged_transfer_and_both_sides_hear_each_other(lab) ->
     assert cdr["transfer_target"].startswith("sip:agents-010@")
     assert [a["result"] for a in cdr["agent_attempts"]] == ["answered"]
     assert cdr["agent_answer_s"] is not None and cdr["agent_answer_s"] < 3
+    # the recording has the agent on a channel of their own, and the caller talking to them
+    info, audio = recording_of(lab["config"], cdr["call_id"], lab["folder"])
+    assert info["paused_spans"] == []
+    agent_from = int(np.flatnonzero(audio[:, 2])[0])
+    agent_heard = heard(audio[:, 2])
+    # "Hello, this is the agent desk. How can I help you?" (the seat's espeak voice: Vosk hears
+    # "hello live in the i don't matter how can i help you" even before the line)
+    assert "how can" in agent_heard, agent_heard
+    assert not audio[agent_from:, 1].any()  # the bot is quiet while they talk
+    caller_to_agent = heard(audio[agent_from:, 0])
+    assert {"help", "card"} & set(caller_to_agent.split()), caller_to_agent
 
 
 def test_a_seat_that_rings_three_times_overflows_to_the_central_pool(lab) -> None:
@@ -277,6 +290,52 @@ def test_a_human_voice_reads_the_card_number_in_groups(lab, level: str) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     cdr = lab["worker"].cdr_of(caller)
     assert cdr["services"] == ["account.balance"], lab["worker"].log_tail()
+
+
+def test_a_recording_pauses_over_a_spoken_card_number_and_keyed_pin_tones(lab) -> None:
+    """The caller asks aloud, reads the card number aloud (a real voice, FSDD) and keys the PIN as
+    in-band tones: the recording has the request, and neither the digits nor a key tone."""
+    from tests.voices import Reading, spoken_number
+    from voicebot.nlu.numbers import parse_digits
+    from voicebot.telephony.inband_dtmf import DtmfDetector
+
+    wav = lab["folder"] / "card-for-recording.wav"
+    card_audio = spoken_number(CARD, Reading("lucas"), np.random.default_rng(5))
+    save_wav(wav, card_audio)
+    caller = "13800000041"
+    result = place_call(lab["config"], lab["worker"].uri, f"wait 1.5; play {lab['wavs']['balance']}; wait 3; "
+                        f"play {wav}; wait 4; keys 1; wait 1; tones {PIN}#; wait 4; hangup", caller=caller)
+    assert result.returncode == 0, result.stderr[-2000:]
+    cdr = lab["worker"].cdr_of(caller)
+    assert cdr["services"] == ["account.balance"], lab["worker"].log_tail()
+    info, audio = recording_of(lab["config"], cdr["call_id"], lab["folder"])
+    [(start, end)] = info["paused_spans"]
+    # the recording starts as the call connects: the span covers the reading's start to the PIN's end
+    connected = next(e["t"] for e in result.events if e["event"] == "connected")
+    reading = next(e["t"] for e in result.events if e["event"] == "step" and e["verb"] == "play" and "card" in e["arg"])
+    pin = next(e["t"] for e in result.events if e["event"] == "step" and e["verb"] == "tones")
+    assert start <= reading - connected and end >= pin - connected + 1.0, (start, end, reading, pin, connected)
+    assert not audio[int(start * 8000):int(end * 8000)].any()
+    caller_audio = audio[:, 0]
+    before = heard(caller_audio[: int(start * 8000)])
+    assert "balance" in before, before  # the request is audible
+    everything = heard(caller_audio)
+    assert len(parse_digits(everything)) < 4, everything  # no card digits anywhere in the recording
+    detector = DtmfDetector()
+    tones = [detector.classify(caller_audio[i:i + 160]) for i in range(0, len(caller_audio) - 160, 160)]
+    assert not any(tones), tones  # nor a single frame of the PIN's key tones
+    assert heard(audio[: int(start * 8000), 1]), "the bot's channel has its words"
+
+
+def heard(samples: np.ndarray) -> str:
+    """What the en-US recogniser hears in 8 kHz audio."""
+    from voicebot.speech.asr import transcribe
+    from voicebot.speech.recognizers import load_model
+
+    if not samples.any():
+        return ""
+    text, _ = transcribe(load_model(Path(__file__).parent.parent / "models", "en-US"), samples, 8000)
+    return text
 
 
 def test_sigterm_hangs_up_calls_writes_their_cdrs_and_exits_0(lab) -> None:

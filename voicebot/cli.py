@@ -309,9 +309,11 @@ from voicebot.cli_call import call_cmd  # noqa: E402 - these need cli's helpers 
 from voicebot.cli_console import console, up, users  # noqa: E402
 from voicebot.cli_deploy import front_door, nlu_serve  # noqa: E402
 from voicebot.cli_nlu import nlu  # noqa: E402
+from voicebot.cli_recordings import recordings  # noqa: E402
 from voicebot.cli_reports import cdr  # noqa: E402
 from voicebot.cli_setup import db, models, prompts, say  # noqa: E402
 
-for _command in (call_cmd, db, models, prompts, say, nlu, agent, console, users, up, cdr, front_door):
+for _command in (call_cmd, db, models, prompts, say, nlu, agent, console, users, up, cdr, front_door,
+                 recordings):
     cli.add_command(_command)
 nlu.add_command(nlu_serve)

@@ -68,6 +68,8 @@ def phone_parts(cfg: Config, bank: Any, cdr: Callable[[Any], None]) -> Any:
     from voicebot.console.phone import RATE, PhoneParts
     from voicebot.dialog.static_prompts import is_static
     from voicebot.nlu.parser import NluUnavailable
+    from voicebot.recording.recordings import line_recordings
+    from voicebot.recording.sealing import SealingError
     from voicebot.speech.tts import PromptCache, Synthesizer
 
     parser = make_parser(cfg)
@@ -82,9 +84,16 @@ def phone_parts(cfg: Config, bank: Any, cdr: Callable[[Any], None]) -> Any:
     for lang in LANGUAGES:
         models.backend(lang)
     voices = PromptCache(cfg.path("audio_prompts"), Synthesizer(sample_rate=RATE), keep=is_static)
+    try:
+        recordings = line_recordings(cfg.recording, cfg.path)
+    except SealingError as exc:
+        raise UserError(str(exc)) from exc
+    if recordings is not None:
+        recordings.purging()  # for as long as the console runs
     kit = CallKit("browser", RATE, bank, lambda lang: parser, models, voices.get, voice, cfg.dialog, cfg.region,
                   parts=voices.parts, renderer=ThreadPoolExecutor(max_workers=2, thread_name_prefix="tts"),
-                  understander=ThreadPoolExecutor(max_workers=2, thread_name_prefix="nlu"))
+                  understander=ThreadPoolExecutor(max_workers=2, thread_name_prefix="nlu"),
+                  starts=[recordings.for_channel("browser", RATE)] if recordings is not None else [])
     return PhoneParts(kit, cdr)
 
 

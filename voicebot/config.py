@@ -15,6 +15,7 @@ from voicebot.console.reports import ReportSettings
 from voicebot.dialog.context import DialogSettings
 from voicebot.nlu.parser import Parser
 from voicebot.nlu.training import NluPaths
+from voicebot.recording.settings import RecordingSettings, RecordingSettingsError, recording_settings
 from voicebot.telephony.admission import BUSY_MODES, CapacitySettings
 from voicebot.telephony.agents import AgentConfigError, AgentDirectory
 
@@ -78,6 +79,7 @@ class Config:
     reports: ReportSettings | None = None
     voices: ChannelVoices = field(default_factory=ChannelVoices)  # [voice] and its per-channel overrides
     console_hosts: list[str] = field(default_factory=list)  # names a TLS proxy serves the console under
+    recording: RecordingSettings = field(default_factory=RecordingSettings)
     source: Path | None = None  # the file this came from (child processes get the same)
     base_dir: Path = PROJECT_DIR
 
@@ -161,6 +163,10 @@ def load_config(path: str | Path | None = None) -> Config:
     except ValueError as exc:
         raise ConfigError(f"{path}: [sip] region_header_from: {exc}") from exc
     cfg.capacity = _capacity(data.get("capacity", {}), path)
+    try:
+        cfg.recording = recording_settings(data.get("recording", {}), os.environ.get("VOICEBOT_RECORDING_KEY"))
+    except RecordingSettingsError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
     door = data.get("front_door", {})
     cfg.front_door = FrontDoorLimits(trusted=list(door.get("trusted", [])),
                                      pike_density=int(door.get("pike_density", FrontDoorLimits.pike_density)),

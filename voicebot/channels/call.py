@@ -23,13 +23,15 @@ from voicebot.channels.call_events import BotActed, CallEnded, CallerHeard, Call
 from voicebot.channels.voice import VoiceSession
 from voicebot.channels.voice_settings import VoiceSettings
 from voicebot.dialog.actions import Say, ServiceResult
-from voicebot.dialog.context import DialogSettings
+from voicebot.dialog.context import CallContext, DialogSettings
 from voicebot.dialog.engine import DialogEngine
 from voicebot.redact import redact
 from voicebot.speech import backends
 from voicebot.speech.asr import VadSettings
 
 log = logging.getLogger("voicebot.voice")
+
+CallStart = Callable[[CallEvents, CallContext], None]  # subscribes what is made per call (a recording)
 
 
 class SpeechModels:
@@ -74,6 +76,8 @@ class CallKit:
     renderer: Executor | None = None  # renders sentences off the call's thread
     understander: Executor | None = None  # starts the NLU at a caller's pause
     watchers: list[Handler] = field(default_factory=list)  # subscribed to every call's events (metrics, ...)
+    # given each new call's events before its greeting, to subscribe what is made per call (a recording)
+    starts: list[CallStart] = field(default_factory=list)
 
     def call(self, lang: str, *, region: str | None = None, caller: str | None = None, call_id: str | None = None,
              subscribers: Iterable[Handler] = ()) -> VoiceSession:
@@ -82,6 +86,8 @@ class CallKit:
                               call_id=call_id, caller=caller, settings=self.dialog)
         engine.record.channel = self.channel
         events = CallEvents(engine.ctx.call_id, [log_event, *self.watchers, *subscribers])
+        for start in self.starts:
+            start(events, engine.ctx)
         recognizer = self.models.recognizer(lang, self.rate) if self.models is not None else None
         return VoiceSession(engine, recognizer, self.voice, self.rate, settings=self.settings, events=events,
                             renderer=self.renderer, understander=self.understander, parts=self.parts)

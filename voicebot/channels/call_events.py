@@ -13,6 +13,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
+
 from voicebot.dialog.actions import Action
 from voicebot.dialog.context import CallRecord
 
@@ -73,13 +76,27 @@ class ReplyTimed:
 
 
 @dataclass(frozen=True)
+class CardData:
+    """The call entered (``collecting``) or left steps that collect card data: a card or account
+    number, a PIN, a CVV, or the read-back of one (``dialog.card_data``). Recordings pause here."""
+
+    call_id: str
+    step: str | None
+    collecting: bool
+
+
+@dataclass(frozen=True)
 class CallEnded:
     call_id: str
     record: CallRecord
 
 
-CallEvent = CallerSpeaking | CallerHeard | CallerKey | BotActed | ReplyTimed | CallEnded
+CallEvent = CallerSpeaking | CallerHeard | CallerKey | BotActed | ReplyTimed | CardData | CallEnded
 Handler = Callable[[CallEvent], None]
+# 20 ms of the call's audio as it happened: the caller's frame, the bot's (None while an agent
+# talks), the agent's (None unless bridged). Taps run on the call's thread 50 times a second.
+Frame = NDArray[np.int16]
+AudioTap = Callable[[Frame, "Frame | None", "Frame | None"], None]
 
 
 class CallEvents:
@@ -88,9 +105,28 @@ class CallEvents:
     def __init__(self, call_id: str, handlers: list[Handler] | tuple[Handler, ...] = ()) -> None:
         self.call_id = call_id
         self._handlers: list[Handler] = list(handlers)
+        self._taps: list[AudioTap] = []
 
     def subscribe(self, handler: Handler) -> None:
         self._handlers.append(handler)
+
+    def tap(self, tap: AudioTap) -> None:
+        """Hear the call's audio, frame by frame (a recording): kept apart from the events, which
+        are few, so that a call with no tap pays nothing per frame."""
+        self._taps.append(tap)
+
+    @property
+    def tapped(self) -> bool:
+        return bool(self._taps)
+
+    def audio(self, caller: Frame, bot: Frame | None, agent: Frame | None = None) -> None:
+        for tap in self._taps:
+            try:
+                tap(caller, bot, agent)
+            except Exception:
+                log.exception("call=%s an audio tap failed: removed", self.call_id)
+                self._taps.remove(tap)
+                return
 
     def publish(self, event: CallEvent) -> None:
         for handler in self._handlers:

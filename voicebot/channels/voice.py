@@ -23,10 +23,12 @@ from voicebot.channels.call_events import (
     CallerKey,
     CallerSpeaking,
     CallEvents,
+    CardData,
     ReplyTimed,
 )
 from voicebot.channels.voice_settings import VoiceSettings
 from voicebot.dialog.actions import Action, Collect, Say, Transfer
+from voicebot.dialog.card_data import collects_card_data
 from voicebot.dialog.context import CallContext, CallRecord
 from voicebot.dialog.engine import DialogEngine
 from voicebot.dialog.events import Event, HangUp, Keys, NoInput, Speech
@@ -70,6 +72,7 @@ class VoiceSession:
         self._digit_idle_ms = 0
         self.transfer: Transfer | None = None
         self.turns_heard = 0  # caller turns the recogniser has finished (channels time replies from them)
+        self.card_data = False  # the step collects card data (published as ``CardData`` when it changes)
         self._apply(engine.start())
 
     @property
@@ -98,6 +101,12 @@ class VoiceSession:
 
     def step(self, frame: np.ndarray) -> np.ndarray:
         """Consume one caller frame; return one bot frame (silence when the bot is quiet)."""
+        out = self._step(frame)
+        if self.events.tapped:
+            self.events.audio(frame, out)
+        return out
+
+    def _step(self, frame: np.ndarray) -> np.ndarray:
         self._collect_rendered()
         if self.engine.ended:  # only the goodbye or hand-over message is left to play
             return self._out.popleft() if self._out else self._silence
@@ -220,6 +229,11 @@ class VoiceSession:
         self._apply(self.engine.handle(event))
 
     def _apply(self, actions: list[Action]) -> None:
+        engine = self.engine
+        card_data = not engine.ended and collects_card_data(engine.ask, engine.numbers.read_back_of)
+        if card_data and not self.card_data:  # before the step's prompt: a read-back says the number
+            self.card_data = True
+            self.events.publish(CardData(self.call_id, engine.expecting, True))
         for action in actions:
             self.events.publish(BotActed(self.call_id, self.engine.expecting, action))
             if isinstance(action, Say):
@@ -233,6 +247,9 @@ class VoiceSession:
                 lang = self.engine.ctx.lang
                 self.recognizer.set_grammar(grammar_for(action.expect, lang), commands_for(action.expect, lang),
                                             settle_early=settles_at_pause(action.expect))
+        if self.card_data and not card_data:  # after the last words of the step (its "thank you")
+            self.card_data = False
+            self.events.publish(CardData(self.call_id, engine.expecting, False))
         self._collect_rendered()
 
     def _collect_rendered(self) -> None:

@@ -271,6 +271,11 @@ class NumberEntry:
     def reading_back(self) -> bool:
         return self._read_back is not None
 
+    @property
+    def read_back_of(self) -> str | None:
+        """What the number being read back was asked as (``card_number``...), or None."""
+        return self._read_back[0].expect if self._read_back is not None else None
+
     def drop(self) -> None:
         self.number = None
 

@@ -20,6 +20,7 @@ class TelephonyCall(Protocol):
 
     id_text: str
     port: Any  # the call's audio port once media has started, else None
+    agent_port: Any  # while bridged to an agent on a recorded call: the agent's audio, else None
     runner: Any  # the call's dialog runner (its session, engine and agent hooks)
     handover: Any  # its Handover, once the caller is being put through
 

@@ -49,6 +49,8 @@ class CallRunner:
         self._turn_end: float | None = None
         self._behind_ms = 0
         self._asked_hangup = False
+        self.agent_port: FramePort | None = None
+        self._agent_frames: deque[np.ndarray] = deque()
         call_id = session.call_id
         self._thread = threading.Thread(target=self._run, name=f"call-{call_id[:8]}", daemon=True)
 
@@ -69,8 +71,14 @@ class CallRunner:
     def agent_ringing(self) -> None:
         self._post("ringing", None)
 
-    def bridged(self) -> None:
-        self._post("bridged", None)
+    def bridged(self, agent_port: FramePort | None = None) -> None:
+        """Caller and agent talk; ``agent_port``: the agent's voice, when the call is recorded."""
+        self._post("bridged", agent_port)
+
+    @property
+    def recorded(self) -> bool:
+        """Something records this call's audio (its port keeps hearing the caller while bridged)."""
+        return self.session.events.tapped
 
     def agents_unavailable(self) -> None:
         self._post("unavailable", None)
@@ -109,6 +117,7 @@ class CallRunner:
             self.state = "ringing"
         elif kind == "bridged":
             self.state = "bridged"
+            self.agent_port = value
             self.port.outgoing.clear()
         elif kind == "unavailable":
             self.state = "dialog"
@@ -141,8 +150,17 @@ class CallRunner:
                     self.port.outgoing.append(out.tobytes())
             elif self.state == "ringing":
                 start = self._ring_pos % (len(_RINGBACK) - FRAME_LEN)
-                self.port.outgoing.append(_RINGBACK[start:start + FRAME_LEN].tobytes())
+                ring = _RINGBACK[start:start + FRAME_LEN]
+                self.port.outgoing.append(ring.tobytes())
                 self._ring_pos += FRAME_LEN
+                if session.events.tapped:
+                    session.events.audio(frame, ring)
+            elif session.events.tapped:  # on the way to an agent, or talking with one: the recording goes on
+                agent = None
+                if self.agent_port is not None:
+                    self._agent_frames.extend(self.agent_port.take())
+                    agent = self._agent_frames.popleft() if self._agent_frames else None
+                session.events.audio(frame, None, agent)
         if self.state != "dialog" or not session.finished:
             return
         if session.transfer is not None:

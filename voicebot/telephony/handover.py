@@ -235,14 +235,19 @@ class Handover:
         caller_media = audio_media(self.call)
         if caller_media is None:
             return
-        port = self.call.port
+        port, runner = self.call.port, self.call.runner
+        recorded = runner is not None and runner.recorded
         if port is not None:
-            caller_media.stopTransmit(port)
             port.stopTransmit(caller_media)
+            if not recorded:  # a recorded call's port goes on hearing the caller, for the recording
+                caller_media.stopTransmit(port)
         caller_media.startTransmit(leg.media)
         leg.media.startTransmit(caller_media)
+        if recorded:  # the agent's voice on a port of its own: the recording's agent channel
+            self.call.agent_port = self.server.stack.ports.acquire("agent-heard")
+            leg.media.startTransmit(self.call.agent_port)
         self.bridged = True
-        self.call.runner.bridged()
+        runner.bridged(self.call.agent_port)
         log.info("call=%s bridged to pool=%s", self.call.id_text, self.pool.name)
 
     def leg_ended(self, leg: AgentLeg, code: int) -> None:

@@ -16,6 +16,8 @@ import pjsua2 as pj
 from voicebot import LANGUAGES
 from voicebot.config import Config, make_parser
 from voicebot.nlu.parser import NluUnavailable
+from voicebot.recording.recordings import Recordings, line_recordings
+from voicebot.recording.sealing import SealingError
 from voicebot.speech.recognizers import warm_up
 from voicebot.telephony.media import RATE
 from voicebot.telephony.metrics import serve_metrics
@@ -36,10 +38,11 @@ class ServeOptions:
     media_bind: str | None = None
 
 
-def services_for(cfg: Config, bank: object, parser: object) -> Services:
+def services_for(cfg: Config, bank: object, parser: object, recordings: Recordings | None = None) -> Services:
     """What the worker's calls share, from the configuration (``[voice]`` as SIP calls read it)."""
     return Services(bank, parser, cfg.path("models"), cfg.path("audio_prompts"), cfg.dialog, cfg.voice("sip"),
-                    inband_dtmf=cfg.sip.inband_dtmf, region=cfg.region)
+                    inband_dtmf=cfg.sip.inband_dtmf, region=cfg.region,
+                    starts=[recordings.for_channel("sip", RATE)] if recordings is not None else [])
 
 
 def run_server(cfg: Config, bank: object, options: ServeOptions, echo: Callable[[str], None]) -> None:
@@ -55,7 +58,12 @@ def run_server(cfg: Config, bank: object, options: ServeOptions, echo: Callable[
             except NluUnavailable as exc:
                 echo(f"warning: {exc}; {lang} speech falls back to the keypad")
                 log.warning("nlu unavailable for %s: %s", lang, exc)
-    services = services_for(cfg, bank, parser)
+    try:
+        recordings = line_recordings(cfg.recording, cfg.path)
+    except SealingError as exc:
+        raise RuntimeError(str(exc)) from exc
+    services = services_for(cfg, bank, parser, recordings)
+    purge = recordings.purging() if recordings is not None else None
     for lang in LANGUAGES:  # in memory now: a caller over the limit is never rendered for on the SIP thread
         services.busy_message(lang)
     for lang in LANGUAGES:
@@ -104,4 +112,6 @@ def run_server(cfg: Config, bank: object, options: ServeOptions, echo: Callable[
     server.run()
     if metrics_server is not None:
         metrics_server.shutdown()
+    if purge is not None:
+        purge.stop()
     echo("stopped: calls hung up, CDRs written")

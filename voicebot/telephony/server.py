@@ -68,6 +68,7 @@ class BotCall(pj.Call):
         self.setup = setup
         self.id_text = setup.sip_call_id
         self.port: FramePort | None = None
+        self.agent_port: FramePort | None = None  # the agent's voice, for the recording (see Handover)
         self.runner: CallRunner | None = None
         self.handover: Handover | None = None
         self.record: CallRecord | None = None
@@ -364,9 +365,10 @@ class BotServer:
                         self.metrics.call_ended("abandoned")
                     if call.handover is not None:  # no cycles: the call dies here, on the SIP thread
                         call.handover.call = call.handover.leg = None
-                    if call.port is not None:
-                        self.stack.ports.release(call.port)
-                    call.runner = call.handover = call.port = None
+                    for port in (call.port, call.agent_port):
+                        if port is not None:
+                            self.stack.ports.release(port)
+                    call.runner = call.handover = call.port = call.agent_port = None
 
     def retire(self, leg: AgentLeg) -> None:
         """Keep an agent leg alive until pjsua2 is done with it (it is freed at the next sweep)."""

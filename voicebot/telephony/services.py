@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from voicebot.channels.call import CallKit, SpeechModels
+from voicebot.channels.call import CallKit, CallStart, SpeechModels
 from voicebot.channels.voice import VoiceSession
 from voicebot.channels.voice_settings import VoiceSettings
 from voicebot.dialog import prompts
@@ -22,7 +22,9 @@ class Services:
     """What every call of the worker shares: bank, NLU, speech models, prompt cache, TTS pool."""
 
     def __init__(self, bank: Any, parser: Any, models_root: Path, prompts_root: Path, settings: DialogSettings,
-                 voice: VoiceSettings, inband_dtmf: bool = False, region: str = "010") -> None:
+                 voice: VoiceSettings, inband_dtmf: bool = False, region: str = "010",
+                 starts: list[CallStart] | None = None) -> None:
+        """``starts``: given each new call's events (its recording)."""
         from voicebot.dialog.static_prompts import is_static
         from voicebot.speech.tts import PromptCache, Synthesizer
 
@@ -36,7 +38,8 @@ class Services:
         self.understander = ThreadPoolExecutor(max_workers=4, thread_name_prefix="nlu")
         self.models = SpeechModels(models_root, voice)
         self.kit = CallKit("sip", RATE, bank, lambda lang: parser, self.models, self.cache.get, voice, settings,
-                           region, parts=self.cache.parts, renderer=self.renderer, understander=self.understander)
+                           region, parts=self.cache.parts, renderer=self.renderer, understander=self.understander,
+                           starts=list(starts or ()))
 
     def session(self, setup: CallSetup, call_id: str) -> VoiceSession:
         return self.kit.call(setup.lang, region=setup.region, caller=setup.caller, call_id=call_id)

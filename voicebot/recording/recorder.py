@@ -1,0 +1,111 @@
+"""One call's recording as it happens: a subscriber to the call's events and a tap on its audio.
+
+The caller, the bot and the agent each have a channel of a FLAC stream kept in memory (about a
+third of the PCM; a silent channel costs next to nothing). While the call collects card data
+(``CardData``: a card or account number, the PIN, a read-back) every channel is written as
+silence and the span is noted; the pause lasts ``tail_ms`` beyond the step, for the end of a key
+tone or the last word. When the call ends the stream is sealed and stored with its index.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable
+
+import numpy as np
+import soundfile as sf
+
+from voicebot.channels.call_events import CallEnded, CallEvent, CardData, Frame
+from voicebot.recording.store import CHANNELS, RecordingInfo, RecordingStore
+
+log = logging.getLogger("voicebot.recording")
+
+BLOCK_FRAMES = 50  # frames gathered before each write to the encoder (a second at 20 ms)
+
+
+class CallRecorder:
+    """Records one call; ``on_event`` and ``on_audio`` are its subscriptions (on the call's thread)."""
+
+    def __init__(self, store: RecordingStore, call_id: str, rate: int, channel: str, tail_ms: int = 300,
+                 frame_ms: int = 20, saved: Callable[[RecordingInfo], None] | None = None) -> None:
+        self.store, self.call_id, self.rate, self.channel = store, call_id, rate, channel
+        self.frame_len = rate * frame_ms // 1000
+        self.frame_ms = frame_ms
+        self.tail_frames = -(-tail_ms // frame_ms)
+        self.saved = saved
+        self.frames = 0  # frames recorded so far: the recording's clock
+        self.spans: list[list[int]] = []  # paused [first, end) frames
+        self._paused = False
+        self._resume_at: int | None = None  # the card-data step is over: the pause ends at this frame
+        self._buf = io.BytesIO()
+        self._file = sf.SoundFile(self._buf, "w", samplerate=rate, channels=len(CHANNELS), format="FLAC",
+                                  subtype="PCM_16")
+        self._block: list[Frame] = []
+        self._silence = np.zeros((self.frame_len, len(CHANNELS)), dtype=np.int16)
+        self.closed = False
+
+    # -- subscriptions ------------------------------------------------------------------------
+    def on_event(self, event: CallEvent) -> None:
+        if isinstance(event, CardData):
+            if event.collecting:
+                self._resume_at = None
+                if not self._paused:
+                    self._paused = True
+                    self.spans.append([self.frames, self.frames])
+            elif self._paused:
+                self._resume_at = self.frames + self.tail_frames
+        elif isinstance(event, CallEnded):
+            self.finish(event)
+
+    def on_audio(self, caller: Frame, bot: Frame | None, agent: Frame | None = None) -> None:
+        if self.closed:
+            return
+        if self._paused and self._resume_at is not None and self.frames >= self._resume_at:
+            self._paused, self._resume_at = False, None
+        if self._paused:
+            self._block.append(self._silence)
+            self.spans[-1][1] = self.frames + 1
+        else:
+            frame = np.zeros((self.frame_len, len(CHANNELS)), dtype=np.int16)
+            for column, audio in enumerate((caller, bot, agent)):
+                if audio is not None:
+                    n = min(len(audio), self.frame_len)
+                    frame[:n, column] = audio[:n]
+            self._block.append(frame)
+        self.frames += 1
+        if len(self._block) >= BLOCK_FRAMES:
+            self._flush()
+
+    # -- the end ----------------------------------------------------------------------------
+    def finish(self, ended: CallEnded) -> RecordingInfo | None:
+        """Seal and store the recording (once); its index entry, or None if nothing was heard."""
+        if self.closed:
+            return None
+        self.closed = True
+        self._flush()
+        self._file.close()
+        if not self.frames:
+            return None
+        record = ended.record
+        seconds = self.frame_ms / 1000
+        info = RecordingInfo(
+            call_id=self.call_id, started_at=record.started_at.isoformat(), duration_s=round(self.frames * seconds, 2),
+            language=record.language, region=record.region, channel=self.channel, services=list(record.services),
+            outcome=record.outcome, rate=self.rate,
+            paused_spans=[[round(a * seconds, 2), round(b * seconds, 2)] for a, b in self.spans])
+        try:
+            self.store.save(info, self._buf.getvalue())
+        except OSError as exc:
+            log.error("call=%s recording not stored: %s", self.call_id, exc)
+            return None
+        log.info("call=%s recording stored seconds=%.1f paused_spans=%d", self.call_id, info.duration_s,
+                 len(info.paused_spans))
+        if self.saved is not None:
+            self.saved(info)
+        return info
+
+    def _flush(self) -> None:
+        if self._block:
+            self._file.write(np.concatenate(self._block))
+            self._block = []
