@@ -88,6 +88,15 @@ def test_a_call_is_recorded_with_its_card_steps_silent(bank: Bank, tmp_path: Pat
     assert np.abs(caller[: int(start * RATE)]).max() > 3000  # the request before it is heard
     assert np.abs(caller[int(end * RATE):]).max() > 3000  # and the caller after it
     assert np.abs(bot[: int(start * RATE)]).max() > 3000 and np.abs(bot[int(end * RATE):]).max() > 3000
+    # its transcript: timed, the card steps left out, nothing of the card or PIN
+    lines = recordings.store.transcript(info)
+    assert lines[0]["who"] == "bot" and "95588" in lines[0]["text"]
+    assert {"t": start, "who": "call", "text": "recording paused: card data"} in lines
+    tail = RecordingSettings.tail_ms / 1000  # the pause outlasts the steps by this much
+    assert not [line for line in lines if start < line["t"] < end - tail - 0.01]
+    assert any(line["text"] == "service account.balance: ok" and line["t"] >= end - tail - 0.01 for line in lines)
+    text = json.dumps(lines)
+    assert DEMO_CARD[-8:] not in text and DEMO_PIN not in text and text.count("\"keys 1\"") == 3
 
 
 def test_recordings_are_sealed_and_open_only_with_their_key_and_call(bank: Bank, tmp_path: Path) -> None:
@@ -156,5 +165,9 @@ def test_the_cli_lists_exports_and_purges(bank: Bank, tmp_path: Path, db_url: st
     (tmp_path / "rec.key").write_text(os.urandom(32).hex())
     wrong = runner.invoke(cli, ["--config", str(config), "recordings", "export", session.call_id, "-o", str(wav)])
     assert wrong.exit_code == 2 and "configured key" in wrong.output and "Traceback" not in wrong.output
+    from voicebot.recording.audit import audit_log
+
+    [entry] = audit_log(bank.engine)  # the export that happened (not the ones refused)
+    assert entry["action"] == "export" and entry["call_id"] == session.call_id and entry["operator"].startswith("cli:")
     purged = runner.invoke(cli, ["--config", str(config), "recordings", "purge"])
     assert purged.exit_code == 0 and purged.output.startswith("0 recording(s)")

@@ -12,6 +12,7 @@ import click
 from voicebot import LANGUAGES
 from voicebot.cli_common import UserError, open_bank
 from voicebot.config import Config
+from voicebot.console.operators import ROLES
 
 log = logging.getLogger("voicebot.cli")
 
@@ -94,7 +95,7 @@ def phone_parts(cfg: Config, bank: Any, cdr: Callable[[Any], None]) -> Any:
                   parts=voices.parts, renderer=ThreadPoolExecutor(max_workers=2, thread_name_prefix="tts"),
                   understander=ThreadPoolExecutor(max_workers=2, thread_name_prefix="nlu"),
                   starts=[recordings.for_channel("browser", RATE)] if recordings is not None else [])
-    return PhoneParts(kit, cdr)
+    return PhoneParts(kit, cdr, recordings=recordings.store if recordings is not None else None)
 
 
 def _device_key(cfg: Config) -> bytes:
@@ -137,7 +138,8 @@ def _pool_list(text: str | None) -> list[str] | None:
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["agent", "supervisor", "trainer"]), required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True,
+              help="agent: the desk; supervisor: everything; trainer: the NLU inbox; qa: quality review.")
 @click.option("--pools", default=None,
               help="Agent pools this operator may take calls in: '010,central', or '*' for every pool "
                    "(agents must be given theirs; others default to '*').")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from voicebot.cli_common import UserError
+from voicebot.cli_common import UserError, open_bank
 from voicebot.config import Config
 
 if TYPE_CHECKING:
@@ -62,10 +62,15 @@ def recordings_list(cfg: Config, as_json: bool) -> None:
               help="One WAV channel each for caller, bot and agent (default: mixed to one).")
 @click.pass_obj
 def recordings_export(cfg: Config, call_id: str, output: str, keep_channels: bool) -> None:
-    """Decrypt one call's recording to a WAV file (the paused spans stay silent)."""
+    """Decrypt one call's recording to a WAV file (the paused spans stay silent); written to the audit log."""
+    import getpass
+    import socket
+
     import numpy as np
     import soundfile as sf
+    from sqlalchemy.exc import SQLAlchemyError
 
+    from voicebot.recording.audit import write_audit
     from voicebot.recording.sealing import SealingError
     from voicebot.recording.store import RecordingNotFound
 
@@ -77,6 +82,11 @@ def recordings_export(cfg: Config, call_id: str, output: str, keep_channels: boo
         raise UserError(f"no recording of call {call_id} (see 'voicebot recordings list')") from exc
     except (SealingError, OSError) as exc:
         raise UserError(f"cannot open the recording of {call_id}: {exc}") from exc
+    try:  # no export that is not written down
+        write_audit(open_bank(cfg, need_data=False).engine, f"cli:{getpass.getuser()}", "cli", "export", call_id,
+                    socket.gethostname())
+    except SQLAlchemyError as exc:
+        raise UserError(f"cannot write the export to the audit log ({type(exc).__name__}): nothing exported") from exc
     if not keep_channels:
         samples = np.clip(samples.astype(np.int32).sum(axis=1), -32768, 32767).astype(np.int16)
     sf.write(output, samples, info.rate, subtype="PCM_16")

@@ -206,7 +206,7 @@ class Operator(Base):
     """
 
     __tablename__ = "operators"
-    __table_args__ = (CheckConstraint("role IN ('agent', 'supervisor', 'trainer')", name="role"),)
+    __table_args__ = (CheckConstraint("role IN ('agent', 'supervisor', 'trainer', 'qa')", name="role"),)
     id = Column(Integer, primary_key=True)
     name = Column(String(64), nullable=False, unique=True)
     role = Column(String(16), nullable=False)
@@ -274,6 +274,7 @@ class Cdr(Base):
     agent_answer_s = Column(Float)
     worker = Column(String(64))
     body = Column(Text, nullable=False)
+    survey_score = Column(Integer)  # 1-5, the caller's rating after an agent conversation (None: not given)
 
 
 class LiveCall(Base):
@@ -322,3 +323,30 @@ class PoolHourly(Base):
     hour = Column(Integer, primary_key=True)
     offered = Column(Integer, nullable=False, default=0)
     answered = Column(Integer, nullable=False, default=0)
+
+
+class RecordingAudit(Base):
+    """Who played or exported which call's recording, when and from where: written by the console
+    and the CLI, read by supervisors; nothing in the console changes or removes a row."""
+
+    __tablename__ = "recording_audit"
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, index=True)
+    operator = Column(String(64), nullable=False)
+    role = Column(String(16), nullable=False)
+    action = Column(String(16), nullable=False)  # play | export
+    call_id = Column(String(128), nullable=False)
+    source = Column(String(64), nullable=False)  # the browser's address, or cli:<user>
+
+
+class QaReview(Base):
+    """A reviewer's score of one call against the console's checklist."""
+
+    __tablename__ = "qa_reviews"
+    id = Column(Integer, primary_key=True)
+    call_id = Column(String(128), nullable=False, index=True)
+    operator = Column(String(64), nullable=False)
+    at = Column(DateTime, nullable=False)
+    checklist = Column(Text, nullable=False)  # JSON: item -> true/false
+    score = Column(Integer, nullable=False)  # items met, in percent
+    comment = Column(Text, nullable=False, server_default="")

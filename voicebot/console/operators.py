@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from voicebot.bank.pins import hash_pin, verify_pin
 from voicebot.bank.schema import Operator
 
-ROLES = ("agent", "supervisor", "trainer")
+ROLES = ("agent", "supervisor", "trainer", "qa")
 MIN_PASSWORD = 8
 #: The demo operator ``voicebot db seed --demo`` creates (stated in README). The console lets it
 #: sign in only in the demo set-up (bound to loopback, no public host names): see ``server``.

@@ -37,6 +37,7 @@ class PhoneParts:
     kit: CallKit
     cdr: Callable[[CallRecord], None]
     active: set[BrowserCall] = field(default_factory=set)  # calls in progress (for the wallboard)
+    recordings: Any = None  # the line's RecordingStore (quality review plays from it), or None
 
 
 class BrowserCall:

@@ -26,6 +26,7 @@ from voicebot.console.desk_web import DESK_ROLES, add_desk
 from voicebot.console.inbox_web import INBOX_ROLES, add_inbox
 from voicebot.console.operators import DEMO_OPERATOR, SignedIn, check_password, current, valid_name
 from voicebot.console.phone import BrowserCall, PhoneParts
+from voicebot.console.qa_web import AUDIT_ROLES, QA_ROLES, add_quality_review
 from voicebot.console.signin import DEVICE_DAYS, Sessions, SignInGuard, hold_socket
 from voicebot.console.supervisor_web import SUPERVISOR_ROLES, ReportSettings, add_supervisor
 from voicebot.console.web_safety import Access, add_headers, guard_requests, local_target, same_origin
@@ -109,7 +110,8 @@ async def me(request: web.Request) -> web.StreamResponse:
     who: SignedIn = request["operator"]
     return web.json_response({"name": who.name, "role": who.role, "languages": ["en-US", "zh-CN"],
                               "desk": who.role in DESK_ROLES, "inbox": who.role in INBOX_ROLES,
-                              "supervisor": who.role in SUPERVISOR_ROLES})
+                              "supervisor": who.role in SUPERVISOR_ROLES, "qa": who.role in QA_ROLES,
+                              "audit": who.role in AUDIT_ROLES})
 
 
 async def health(request: web.Request) -> web.StreamResponse:
@@ -204,6 +206,7 @@ def build_app(db: Any, phone: PhoneParts, agents: AgentDirectory | None = None,
     app["sign_in_waiting"], app["browser_calls"] = 0, {}
     add_desk(app, agents, db, _page, same_origin, config)
     add_supervisor(app, db, report_settings or ReportSettings(), _page)
+    add_quality_review(app, db, phone.recordings, _page, same_origin)
     if nlu_paths is not None:
         add_inbox(app, db, nlu_paths, _page, same_origin, config)
     app.add_routes([

@@ -5,6 +5,10 @@ third of the PCM; a silent channel costs next to nothing). While the call collec
 (``CardData``: a card or account number, the PIN, a read-back) every channel is written as
 silence and the span is noted; the pause lasts ``tail_ms`` beyond the step, for the end of a key
 tone or the last word. When the call ends the stream is sealed and stored with its index.
+
+Beside the audio goes a transcript with times into the recording, by the log's rules (card
+numbers masked, digits a caller says or keys withheld, nothing from the PIN step) and nothing
+at all while the recording is paused.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from collections.abc import Callable
 import numpy as np
 import soundfile as sf
 
-from voicebot.channels.call_events import CallEnded, CallEvent, CardData, Frame
+from voicebot.channels.call_events import BotActed, CallEnded, CallerHeard, CallerKey, CallEvent, CardData, Frame
+from voicebot.dialog.actions import Say, ServiceResult, Transfer
 from voicebot.recording.store import CHANNELS, RecordingInfo, RecordingStore
+from voicebot.redact import redact
 
 log = logging.getLogger("voicebot.recording")
 
@@ -36,27 +42,56 @@ class CallRecorder:
         self.saved = saved
         self.frames = 0  # frames recorded so far: the recording's clock
         self.spans: list[list[int]] = []  # paused [first, end) frames
-        self._paused = False
+        self._paused = False  # the recording is silent (a card-data step, or the tail after one)
+        self._collecting = False  # the call is at a card-data step
         self._resume_at: int | None = None  # the card-data step is over: the pause ends at this frame
         self._buf = io.BytesIO()
         self._file = sf.SoundFile(self._buf, "w", samplerate=rate, channels=len(CHANNELS), format="FLAC",
                                   subtype="PCM_16")
         self._block: list[Frame] = []
         self._silence = np.zeros((self.frame_len, len(CHANNELS)), dtype=np.int16)
+        self.transcript: list[dict[str, object]] = []  # {"t": seconds, "who": caller|bot|call, "text"}
         self.closed = False
 
     # -- subscriptions ------------------------------------------------------------------------
     def on_event(self, event: CallEvent) -> None:
         if isinstance(event, CardData):
+            self._collecting = event.collecting
             if event.collecting:
                 self._resume_at = None
                 if not self._paused:
                     self._paused = True
                     self.spans.append([self.frames, self.frames])
+                    self._line("call", "recording paused: card data")
             elif self._paused:
                 self._resume_at = self.frames + self.tail_frames
         elif isinstance(event, CallEnded):
             self.finish(event)
+        elif not self._collecting:
+            self._transcribe(event)
+
+    def _transcribe(self, event: CallEvent) -> None:
+        if isinstance(event, CallerHeard) and event.final:
+            self._line("caller", "(words withheld)" if event.withheld else redact(event.text, caller_input=True)
+                       or "(not understood)")
+        elif isinstance(event, CallerKey):
+            key = "•" if event.secret else event.key
+            last = self.transcript[-1] if self.transcript else None
+            if last is not None and last["who"] == "caller" and str(last["text"]).startswith("keys "):
+                last["text"] = "keys " + redact(str(last["text"])[5:] + key, caller_input=True)
+            else:
+                self._line("caller", "keys " + key)
+        elif isinstance(event, BotActed):
+            action = event.action
+            if isinstance(action, Say):
+                self._line("bot", redact(action.text))
+            elif isinstance(action, ServiceResult):
+                self._line("call", f"service {action.id}: {action.status}")
+            elif isinstance(action, Transfer):
+                self._line("call", f"handed over to an agent ({action.reason})")
+
+    def _line(self, who: str, text: str) -> None:
+        self.transcript.append({"t": round(self.frames * self.frame_ms / 1000, 2), "who": who, "text": text})
 
     def on_audio(self, caller: Frame, bot: Frame | None, agent: Frame | None = None) -> None:
         if self.closed:
@@ -95,7 +130,7 @@ class CallRecorder:
             outcome=record.outcome, rate=self.rate,
             paused_spans=[[round(a * seconds, 2), round(b * seconds, 2)] for a, b in self.spans])
         try:
-            self.store.save(info, self._buf.getvalue())
+            self.store.save(info, self._buf.getvalue(), self.transcript)
         except OSError as exc:
             log.error("call=%s recording not stored: %s", self.call_id, exc)
             return None

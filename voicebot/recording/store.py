@@ -15,7 +15,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ log = logging.getLogger("voicebot.recording")
 
 CHANNELS = ("caller", "bot", "agent")
 SEALED = ".flac.sealed"
+TRANSCRIPT = ".transcript.sealed"
 
 
 @dataclass
@@ -69,8 +70,9 @@ class RecordingStore:
     def __init__(self, root: Path, key: RecordingKey | None, keep_days: int) -> None:
         self.root, self.key, self.keep_days = root, key, keep_days
 
-    def save(self, info: RecordingInfo, flac: bytes) -> Path:
-        """Seal and write a call's recording; the JSON last, so a listed recording has its audio."""
+    def save(self, info: RecordingInfo, flac: bytes, transcript: list[dict[str, Any]] | None = None) -> Path:
+        """Seal and write a call's recording and transcript; the index last, so a listed recording
+        has its audio."""
         if self.key is None:
             raise RuntimeError("recordings are written with a key")
         day = self.root / info.started.date().isoformat()
@@ -78,6 +80,8 @@ class RecordingStore:
         name = _file_name(info.call_id)
         info.file, info.key_id = name + SEALED, self.key.key_id.hex()
         _write(day / info.file, self.key.seal(flac, info.call_id))
+        words = json.dumps(transcript or [], ensure_ascii=False).encode()
+        _write(day / (name + TRANSCRIPT), self.key.seal(words, info.call_id))
         meta = day / f"{name}.json"
         _write(meta, json.dumps(info.to_json(), ensure_ascii=False).encode())
         return meta
@@ -87,13 +91,20 @@ class RecordingStore:
         if not self.root.exists():
             return
         for day in sorted(p for p in self.root.iterdir() if p.is_dir()):
-            found = []
-            for meta in day.glob("*.json"):
-                try:
-                    found.append(RecordingInfo(**json.loads(meta.read_text(encoding="utf-8"))))
-                except (ValueError, TypeError) as exc:
-                    log.warning("recording index %s unreadable (%s): skipped", meta, exc)
-            yield from sorted(found, key=lambda info: info.started_at)
+            yield from self._read_day(day)
+
+    def _read_day(self, day: Path) -> list[RecordingInfo]:
+        found = []
+        for meta in day.glob("*.json") if day.is_dir() else ():
+            try:
+                found.append(RecordingInfo(**json.loads(meta.read_text(encoding="utf-8"))))
+            except (ValueError, TypeError) as exc:
+                log.warning("recording index %s unreadable (%s): skipped", meta, exc)
+        return sorted(found, key=lambda info: info.started_at)
+
+    def infos_of_day(self, day: date) -> list[RecordingInfo]:
+        """The recordings of calls that started on ``day``."""
+        return [info for info in self._read_day(self.root / day.isoformat())]
 
     def find(self, call_id: str) -> RecordingInfo:
         for info in self.infos():
@@ -110,6 +121,16 @@ class RecordingStore:
         samples: NDArray[np.int16] = sf.read(io.BytesIO(flac), dtype="int16", always_2d=True)[0]
         return samples
 
+    def transcript(self, info: RecordingInfo) -> list[dict[str, Any]]:
+        """The call's transcript (masked as the log is), decrypted: [{"t", "who", "text"}]."""
+        if self.key is None:
+            raise RuntimeError("no key to open recordings")
+        path = self.root / info.started.date().isoformat() / (info.file.removesuffix(SEALED) + TRANSCRIPT)
+        if not path.exists():
+            return []
+        lines: list[dict[str, Any]] = json.loads(self.key.open(path.read_bytes(), info.call_id))
+        return lines
+
     def purge(self, now: datetime | None = None) -> int:
         """Remove recordings older than ``keep_days``; how many went."""
         now = now or datetime.now().astimezone()
@@ -120,8 +141,9 @@ class RecordingStore:
         for info in list(self.infos()):
             if info.started < cutoff:
                 day = self.root / info.started.date().isoformat()
-                (day / (info.file.removesuffix(SEALED) + ".json")).unlink(missing_ok=True)
-                (day / info.file).unlink(missing_ok=True)
+                stem = info.file.removesuffix(SEALED)
+                for path in (day / f"{stem}.json", day / info.file, day / f"{stem}{TRANSCRIPT}"):
+                    path.unlink(missing_ok=True)
                 gone += 1
         for day in self.root.iterdir():
             if day.is_dir() and not any(day.iterdir()):

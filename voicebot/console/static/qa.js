@@ -1,0 +1,144 @@
+// Quality review: find calls, play one beside its transcript with the paused spans marked,
+// score it against the checklist; supervisors also read the audit log of playbacks.
+(() => {
+  const $ = (id) => document.getElementById(id);
+  let me = null;
+  let current = null;
+
+  function cell(tr, text) { tr.insertCell().textContent = text === null || text === undefined ? "–" : text; }
+
+  async function find() {
+    const params = new URLSearchParams({ day: $("day").value });
+    for (const key of ["region", "service", "outcome", "pool", "survey"]) {
+      if ($(key).value) params.set(key, $(key).value.trim());
+    }
+    const response = await fetch(`/api/qa/calls?${params}`);
+    if (!response.ok) { $("found").textContent = await response.text(); return; }
+    const data = await response.json();
+    $("found").textContent = `${data.calls.length} call(s) on ${data.day}.`;
+    const body = $("calls").tBodies[0];
+    body.textContent = "";
+    for (const call of data.calls) {
+      const tr = body.insertRow();
+      tr.dataset.callId = call.call_id;
+      tr.className = "pick";
+      cell(tr, call.started_at.slice(11, 19));
+      cell(tr, call.call_id);
+      cell(tr, call.language);
+      cell(tr, call.region);
+      cell(tr, call.services.join(", ") || "–");
+      cell(tr, call.outcome);
+      cell(tr, call.pools.join(", ") || "–");
+      cell(tr, call.survey_score);
+      cell(tr, call.recorded ? `${call.duration_s.toFixed(1)} s` : "not recorded");
+      tr.onclick = () => open(call.call_id);
+    }
+  }
+
+  async function open(callId) {
+    const response = await fetch(`/api/qa/calls/${encodeURIComponent(callId)}`);
+    if (!response.ok) { $("found").textContent = await response.text(); return; }
+    current = await response.json();
+    $("detail").hidden = false;
+    $("call-id").textContent = callId;
+    $("player").removeAttribute("src");
+    $("play").disabled = !current.recording;
+    const rec = current.recording;
+    const timeline = $("timeline");
+    timeline.textContent = "";
+    if (rec) {
+      for (const [start, end] of rec.paused_spans) {
+        const span = document.createElement("div");
+        span.className = "paused-span";
+        span.style.left = `${(100 * start) / rec.duration_s}%`;
+        span.style.width = `${Math.max(0.5, (100 * (end - start)) / rec.duration_s)}%`;
+        span.title = `paused for card data ${start.toFixed(1)}-${end.toFixed(1)} s`;
+        timeline.appendChild(span);
+      }
+      $("paused").textContent = rec.paused_spans.length
+        ? `Paused for card data: ${rec.paused_spans.map(([a, b]) => `${a.toFixed(1)}–${b.toFixed(1)} s`).join(", ")}.`
+        : "No pause: no card data was collected.";
+    } else {
+      $("paused").textContent = "This call was not recorded.";
+    }
+    const list = $("transcript");
+    list.textContent = "";
+    for (const line of current.transcript) {
+      const li = document.createElement("li");
+      li.className = line.who;
+      li.textContent = `${line.t.toFixed(1)} s  ${line.text}`;
+      li.onclick = () => { if ($("player").src) { $("player").currentTime = line.t; } };
+      list.appendChild(li);
+    }
+    const checks = $("checks");
+    checks.textContent = "";
+    const lang = document.documentElement.lang === "zh-CN" ? "zh-CN" : "en-US";
+    for (const [key, labels] of Object.entries(current.checklist)) {
+      const label = document.createElement("label");
+      label.className = "check";
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.name = key;
+      label.append(box, ` ${labels[lang]}`);
+      checks.appendChild(label);
+    }
+    showReviews(current.reviews);
+  }
+
+  function showReviews(reviews) {
+    const ul = $("reviews");
+    ul.textContent = "";
+    for (const r of reviews) {
+      const li = document.createElement("li");
+      li.textContent = `${r.at} ${r.operator}: ${r.score}%${r.comment ? ` (${r.comment})` : ""}`;
+      ul.appendChild(li);
+    }
+  }
+
+  async function play() {
+    const response = await fetch(`/api/qa/calls/${encodeURIComponent(current.call_id)}/play`, { method: "POST" });
+    if (!response.ok) { $("paused").textContent = await response.text(); return; }
+    const { audio } = await response.json();
+    $("player").src = audio;
+    await $("player").play();
+    if (me && me.audit) loadAudit();
+  }
+
+  async function review(event) {
+    event.preventDefault();
+    const checks = {};
+    for (const box of $("checks").querySelectorAll("input")) checks[box.name] = box.checked;
+    const response = await fetch(`/api/qa/calls/${encodeURIComponent(current.call_id)}/review`, {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ checks, comment: $("comment").value }),
+    });
+    const data = await response.json();
+    $("saved").textContent = response.ok ? `Saved: ${data.score}%` : data.error;
+    if (response.ok) open(current.call_id);
+  }
+
+  async function loadAudit() {
+    const response = await fetch("/api/qa/audit");
+    if (!response.ok) return;
+    const body = $("audit").tBodies[0];
+    body.textContent = "";
+    for (const e of (await response.json()).entries) {
+      const tr = body.insertRow();
+      for (const key of ["at", "operator", "role", "action", "call_id", "source"]) cell(tr, e[key]);
+    }
+  }
+
+  fetch("/api/me").then((r) => r.json()).then((who) => {
+    me = who;
+    $("operator").textContent = `${who.name} (${who.role})`;
+    $("to-wallboard").hidden = !who.supervisor;
+    $("audit-panel").hidden = !who.audit;
+    if (who.audit) loadAudit();
+  });
+  $("day").value = new Date().toISOString().slice(0, 10);
+  $("search").onsubmit = (e) => { e.preventDefault(); find(); };
+  $("play").onclick = play;
+  $("review").onsubmit = review;
+  $("audit-refresh").onclick = loadAudit;
+  find();
+})();
