@@ -144,10 +144,12 @@ def main() -> None:
                     help="start each worker as a process of its own (each loads the speech model) instead of "
                          "forking them from the supervisor")
     ap.add_argument("--endpoint-ms", type=int, default=500, help="trailing silence that ends a caller's turn")
+    ap.add_argument("--no-recording", dest="recording", action="store_false",
+                    help="calls are not recorded ([recording] enabled = false): what recording costs")
     args = ap.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="cluster-bench-"))
     config = write_config(folder, seeded_bank(folder), (free_port(), free_port()), endpoint_ms=args.endpoint_ms,
-                          warm_up_s=args.warm_up_s)
+                          warm_up_s=args.warm_up_s, recording=args.recording)
     synth = Synthesizer(sample_rate=8000)
     phrases = [synth.render("what is my account balance", "en-US"), synth.render("go back to the main menu", "en-US")]
     port = 27000 + os.getpid() % 1000 * 20
@@ -175,7 +177,8 @@ def main() -> None:
         token = nlu_token(proc.pid)
         idle_ms = rasa_parse_ms(rasa_url, token)
         _, rss = tree_cpu_and_rss(proc.pid)
-        print(f"endpoint silence {args.endpoint_ms} ms (part of every reply latency)")
+        print(f"endpoint silence {args.endpoint_ms} ms (part of every reply latency); calls "
+              f"{'recorded' if args.recording else 'not recorded'}")
         pss = [pss_mb(pid) for pid in rss]
         print(f"machine: {cpu_model()}, {os.cpu_count()} cores; {args.workers} workers idle: RSS "
               f"{statistics.mean(rss.values()):.0f} MB each, PSS {statistics.mean(pss):.0f} MB each (shared pages "

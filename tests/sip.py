@@ -41,7 +41,7 @@ def seeded_bank(folder: Path) -> str:
 def write_config(folder: Path, db_url: str, agent_ports: tuple[int, int], *, mode: str = "bridge",
                  nlu: str = "rasa", ring_s: float = 1.0, endpoint_ms: int = 700,
                  media_timeout_s: float = 30.0, warm_up_s: float = 2.0, extra: str = "",
-                 max_hold_s: float = 120.0, agent_secret: str = "") -> Path:
+                 max_hold_s: float = 120.0, agent_secret: str = "", recording: bool = True) -> Path:
     path = folder / "voicebot.toml"
     path.write_text(f"""
 base_dir = "{PROJECT}"
@@ -70,6 +70,7 @@ uri = "sip:agents-010@127.0.0.1:{agent_ports[0]}"
 [agents.regions.852]
 hosted_centrally = true
 [recording]
+enabled = {str(recording).lower()}
 dir = "{folder / 'recordings'}"
 key_file = "{folder / 'recording.key'}"
 [logging]

@@ -132,6 +132,36 @@ def test_agent_answers_a_bridged_transfer_and_both_sides_hear_each_other(lab) ->
     assert {"help", "card"} & set(caller_to_agent.split()), caller_to_agent
 
 
+def test_a_survey_answered_by_key_after_the_agent_hangs_up_lands_in_the_cdr_and_the_report(lab) -> None:
+    """The agent hangs up a bridged call; the caller is back with the bot, rates the service 4
+    by key; the CDR has the score and the period report's survey table counts it for the pool."""
+    from datetime import date
+    from decimal import Decimal
+
+    from voicebot.bank.db import make_engine
+    from voicebot.console.reports import period_report
+
+    seat = start_seat(lab["folder"], lab["config"], lab["agents"][0], "--answer-after", "1", "--ring-s", "0.3",
+                      "--hangup-after", "2", "--say", "")
+    try:
+        result = place_call(lab["config"], lab["worker"].uri, "wait 1; keys 0; wait 0.5; keys 1; wait 13; keys 4; "
+                            "await-hangup", caller="13800000051")
+    finally:
+        seat.stop()
+    assert result.returncode == 0, result.stderr[-2000:]
+    cdr = lab["worker"].cdr_of("13800000051")
+    assert cdr["outcome"] == "transferred" and cdr["survey_score"] == 4, lab["worker"].log_tail()
+    assert "agent hung up: the caller is back with the bot" in lab["worker"].log.read_text()
+    engine = make_engine(f"sqlite:///{lab['folder'] / 'bank.db'}")
+    deadline = time.monotonic() + 10
+    while True:  # the worker stores CDR lines in the database on a thread of its own
+        surveys = period_report(engine, date.today(), date.today(), set(), Decimal("0.5"))["surveys"]
+        if surveys or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert {"pool": "010", "region": "010", "surveys": 1, "average": 4.0}.items() <= surveys[0].items(), surveys
+
+
 def test_a_seat_that_rings_three_times_overflows_to_the_central_pool(lab) -> None:
     region = start_seat(lab["folder"], lab["config"], lab["agents"][0], "--never", "--ring-s", "0.3")
     central = start_seat(lab["folder"], lab["config"], lab["agents"][1], "--answer-after", "1", "--ring-s", "0.3",

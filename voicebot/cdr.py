@@ -102,7 +102,11 @@ def row_of(line: str) -> dict[str, Any]:
             "channel": data.get("channel") or "sip", "language": data.get("language") or "",
             "region": data.get("region") or "", "outcome": data.get("outcome") or "abandoned",
             "transfer_reason": data.get("transfer_reason"), "agent_answer_s": data.get("agent_answer_s"),
-            "worker": data.get("worker"), "body": line}
+            "worker": data.get("worker"), "survey_score": _score(data.get("survey_score")), "body": line}
+
+
+def _score(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5 else None
 
 
 def store_lines(db: Engine, lines: list[str]) -> int:

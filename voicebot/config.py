@@ -132,6 +132,7 @@ def load_config(path: str | Path | None = None) -> Config:
             min_asr_confidence=float(dialog.get("min_asr_confidence", defaults.min_asr_confidence)),
             inbox_keep_days=int(data.get("inbox", {}).get("keep_days", defaults.inbox_keep_days))
             if data.get("inbox", {}).get("enabled", True) else 0,
+            survey=bool(dialog.get("survey", defaults.survey)),
         ),
         nlu=NluConfig(backend=os.environ.get("VOICEBOT_NLU_BACKEND", nlu.get("backend", "rasa")),
                       models_dir=os.environ.get("VOICEBOT_NLU_MODELS", nlu.get("models_dir", "models/nlu")),

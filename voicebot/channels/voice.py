@@ -172,6 +172,11 @@ class VoiceSession:
         self.transfer = None
         self._apply(self.engine.agents_unavailable())
 
+    def agent_finished(self) -> None:
+        """The agent hung up: what the dialog does next (the caller's survey) plays now, if anything."""
+        self.transfer = None
+        self._apply(self.engine.agent_finished())
+
     def reply_timed(self, reply_ms: float, behind_ms: int = 0) -> None:
         """The channel measured a reply's latency: kept in the call's record and published."""
         self.engine.record.reply_ms.append(round(reply_ms))
@@ -231,9 +236,9 @@ class VoiceSession:
     def _apply(self, actions: list[Action]) -> None:
         engine = self.engine
         card_data = not engine.ended and collects_card_data(engine.ask, engine.numbers.read_back_of)
-        if card_data and not self.card_data:  # before the step's prompt: a read-back says the number
-            self.card_data = True
-            self.events.publish(CardData(self.call_id, engine.expecting, True))
+        if card_data != self.card_data:  # before the turn's words: a read-back says the number
+            self.card_data = card_data
+            self.events.publish(CardData(self.call_id, engine.expecting, card_data))
         for action in actions:
             self.events.publish(BotActed(self.call_id, self.engine.expecting, action))
             if isinstance(action, Say):
@@ -247,9 +252,6 @@ class VoiceSession:
                 lang = self.engine.ctx.lang
                 self.recognizer.set_grammar(grammar_for(action.expect, lang), commands_for(action.expect, lang),
                                             settle_early=settles_at_pause(action.expect))
-        if self.card_data and not card_data:  # after the last words of the step (its "thank you")
-            self.card_data = False
-            self.events.publish(CardData(self.call_id, engine.expecting, False))
         self._collect_rendered()
 
     def _collect_rendered(self) -> None:

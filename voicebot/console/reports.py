@@ -84,7 +84,26 @@ def today(db: Engine, now: datetime | None = None) -> dict[str, Any]:
         "abandoned_waiting": waiting_left,
         "reply_ms": {"p50": percentile(replies, 0.5), "p90": percentile(replies, 0.9),
                      "p99": percentile(replies, 0.99), "turns": len(replies)},
+        "survey_by_pool": {pool: {"surveys": n, "average": avg} for pool, n, avg in _survey_rows(calls, ("pool",))},
     }
+
+
+def answering_pool(call: dict[str, Any]) -> str | None:
+    """The pool whose agent answered the call (what a survey after it rates), or None."""
+    return next((a.get("pool") for a in call.get("agent_attempts") or [] if a.get("result") == "answered"), None)
+
+
+def _survey_rows(calls: list[dict[str, Any]], keys: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """Survey scores grouped by ``keys`` (pool, region, hour): (*key, count, average), sorted."""
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for call in calls:
+        score = call.get("survey_score")
+        if not isinstance(score, int) or not 1 <= score <= 5:
+            continue
+        values = {"pool": answering_pool(call) or "(none)", "region": call.get("region", ""),
+                  "hour": datetime.fromisoformat(call["started_at"]).hour}
+        groups[tuple(values[k] for k in keys)].append(score)
+    return [(*key, len(v), round(statistics.fmean(v), 2)) for key, v in sorted(groups.items())]
 
 
 def period_report(db: Engine, first: date, last: date, hosted: set[str], price: Decimal) -> dict[str, Any]:
@@ -113,8 +132,14 @@ def period_report(db: Engine, first: date, last: date, hosted: set[str], price: 
                         "amount": str((price * count).quantize(Decimal("0.01")))})
     answer = [{"pool": pool, "hour": int(hour), "offered": int(o), "answered": int(a),
                "answer_rate": round(int(a) / int(o), 3) if o else None} for pool, hour, o, a in hourly]
+    with Session(db) as s:  # only calls whose caller rated the agent: a small share of the period's
+        rated = [json.loads(b) for b in s.execute(select(Cdr.body).where(
+            Cdr.survey_score.is_not(None), Cdr.started_at >= datetime.combine(first, time()),
+            Cdr.started_at < datetime.combine(last + timedelta(days=1), time()))).scalars()]
+    surveys = [{"pool": pool, "region": region, "hour": hour, "surveys": n, "average": avg}
+               for pool, region, hour, n, avg in _survey_rows(rated, ("pool", "region", "hour"))]
     return {"first": first.isoformat(), "last": last.isoformat(), "calls": int(calls), "by_region_service": rows,
-            "billing": billing, "answer_rate_by_hour": answer, "answer_target": ANSWER_TARGET}
+            "billing": billing, "answer_rate_by_hour": answer, "answer_target": ANSWER_TARGET, "surveys": surveys}
 
 
 def as_csv(rows: list[dict[str, Any]]) -> str:

@@ -24,6 +24,7 @@ class Ask:
     words: dict[str, tuple[str, ...]] = field(default_factory=dict)
     validate: Callable[[Any], str | None] | None = None
     step: str = ""
+    optional: bool = False  # a question the caller may leave (a survey): a failed answer is None, no agent
 
     def __post_init__(self) -> None:
         self.keypad = self.keypad or self.prompt

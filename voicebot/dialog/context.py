@@ -41,6 +41,8 @@ class CallRecord:
     channel: str = "text"  # sip | browser | mic | text: set by the channel that serves the call
     agent_connected_at: datetime | None = None  # the agent answered: their minutes run from here
     reply_ms: list[int] = field(default_factory=list)  # each turn's end of speech to the bot's first audio
+    survey_score: int | None = None  # 1-5: the caller's rating after an agent conversation
+    survey_asked: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +56,7 @@ class CallRecord:
             "channel": self.channel,
             "agent_connected_at": self.agent_connected_at.isoformat() if self.agent_connected_at else None,
             **({"reply_ms": self.reply_ms} if self.reply_ms else {}),
+            **({"survey_score": self.survey_score} if self.survey_asked else {}),
         }
 
 
@@ -68,6 +71,7 @@ class DialogSettings:
     max_failures: int = 3
     agent_target: Callable[[str], str] | None = None  # region -> the pool to ring first (telephony config)
     inbox_keep_days: int = 30  # unsure caller turns kept for the trainer's inbox this long; 0: not kept
+    survey: bool = True  # after an agent hangs up, the caller is asked to rate the service (1-5)
 
 
 class CallContext:

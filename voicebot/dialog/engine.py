@@ -27,6 +27,7 @@ from voicebot.dialog.inputs import BAD_ENTRY, from_keys, from_speech
 from voicebot.dialog.menus import anything_else_ask, menu_ask, presented, slots_from
 from voicebot.dialog.repair import CLEAR, NOT_THAT, Offered, Repair
 from voicebot.dialog.spoken_number import LONG_NUMBER_STEPS, NumberEntry, is_number_turn
+from voicebot.dialog.survey import agent_finished
 from voicebot.dialog.turn_records import SECRET_STEPS as _SECRET_STEPS
 from voicebot.dialog.turn_records import TurnRecords
 from voicebot.dialog.understanding import Understanding
@@ -114,6 +115,10 @@ class DialogEngine:
         """No agent answered the hand-over: apologise, offer a call-back, then say goodbye."""
         return agents_unavailable(self)
 
+    def agent_finished(self) -> list[Action]:
+        """The agent hung up: the caller's survey, or nothing (the call ends)."""
+        return agent_finished(self)
+
     def close(self) -> CallRecord:
         """Finish the call record (outcome, end time) once the call is over."""
         from datetime import datetime
@@ -157,7 +162,8 @@ class DialogEngine:
             return
         if digits[0] == REPEAT_KEY and (len(digits) == 1 or ask.expect in ("menu", "confirm")):
             self._repeat()
-        elif digits[0] == BACK_KEY and (len(digits) == 1 or ask.expect in ("menu", "confirm")):
+        elif digits[0] == BACK_KEY and BACK_KEY not in ask.options \
+                and (len(digits) == 1 or ask.expect in ("menu", "confirm")):  # (a survey's '#' skips)
             self._back()
         elif ask.expect in ("menu", "confirm"):
             key = digits[0]
@@ -265,6 +271,9 @@ class DialogEngine:
         """Count a failure; the third goes to an agent, the second brings the keypad-only prompt.
         ``brief`` replaces the whole prompt after a first failure (examples, not the menu again)."""
         self.failures += 1
+        if self.ask is not None and self.ask.optional and self.mode == "flow":  # no answer is an answer
+            self.advance(None)
+            return
         if self.failures >= self.ctx.settings.max_failures:
             step = self.ask.step if self.ask else "unknown"
             self.ctx.say("too_many_failures")

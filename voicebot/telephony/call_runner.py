@@ -83,6 +83,10 @@ class CallRunner:
     def agents_unavailable(self) -> None:
         self._post("unavailable", None)
 
+    def agent_finished(self) -> None:
+        """The agent hung up a bridged call: the caller is the bot's again (its survey)."""
+        self._post("agent_finished", None)
+
     def _post(self, kind: str, value: Any) -> None:
         self._controls.append((kind, value))
         self._wake.set()
@@ -123,6 +127,11 @@ class CallRunner:
             self.state = "dialog"
             self.port.outgoing.clear()
             self.session.agents_unavailable()
+        elif kind == "agent_finished" and self.state == "bridged":
+            self.state, self.agent_port = "dialog", None
+            self._agent_frames.clear()
+            self.port.outgoing.clear()
+            self.session.agent_finished()
 
     def _frames(self) -> None:
         frames = self.port.take()

@@ -253,14 +253,29 @@ class Handover:
     def leg_ended(self, leg: AgentLeg, code: int) -> None:
         if leg is not self.leg:
             return
-        if leg.answered:  # the agent finished the call: the caller's leg ends too
+        if leg.answered:  # the agent finished the call: back to the bot for the survey, or the caller's leg ends
             self.server.retire(leg)
-            self.call.hang()
+            self.leg = None
+            if self.bridged and not self.call.disconnected and self._back_to_bot():
+                self.call.runner.agent_finished()
+            else:
+                self.call.hang()
             return
         self._attempt("busy" if code in (486, 600, 603) else "failed", code)
         self.leg = None
         self.server.retire(leg)
         self.next_pool()
+
+    def _back_to_bot(self) -> bool:
+        """Connect the caller to the bot's port again (the agent's leg is gone); False if it cannot."""
+        caller_media, port = audio_media(self.call), self.call.port
+        if caller_media is None or port is None:
+            return False
+        caller_media.startTransmit(port)
+        port.startTransmit(caller_media)
+        self.bridged = False
+        log.info("call=%s agent hung up: the caller is back with the bot", self.call.id_text)
+        return True
 
     def caller_gone(self) -> None:
         """The caller hung up during the hand-over: stop ringing, or end the agent's side."""

@@ -34,6 +34,8 @@
     $("csv-billing").href = `/api/reports/billing.csv?${query}`;
     $("csv-regions").href = `/api/reports/by_region_service.csv?${query}`;
     $("csv-answer").href = `/api/reports/answer_rate_by_hour.csv?${query}`;
+    fill("surveys", r.surveys, ["pool", "region", "hour", "surveys", "average"]);
+    $("csv-surveys").href = `/api/reports/surveys.csv?${query}`;
   }
 
   const today = new Date();

@@ -33,8 +33,10 @@
     const pools = new Set([...Object.keys(t.pools), ...Object.keys(board.agents)]);
     rows("pools", [...pools].sort().map((pool) => {
       const p = t.pools[pool] || {offered: 0, answered: 0, answer_rate: null}, a = board.agents[pool] || {};
+      const s = t.survey_by_pool[pool];
       return [[pool], [p.offered], [p.answered], [pct(p.answer_rate), p.below_target ? "below" : ""],
-              [a.available ?? "–"], [a.busy ?? "–"], [a.away ?? "–"]];
+              [a.available ?? "–"], [a.busy ?? "–"], [a.away ?? "–"],
+              [s ? `${s.average.toFixed(1)} (${s.surveys})` : "–"]];
     }));
     const reasons = $("reasons");
     reasons.textContent = "";
