@@ -44,7 +44,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory, demo_db_template: Path):
     folder = tmp_path_factory.mktemp("sip")
     shutil.copy(demo_db_template, folder / "bank.db")
     agent_ports = (free_port(), free_port())
-    config = write_config(folder, f"sqlite:///{folder / 'bank.db'}", agent_ports)
+    config = write_config(folder, f"sqlite:///{folder / 'bank.db'}", agent_ports,
+                          extra="[agents.queue]\nannounce_s = 10\nretry_s = 6\nmax_wait_s = 60")
     worker = start_worker(folder, config)
     synth = Synthesizer(sample_rate=8000)
     wavs = {}
@@ -184,7 +185,8 @@ def test_a_seat_that_rings_three_times_overflows_to_the_central_pool(lab) -> Non
 
 
 def test_sipp_info_keys_and_no_agent_gives_an_apology_and_a_call_back(lab) -> None:
-    """An independent client: sipp sends keys as SIP INFO; both pools are busy; the caller accepts a call-back."""
+    """An independent client: sipp sends keys as SIP INFO; both pools are busy; waiting in the queue,
+    the caller asks for a call-back with 1 and the bot says goodbye and hangs up (sipp waits for its BYE)."""
     region = start_seat(lab["folder"], lab["config"], lab["agents"][0], "--busy")
     central = start_seat(lab["folder"], lab["config"], lab["agents"][1], "--busy")
     try:
@@ -194,9 +196,61 @@ def test_sipp_info_keys_and_no_agent_gives_an_apology_and_a_call_back(lab) -> No
         central.stop()
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     cdr = lab["worker"].cdr_of("13911112222")
-    assert [(a["pool"], a["result"]) for a in cdr["agent_attempts"]] == [("010", "busy"), ("central", "busy")]
-    assert cdr["callback_requested"] is True
+    assert [(a["pool"], a["result"]) for a in cdr["agent_attempts"][:2]] == [("010", "busy"), ("central", "busy")]
+    assert cdr["callback_requested"] is True and cdr["queue_outcome"] == "callback"
     assert cdr["outcome"] == "failed" and cdr["transfer_reason"] == "emergency_loss"
+
+
+def test_a_caller_queued_behind_busy_pools_hears_their_place_and_takes_a_call_back(lab) -> None:
+    """Both pools busy: the caller waits in the queue, hears their place over hold music, is on the
+    wallboard as queued while the pools are rung again, and presses 1 for a call-back."""
+    from voicebot.bank.db import make_engine
+    from voicebot.live_calls import live_calls
+
+    region = start_seat(lab["folder"], lab["config"], lab["agents"][0], "--busy")
+    central = start_seat(lab["folder"], lab["config"], lab["agents"][1], "--busy")
+    heard_wav = lab["folder"] / "queued.wav"
+    try:
+        proc = start_call(lab["config"], lab["worker"].uri, "wait 1; keys 0; wait 0.5; keys 1; wait 24; keys 1; "
+                          "await-hangup", caller="13800000061", extra=["--record", str(heard_wav)], timeout=60)
+        time.sleep(16)
+        board = live_calls(make_engine(f"sqlite:///{lab['folder'] / 'bank.db'}"))
+        result = finish_call(proc, 60)
+    finally:
+        region.stop()
+        central.stop()
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert [c["state"] for c in board if c["region"] == "010"] == ["queued"], board
+    cdr = lab["worker"].cdr_of("13800000061")
+    assert cdr["queue_outcome"] == "callback" and cdr["callback_requested"] is True, lab["worker"].log_tail()
+    assert cdr["queue_place"] == 1 and cdr["queue_wait_s"] > 10 and cdr["outcome"] == "failed"
+    assert len(cdr["agent_attempts"]) >= 4  # rung again while first in the queue
+    from datetime import date
+    from decimal import Decimal
+
+    from voicebot.console.reports import period_report
+
+    deadline = time.monotonic() + 10
+    while True:  # the reports count it once the worker has stored the CDR line
+        queue = period_report(make_engine(f"sqlite:///{lab['folder'] / 'bank.db'}"), date.today(), date.today(),
+                              set(), Decimal("0.5"))["queue"]
+        if queue or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert queue and queue[0]["region"] == "010" and queue[0]["call_backs"] >= 1, queue
+    samples, rate = read_wav(heard_wav)
+    said = heard(samples if rate == 8000 else samples[::rate // 8000])
+    assert "stay on the line" in said and "call you back" in said, said  # the espeak voice is hard on "queue"
+    # the place as the bot said it, from the call's recording (its transcript, kept sealed beside the audio)
+    from voicebot.config import load_config
+    from voicebot.recording.recordings import Recordings
+
+    store = Recordings(load_config(lab["config"]).recording, load_config(lab["config"]).path, writing=False).store
+    lines = [line["text"] for line in store.transcript(store.find(cdr["call_id"]))]
+    assert "You are number 1 in the queue. The wait is about 2 minutes." in lines, lines
+    # between the sentences the caller hears music, not silence
+    frames = samples[: len(samples) // 160 * 160].reshape(-1, 160)
+    assert (np.abs(frames).max(axis=1) > 300).mean() > 0.8
 
 
 def test_caller_hangs_up_mid_prompt_and_mid_transfer(lab) -> None:

@@ -39,15 +39,17 @@ class CallState:
     language: str
     region: str
     step: str | None
-    state: str  # self_service | waiting | with_agent
+    state: str  # self_service | waiting (an agent's phone rings) | queued | with_agent
     started_at: datetime
     waiting_since: datetime | None = None
 
 
 def state_of(ctx: CallContext, step: str | None, channel: str, call_id: str, waiting_since: datetime | None = None,
-             with_agent: bool = False) -> CallState:
-    """What the board shows of one call at dialog ``step`` (read from another thread: a moment stale at worst)."""
-    state = "with_agent" if with_agent else "waiting" if waiting_since is not None else "self_service"
+             with_agent: bool = False, queued: bool = False) -> CallState:
+    """What the board shows of one call at dialog ``step`` (read from another thread: a moment stale at worst);
+    a queued call's ``waiting_since`` is when it joined the queue."""
+    state = "with_agent" if with_agent else "queued" if queued else "waiting" if waiting_since is not None \
+        else "self_service"
     return CallState(call_id[:128], channel, ctx.lang, ctx.region, step, state,
                      local_naive(ctx.record.started_at), local_naive(waiting_since) if waiting_since else None)
 

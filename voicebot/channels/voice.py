@@ -27,13 +27,16 @@ from voicebot.channels.call_events import (
     ReplyTimed,
 )
 from voicebot.channels.voice_settings import VoiceSettings
+from voicebot.dialog import queue
 from voicebot.dialog.actions import Action, Collect, Say, Transfer
 from voicebot.dialog.card_data import collects_card_data
 from voicebot.dialog.context import CallContext, CallRecord
 from voicebot.dialog.engine import DialogEngine
 from voicebot.dialog.events import Event, HangUp, Keys, NoInput, Speech
+from voicebot.dialog.queue import in_queue
 from voicebot.speech.asr import Final, Partial, Pause, SpeechStarted, StreamingRecognizer
 from voicebot.speech.grammars import commands_for, grammar_for, settles_at_pause
+from voicebot.speech.hold_music import hold_music
 
 log = logging.getLogger("voicebot.voice")
 
@@ -73,6 +76,8 @@ class VoiceSession:
         self.transfer: Transfer | None = None
         self.turns_heard = 0  # caller turns the recogniser has finished (channels time replies from them)
         self.card_data = False  # the step collects card data (published as ``CardData`` when it changes)
+        self.queued = False  # waiting for an agent: hold music between the bot's sentences, keys only
+        self._music_at = 0
         self._apply(engine.start())
 
     @property
@@ -110,6 +115,8 @@ class VoiceSession:
         self._collect_rendered()
         if self.engine.ended:  # only the goodbye or hand-over message is left to play
             return self._out.popleft() if self._out else self._silence
+        if self.queued and in_queue(self.engine):  # on hold: no listening, no timeouts
+            return self._out.popleft() if self._out else self._music()
         ms = self.settings.frame_ms
         if self.recognizer is not None:
             started = time.perf_counter()
@@ -171,6 +178,30 @@ class VoiceSession:
         """The channel could not complete a hand-over: the dialog's follow-up (a call-back offer) plays now."""
         self.transfer = None
         self._apply(self.engine.agents_unavailable())
+
+    def enter_queue(self, place: int, wait_s: float) -> None:
+        """Every agent was busy: the caller waits in the queue, told their ``place`` and the wait."""
+        self.transfer = None
+        actions = queue.queue_joined(self.engine, place, wait_s)
+        self.queued = bool(actions)
+        self._apply(actions)
+
+    def queue_news(self, place: int, wait_s: float, offer_again: bool = False) -> None:
+        if self.queued:
+            self._apply(queue.queue_news(self.engine, place, wait_s, offer_again))
+
+    def queue_answered(self) -> None:
+        """An agent took the queued call: the music and any sentence still to play stop."""
+        if self.queued:
+            self.queued = False
+            self._barge_in()
+            queue.queue_answered(self.engine)
+
+    def _music(self) -> np.ndarray:
+        music = hold_music(self.rate)
+        start = self._music_at % (len(music) - self.frame_len)
+        self._music_at = start + self.frame_len
+        return music[start:start + self.frame_len]
 
     def agent_finished(self) -> None:
         """The agent hung up: what the dialog does next (the caller's survey) plays now, if anything."""

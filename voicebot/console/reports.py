@@ -88,6 +88,22 @@ def today(db: Engine, now: datetime | None = None) -> dict[str, Any]:
     }
 
 
+def queue_rows(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per region: callers who waited in the agent queue, how it ended, and how long they waited."""
+    by_region: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for call in calls:
+        if call.get("queue_outcome"):
+            by_region[call.get("region", "")].append(call)
+    rows = []
+    for region, waited in sorted(by_region.items()):
+        waits = [float(c.get("queue_wait_s") or 0.0) for c in waited]
+        ended = Counter(c["queue_outcome"] for c in waited)
+        rows.append({"region": region, "queued": len(waited), "answered": ended["answered"],
+                     "call_backs": ended["callback"], "abandoned": ended["abandoned"],
+                     "average_wait_s": round(statistics.fmean(waits), 1), "longest_wait_s": round(max(waits), 1)})
+    return rows
+
+
 def answering_pool(call: dict[str, Any]) -> str | None:
     """The pool whose agent answered the call (what a survey after it rates), or None."""
     return next((a.get("pool") for a in call.get("agent_attempts") or [] if a.get("result") == "answered"), None)
@@ -138,8 +154,13 @@ def period_report(db: Engine, first: date, last: date, hosted: set[str], price: 
             Cdr.started_at < datetime.combine(last + timedelta(days=1), time()))).scalars()]
     surveys = [{"pool": pool, "region": region, "hour": hour, "surveys": n, "average": avg}
                for pool, region, hour, n, avg in _survey_rows(rated, ("pool", "region", "hour"))]
+    with Session(db) as s:  # calls that waited in the agent queue (their lines name a queue_outcome)
+        queued = [json.loads(b) for b in s.execute(select(Cdr.body).where(
+            Cdr.body.like('%"queue_outcome"%'), Cdr.started_at >= datetime.combine(first, time()),
+            Cdr.started_at < datetime.combine(last + timedelta(days=1), time()))).scalars()]
     return {"first": first.isoformat(), "last": last.isoformat(), "calls": int(calls), "by_region_service": rows,
-            "billing": billing, "answer_rate_by_hour": answer, "answer_target": ANSWER_TARGET, "surveys": surveys}
+            "billing": billing, "answer_rate_by_hour": answer, "answer_target": ANSWER_TARGET, "surveys": surveys,
+            "queue": queue_rows(queued)}
 
 
 def as_csv(rows: list[dict[str, Any]]) -> str:

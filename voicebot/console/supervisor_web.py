@@ -26,7 +26,7 @@ SUPERVISOR_ROLES = ("supervisor",)
 PUSH_S = 2.0
 CHARTS = {"calls_by_region": lambda r: charts.calls_by_region(r["by_region_service"]),
           "answer_rate_by_hour": lambda r: charts.answer_rate_by_hour(r["answer_rate_by_hour"], r["answer_target"])}
-TABLES = ("by_region_service", "billing", "answer_rate_by_hour", "surveys")
+TABLES = ("by_region_service", "billing", "answer_rate_by_hour", "surveys", "queue")
 MAX_DAYS = 366
 
 

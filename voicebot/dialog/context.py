@@ -42,6 +42,9 @@ class CallRecord:
     agent_connected_at: datetime | None = None  # the agent answered: their minutes run from here
     reply_ms: list[int] = field(default_factory=list)  # each turn's end of speech to the bot's first audio
     survey_score: int | None = None  # 1-5: the caller's rating after an agent conversation
+    queue_place: int | None = None  # the place the caller joined the agent queue at
+    queue_wait_s: float | None = None  # time in the queue
+    queue_outcome: str | None = None  # answered | callback | abandoned
     survey_asked: bool = False
 
     def to_json(self) -> dict[str, Any]:
@@ -57,6 +60,8 @@ class CallRecord:
             "agent_connected_at": self.agent_connected_at.isoformat() if self.agent_connected_at else None,
             **({"reply_ms": self.reply_ms} if self.reply_ms else {}),
             **({"survey_score": self.survey_score} if self.survey_asked else {}),
+            **({"queue_place": self.queue_place, "queue_wait_s": self.queue_wait_s, "queue_outcome": self.queue_outcome}
+               if self.queue_place is not None else {}),
         }
 
 

@@ -60,6 +60,17 @@ class RegionSeats:
     hours: tuple[Hours, ...] = ()  # empty: always open
 
 
+@dataclass(frozen=True)
+class QueueSettings:
+    """``[agents.queue]``: callers wait here when every pool of their hand-over is busy (bridge mode)."""
+
+    enabled: bool = True
+    announce_s: float = 45.0  # the caller's place and wait are said again this often
+    retry_s: float = 20.0  # the caller first in the queue has the pools rung again this often
+    max_wait_s: float = 300.0  # after this long (and every time again) the call-back is offered again
+    per_caller_s: float = 120.0  # the expected wait per caller ahead, and for the caller's own turn
+
+
 @dataclass
 class AgentDirectory:
     """Where agent calls go, how long a seat may ring, and whether the bot bridges or refers."""
@@ -71,6 +82,7 @@ class AgentDirectory:
     rings: int = 3
     region_uri: str = "sip:agents-{region}@127.0.0.1"  # seats of regions the table does not list
     context_secret: str | None = None  # signs the call context agents receive (see agent_context)
+    queue: QueueSettings = field(default_factory=QueueSettings)
 
     @property
     def ring_timeout_s(self) -> float:
@@ -107,4 +119,12 @@ class AgentDirectory:
         if ring_s <= 0 or rings < 1:
             raise AgentConfigError("agents.ring_s must be positive and agents.rings at least 1")
         secret = os.environ.get("VOICEBOT_AGENT_SECRET") or data.get("context_secret") or None
-        return cls(central, regions, mode, ring_s, rings, fallback_uri, secret)
+        q = data.get("queue", {})
+        try:
+            queue = QueueSettings(bool(q.get("enabled", True)), *(float(q.get(k, getattr(QueueSettings, k))) for k in
+                                  ("announce_s", "retry_s", "max_wait_s", "per_caller_s")))
+        except (TypeError, ValueError) as exc:
+            raise AgentConfigError(f"agents.queue: {exc}") from exc
+        if min(queue.announce_s, queue.retry_s, queue.max_wait_s, queue.per_caller_s) <= 0:
+            raise AgentConfigError("agents.queue times must be positive")
+        return cls(central, regions, mode, ring_s, rings, fallback_uri, secret, queue)

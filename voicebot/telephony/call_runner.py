@@ -83,6 +83,13 @@ class CallRunner:
     def agents_unavailable(self) -> None:
         self._post("unavailable", None)
 
+    def queued(self, place: int, wait_s: float) -> None:
+        """Every agent pool was busy: the caller waits in the queue (hold music, a call-back by key)."""
+        self._post("queued", (place, wait_s))
+
+    def queue_news(self, place: int, wait_s: float, offer_again: bool) -> None:
+        self._post("queue_news", (place, wait_s, offer_again))
+
     def agent_finished(self) -> None:
         """The agent hung up a bridged call: the caller is the bot's again (its survey)."""
         self._post("agent_finished", None)
@@ -117,9 +124,10 @@ class CallRunner:
             self.session.key(value)
         elif kind == "closed":
             self._close()
-        elif kind == "ringing" and self.state != "bridged":
-            self.state = "ringing"
+        elif kind == "ringing" and self.state != "bridged" and not self.session.queued:
+            self.state = "ringing"  # (a queued caller rung for again keeps hearing the hold music)
         elif kind == "bridged":
+            self.session.queue_answered()
             self.state = "bridged"
             self.agent_port = value
             self.port.outgoing.clear()
@@ -127,6 +135,12 @@ class CallRunner:
             self.state = "dialog"
             self.port.outgoing.clear()
             self.session.agents_unavailable()
+        elif kind == "queued":
+            self.state = "dialog"
+            self.port.outgoing.clear()
+            self.session.enter_queue(*value)
+        elif kind == "queue_news" and self.state == "dialog":
+            self.session.queue_news(*value)
         elif kind == "agent_finished" and self.state == "bridged":
             self.state, self.agent_port = "dialog", None
             self._agent_frames.clear()
@@ -154,8 +168,9 @@ class CallRunner:
                 out = session.step(frame)
                 self._time_reply(out, started, behind)
                 # Silence is only queued to keep the line fed: after a stall (a final result,
-                # an NLU call) a backlog of silent frames would delay every later reply.
-                if len(self.port.outgoing) < MAX_QUEUED_SILENCE or out.any():
+                # an NLU call) a backlog of silent frames would delay every later reply; and none
+                # once the dialog is over, so the queue empties and the bot hangs up (below).
+                if (len(self.port.outgoing) < MAX_QUEUED_SILENCE and not session.finished) or out.any():
                     self.port.outgoing.append(out.tobytes())
             elif self.state == "ringing":
                 start = self._ring_pos % (len(_RINGBACK) - FRAME_LEN)

@@ -20,6 +20,7 @@ from voicebot.telephony import screen_pop
 from voicebot.telephony.agent_context import context_headers, header_value, refer_params
 from voicebot.telephony.agents import Pool
 from voicebot.telephony.media import audio_media
+from voicebot.telephony.queue_wait import QueueWait
 
 if TYPE_CHECKING:
     from voicebot.telephony.call_roles import HandoverServer, TelephonyCall
@@ -99,6 +100,11 @@ class Handover:
         self.bridged = False
         self.pop_body: dict[str, Any] | None = None  # what the agent's screen pop shows
         self.pop_token: str | None = None  # where the ringing pool's desk finds it (one token per pool)
+        self.queue: QueueWait | None = None  # every pool was busy: the caller waits in the queue
+
+    @property
+    def queued_since(self) -> datetime | None:
+        return self.queue.since if self.queue is not None else None
 
     @property
     def record(self) -> CallRecord:
@@ -135,6 +141,12 @@ class Handover:
         if self.done:
             return
         if not self.pools:
+            self.leg, self.pool = None, None
+            if self.directory.queue.enabled and self.directory.mode == "bridge":
+                if self.queue is None:
+                    self.queue = QueueWait(self)
+                    self.queue.start()
+                return  # (already waiting: the queue rings the pools again in turn)
             self.done = True
             log.info("call=%s no agent answered: apology and call-back offer", self.call.id_text)
             self.call.runner.agents_unavailable()
@@ -166,6 +178,12 @@ class Handover:
         # no 180 at all (seat unreachable) also counts against the ring allowance, with set-up grace
         gen = self.generation
         self.server.stack.call_later(self.directory.ring_timeout_s + 4.0, lambda: self._timeout(gen))
+
+    def ring_again(self) -> None:
+        """First in the queue: ring the pools again (the caller keeps hearing the hold music)."""
+        if self.leg is None and not self.done:
+            self.pools = list(self.directory.route(self.session.ctx.region))
+            self.next_pool()
 
     def _refer(self) -> None:
         target = f"<{self.pool.uri}?{refer_params(self.headers())}>"
@@ -243,6 +261,8 @@ class Handover:
                 caller_media.stopTransmit(port)
         caller_media.startTransmit(leg.media)
         leg.media.startTransmit(caller_media)
+        if self.queue is not None:  # answered from the queue
+            self.record.queue_outcome, self.record.queue_wait_s = "answered", round(self.queue.waited_s, 1)
         if recorded:  # the agent's voice on a port of its own: the recording's agent channel
             self.call.agent_port = self.server.stack.ports.acquire("agent-heard")
             leg.media.startTransmit(self.call.agent_port)
@@ -279,10 +299,16 @@ class Handover:
 
     def caller_gone(self) -> None:
         """The caller hung up during the hand-over: stop ringing, or end the agent's side."""
+        rec = self.record
+        if self.queue is not None and rec.queue_wait_s is None:  # hung up waiting, or asked for a call-back
+            rec.queue_wait_s = round(self.queue.waited_s, 1)
+            rec.queue_outcome = rec.queue_outcome or "abandoned"
         if not self.done:
             self.done = True
-            self._attempt("caller_hung_up")
-            self.record.outcome = "abandoned"
+            if self.pool is not None:
+                self._attempt("caller_hung_up")
+            if rec.queue_outcome != "callback":
+                rec.outcome = "abandoned"
         leg, self.leg = self.leg, None
         if leg is not None:  # hanging up may call back into leg_ended at once
             self.server.retire(leg)

@@ -387,7 +387,11 @@ def _live_state(call: BotCall) -> live.CallState | None:
     if runner is None or runner.session is None or call.disconnected:
         return None  # over, or a busy message: not on the board
     waiting = None
-    if handover is not None and not handover.done:
+    queued = handover is not None and handover.queued_since is not None and not handover.done
+    if queued:
+        waiting = handover.queued_since
+    elif handover is not None and not handover.done:
         waiting = datetime.now() - timedelta(seconds=time.monotonic() - handover.started)
     with_agent = handover is not None and handover.done and handover.record.agent_answer_s is not None
-    return live.state_of(runner.session.ctx, runner.session.dialog_step, "sip", call.id_text, waiting, with_agent)
+    return live.state_of(runner.session.ctx, runner.session.dialog_step, "sip", call.id_text, waiting, with_agent,
+                         queued)
