@@ -36,7 +36,7 @@ log = logging.getLogger("voicebot.console")
 
 STATIC = Path(__file__).parent / "static"
 COOKIE, DEVICE_COOKIE = "vb_session", "vb_device"
-PUBLIC = ("/login", "/health", "/static/console.css", "/static/login.js")
+PUBLIC = ("/login", "/health", "/static/console.css", "/static/login.js", "/static/i18n.js")
 SIGN_IN_QUEUE = 8  # password checks waiting at most; more are refused at once (scrypt is dear)
 MAX_CALLS_PER_OPERATOR = 2  # browser calls one operator may have open (each is a recogniser and a thread)
 MAX_FRAME = 64 * 1024  # bytes in one browser-phone message (a 20-100 ms PCM chunk is a few KiB)

@@ -2,9 +2,10 @@
 // with what the bot knew (masked customer, reason, the conversation so far); accept or decline.
 (() => {
   const $ = (id) => document.getElementById(id);
+  const {t} = window.i18n;
   let ws = null, me = {pool: null, available: false}, current = null, waitingTimer = null;
 
-  fetch("/api/me").then((r) => r.json()).then((who) => { $("operator").textContent = `${who.name} (${who.role})`; });
+  fetch("/api/me").then((r) => r.json()).then((who) => { $("operator").textContent = t("{name} ({role})", {name: who.name, role: t(who.role)}); });
 
   const send = (message) => ws && ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(message));
   const words = (code) => (code || "").replace(/[._]/g, " ");
@@ -14,24 +15,25 @@
     const select = $("pool");
     if (select.options.length !== state.pools.length) {
       select.textContent = "";
-      for (const pool of state.pools) select.add(new Option(pool === "central" ? "central (head office)" : pool, pool));
+      for (const pool of state.pools) select.add(new Option(pool === "central" ? t("central (head office)") : pool, pool));
     }
     if (state.pool) select.value = state.pool;
     select.disabled = state.available;
     $("available").disabled = state.available || !state.pools.length;
     $("away").disabled = !state.available;
-    $("status").textContent = state.call ? "On a call." : state.available
-      ? `Available in pool ${state.pool}: calls handed to it pop up here.` : "Away: no calls are offered to you.";
+    $("status").textContent = state.call ? t("On a call.") : state.available
+      ? t("Available in pool {pool}: calls handed to it pop up here.", {pool: state.pool})
+      : t("Away: no calls are offered to you.");
     const body = $("stats").tBodies[0];
     body.textContent = "";
     for (const [pool, s] of Object.entries(state.stats)) {
       const row = body.insertRow();
       for (const v of [pool, s.offered, s.answered, s.answer_rate === null ? "–" : `${s.answer_rate}%`,
-                       s.median_answer_s === null ? "–" : `${s.median_answer_s} s`]) row.insertCell().textContent = v;
+                       s.median_answer_s === null ? "–" : t("{n} s", {n: i18n.number(s.median_answer_s, 1)})]) row.insertCell().textContent = v;
     }
     const seats = Object.entries(state.seats || {});
-    $("seats").textContent = seats.length ? "SIP seats: " + seats.map(([a, s]) => `${a} ${s}`).join(", ")
-      : "This console answers no agent pool (started with --no-desk).";
+    $("seats").textContent = seats.length ? t("SIP seats: {seats}", {seats: seats.map(([a, s]) => `${a} ${s}`).join(", ")})
+      : t("This console answers no agent pool (started with --no-desk).");
   }
 
   function fact(list, name, value) {
@@ -47,28 +49,28 @@
     $("idle").hidden = true;
     $("offer").hidden = false;
     $("offer").className = "ringing";
-    $("reason").textContent = `Incoming: ${offer.reason_text || words(offer.reason) || "caller put through"}`;
-    const trust = {verified: "Context signed by the bot: checked.",
-                   unsigned: "Context not signed (no shared secret configured): treat it with care.",
-                   forged: offer.warning || "The context failed its check."};
+    $("reason").textContent = t("Incoming: {reason}", {reason: offer.reason_text || words(offer.reason) || t("caller put through")});
+    const trust = {verified: t("Context signed by the bot: checked."),
+                   unsigned: t("Context not signed (no shared secret configured): treat it with care."),
+                   forged: offer.warning || t("The context failed its check.")};
     $("trust").textContent = trust[offer.trust] || "";
     $("trust").className = `trust ${offer.trust}`;
     const facts = $("facts");
     facts.textContent = "";
-    fact(facts, "Customer", offer.customer && offer.customer !== "unidentified" ? offer.customer : "not identified");
-    fact(facts, "Verified", offer.verified ? `yes, by PIN${offer.customer_kind ? ` (${offer.customer_kind})` : ""}`
-      : "no");
-    fact(facts, "Caller", offer.caller || offer.from);
-    fact(facts, "Done this call", offer.services_text ? offer.services_text.join(", ") || "nothing yet"
+    fact(facts, t("Customer"), offer.customer && offer.customer !== "unidentified" ? offer.customer : t("not identified"));
+    fact(facts, t("Verified"), offer.verified ? (offer.customer_kind ? t("yes, by PIN ({kind})", {kind: offer.customer_kind})
+      : t("yes, by PIN")) : t("no"));
+    fact(facts, t("Caller"), offer.caller || offer.from);
+    fact(facts, t("Done this call"), offer.services_text ? offer.services_text.join(", ") || t("nothing yet")
       : words(offer.service));
-    fact(facts, "Language", offer.language);
-    fact(facts, "Region", offer.region);
-    fact(facts, "Pool", offer.pool);
-    fact(facts, "Waiting", "…");
+    fact(facts, t("Language"), offer.language);
+    fact(facts, t("Region"), offer.region);
+    fact(facts, t("Pool"), offer.pool);
+    fact(facts, t("Waiting"), "…");
     const waitingCell = facts.lastElementChild;
     const since = offer.handover_at ? Date.parse(offer.handover_at) : Date.now() - 1000 * (offer.ringing_s || 0);
     clearInterval(waitingTimer);
-    const tick = () => { waitingCell.textContent = `${Math.max(0, Math.round((Date.now() - since) / 1000))} s`; };
+    const tick = () => { waitingCell.textContent = t("{n} s", {n: Math.max(0, Math.round((Date.now() - since) / 1000))}); };
     tick();
     waitingTimer = setInterval(tick, 1000);
     const list = $("transcript");
@@ -98,18 +100,18 @@
       case "state": showState(message); break;
       case "offer": showOffer(message); break;
       case "withdrawn":
-        if (current && current.call === message.call) clearOffer(`The call was withdrawn: ${message.why}.`);
+        if (current && current.call === message.call) clearOffer(t("The call was withdrawn: {why}.", {why: message.why}));
         break;
       case "connected":
         if (!current || current.call !== message.call) break;
         clearInterval(waitingTimer);
         $("offer").className = "connected";
-        $("reason").textContent = `Connected: ${current.reason_text || words(current.reason) || "caller"}`;
+        $("reason").textContent = t("Connected: {reason}", {reason: current.reason_text || words(current.reason) || t("caller")});
         $("accept").hidden = $("decline").hidden = true;
         $("hangup").hidden = false;
         break;
       case "ended":
-        if (current && current.call === message.call) clearOffer("The call has ended.");
+        if (current && current.call === message.call) clearOffer(t("The call has ended."));
         break;
     }
   }
@@ -118,7 +120,7 @@
     ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/desk`);
     ws.onmessage = (e) => onMessage(JSON.parse(e.data));
     ws.onclose = () => {
-      $("status").textContent = "Disconnected from the console; reconnecting…";
+      $("status").textContent = t("Disconnected from the console; reconnecting…");
       setTimeout(connect, 2000);
     };
   }
@@ -127,7 +129,7 @@
   $("away").onclick = () => send({type: "status", pool: $("pool").value, available: false});
   $("accept").onclick = () => {
     $("accept").disabled = $("decline").disabled = true;
-    $("reason").textContent = "Connecting…";
+    $("reason").textContent = t("Connecting…");
     send({type: "accept", call: current.call});
   };
   $("decline").onclick = () => send({type: "decline", call: current.call});

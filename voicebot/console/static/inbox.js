@@ -1,12 +1,14 @@
 // The trainer's inbox: unsure caller turns, each labelled with one click (or dismissed); then retrain.
 (() => {
   const $ = (id) => document.getElementById(id);
-  const thenWords = {yes: "said yes to the guess", no: "said no to the guess", chose: "chose from the family",
-                     keys: "pressed a key instead", agent: "asked for an agent", rephrased: "said something else",
-                     silence: "said nothing", hung_up: "hung up"};
+  const {t} = window.i18n;
+  const thenWords = {yes: t("said yes to the guess"), no: t("said no to the guess"),
+                     chose: t("chose from the family"), keys: t("pressed a key instead"),
+                     agent: t("asked for an agent"), rephrased: t("said something else"), silence: t("said nothing"),
+                     hung_up: t("hung up")};
   let labels = [];
 
-  fetch("/api/me").then((r) => r.json()).then((me) => { $("operator").textContent = `${me.name} (${me.role})`; });
+  fetch("/api/me").then((r) => r.json()).then((me) => { $("operator").textContent = t("{name} ({role})", {name: me.name, role: t(me.role)}); });
 
   async function post(url, body) {
     const response = await fetch(url, {method: "POST", headers: {"Content-Type": "application/json"},
@@ -30,15 +32,15 @@
     said.textContent = `“${turn.text}”`;
     const meta = document.createElement("p");
     meta.className = "muted";
-    meta.textContent = `${turn.kind.replace(/_/g, " ")} at ${turn.step || "?"}; then ${thenWords[turn.then] || "-"}; `
-      + turn.at.replace("T", " ");
+    meta.textContent = t("{kind} at {step}; then {then}; {at}", {kind: turn.kind.replace(/_/g, " "),
+      step: turn.step || "?", then: thenWords[turn.then] || "-", at: i18n.dateTime(turn.at)});
     const actions = document.createElement("div");
     actions.className = "buttons";
     const result = document.createElement("p");
     result.className = "result";
     const act = async (action, intent) => {
       const [ok, data] = await post(`/api/inbox/${turn.id}`, {action, intent});
-      result.textContent = ok ? (data.file ? `${data.status} as ${data.intent} (${data.file})` : data.status)
+      result.textContent = ok ? (data.file ? t("{status} as {intent} ({file})", {status: data.status, intent: data.intent, file: data.file}) : data.status)
         : data.error;
       result.className = ok ? "result ok" : "result error";
       if (ok) { li.classList.add("done"); actions.querySelectorAll("button, select").forEach((e) => { e.disabled = true; }); }
@@ -46,11 +48,11 @@
     for (const [intent, confidence] of turn.ranking)
       actions.append(button(`${intent} ${Math.round(confidence * 100)}%`, "guess", () => act("label", intent)));
     const select = document.createElement("select");
-    select.setAttribute("aria-label", "another intent");
+    select.setAttribute("aria-label", t("another intent"));
     for (const name of labels) select.add(new Option(name, name));
-    actions.append(select, button("Label", "", () => act("label", select.value)),
-                   button("Out of scope", "", () => act("out_of_scope")),
-                   button("Dismiss", "", () => act("dismiss")));
+    actions.append(select, button(t("Label"), "", () => act("label", select.value)),
+                   button(t("Out of scope"), "", () => act("out_of_scope")),
+                   button(t("Dismiss"), "", () => act("dismiss")));
     li.append(said, meta, actions, result);
     return li;
   }
@@ -63,13 +65,14 @@
     list.textContent = "";
     for (const turn of data.turns) list.appendChild(turnItem(turn));
     const n = data.turns.length;
-    $("status").textContent = n ? `${n} turn${n === 1 ? "" : "s"} waiting.` : "Nothing waiting.";
+    $("status").textContent = n ? (i18n.lang === "en-US" ? `${n} turn${n === 1 ? "" : "s"} waiting.`
+    : t("{n} turn(s) waiting.", {n})) : t("Nothing waiting.");
   }
 
   $("lang").onchange = load;
   $("train").onclick = async () => {
     $("train").disabled = true;
-    $("train-output").textContent = "Training a candidate and comparing it with the model in use…";
+    $("train-output").textContent = t("Training a candidate and comparing it with the model in use…");
     const [, data] = await post("/api/inbox/train", {lang: $("lang").value});
     $("train-output").textContent = data.output || data.error;
     $("train").disabled = false;

@@ -2,11 +2,12 @@
 // an on-screen keypad for DTMF and a live transcript. A PIN shows as dots and goes only to the dialog.
 (() => {
   const $ = (id) => document.getElementById(id);
+  const {t} = window.i18n;
   const transcript = $("transcript"), partial = $("partial"), status = $("status"), entry = $("entry");
   let ws = null, ctx = null, node = null, stream = null, expect = null, botMs = 0;
 
   fetch("/api/me").then((r) => r.json()).then((me) => {
-    $("operator").textContent = `${me.name} (${me.role})`;
+    $("operator").textContent = t("{name} ({role})", {name: me.name, role: t(me.role)});
     $("desk-link").hidden = !me.desk;
     $("inbox-link").hidden = !me.inbox;
     $("wallboard-link").hidden = !me.supervisor;
@@ -28,7 +29,7 @@
 
   function onEvent(event) {
     switch (event.type) {
-      case "started": status.textContent = "In a call."; break;
+      case "started": status.textContent = t("In a call."); break;
       case "say": line("bot", event.text); break;
       case "heard":
         if (event.final) { partial.textContent = ""; if (event.text) line("caller", event.text); }
@@ -39,11 +40,11 @@
         expect = event.expect;
         entry.textContent = "";
         entry.className = expect === "pin" ? "secret" : "";
-        status.textContent = expect === "pin" ? "Enter your PIN on the keypad (shown as dots)." : "Listening.";
+        status.textContent = expect === "pin" ? t("Enter your PIN on the keypad (shown as dots).") : t("Listening.");
         break;
-      case "service": line("service", `${event.id}: ${event.status}`); break;
-      case "transfer": line("service", `put through to an agent (${event.reason})`); break;
-      case "ended": end("The call has ended."); break;
+      case "service": line("service", t("{id}: {status}", {id: event.id, status: t(event.status)})); break;
+      case "transfer": line("service", t("put through to an agent ({reason})", {reason: event.reason})); break;
+      case "ended": end(t("The call has ended.")); break;
     }
   }
 
@@ -60,7 +61,7 @@
       ctx.createMediaStreamSource(stream).connect(node);
       node.connect(ctx.destination);
     } catch (err) {
-      status.textContent = `No microphone: ${err.message}. Use the keypad.`;
+      status.textContent = t("No microphone: {error}. Use the keypad.", {error: err.message});
     }
     ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/phone`);
     ws.binaryType = "arraybuffer";
@@ -77,7 +78,7 @@
       if (node) node.port.postMessage({play: pcm});
     };
     const socket = ws;
-    ws.onclose = () => { if (ws === socket) end("The call has ended."); };
+    ws.onclose = () => { if (ws === socket) end(t("The call has ended.")); };
   }
 
   // without a microphone, silence keeps the call's clock (timeouts, the bot's voice) running
@@ -101,7 +102,7 @@
   $("call").addEventListener("click", call);
   $("hangup").addEventListener("click", () => {
     if (ws && ws.readyState === 1) ws.send(JSON.stringify({type: "hangup"}));
-    end("You hung up.");
+    end(t("You hung up."));
   });
   for (const button of document.querySelectorAll("#keypad button")) {
     button.addEventListener("click", () => {

@@ -2,6 +2,8 @@
 // score it against the checklist; supervisors also read the audit log of playbacks.
 (() => {
   const $ = (id) => document.getElementById(id);
+  const {t} = window.i18n;
+  const pad = (n) => String(n).padStart(2, "0");
   let me = null;
   let current = null;
 
@@ -15,22 +17,22 @@
     const response = await fetch(`/api/qa/calls?${params}`);
     if (!response.ok) { $("found").textContent = await response.text(); return; }
     const data = await response.json();
-    $("found").textContent = `${data.calls.length} call(s) on ${data.day}.`;
+    $("found").textContent = t("{n} call(s) on {day}.", {n: data.calls.length, day: data.day});
     const body = $("calls").tBodies[0];
     body.textContent = "";
     for (const call of data.calls) {
       const tr = body.insertRow();
       tr.dataset.callId = call.call_id;
       tr.className = "pick";
-      cell(tr, call.started_at.slice(11, 19));
+      cell(tr, i18n.time(call.started_at));
       cell(tr, call.call_id);
       cell(tr, call.language);
       cell(tr, call.region);
       cell(tr, call.services.join(", ") || "–");
-      cell(tr, call.outcome);
+      cell(tr, t(call.outcome));
       cell(tr, call.pools.join(", ") || "–");
       cell(tr, call.survey_score);
-      cell(tr, call.recorded ? `${call.duration_s.toFixed(1)} s` : "not recorded");
+      cell(tr, call.recorded ? t("{n} s", {n: i18n.number(call.duration_s, 1)}) : t("not recorded"));
       tr.onclick = () => open(call.call_id);
     }
   }
@@ -40,7 +42,7 @@
     if (!response.ok) { $("found").textContent = await response.text(); return; }
     current = await response.json();
     $("detail").hidden = false;
-    $("call-id").textContent = callId;
+    $("call-title").textContent = t("Call {id}", {id: callId});
     $("player").removeAttribute("src");
     $("play").disabled = !current.recording;
     const rec = current.recording;
@@ -56,23 +58,24 @@
         timeline.appendChild(span);
       }
       $("paused").textContent = rec.paused_spans.length
-        ? `Paused for card data: ${rec.paused_spans.map(([a, b]) => `${a.toFixed(1)}–${b.toFixed(1)} s`).join(", ")}.`
-        : "No pause: no card data was collected.";
+        ? t("Paused for card data: {spans}.", {spans: rec.paused_spans.map(([a, b]) =>
+          t("{n} s", {n: `${i18n.number(a, 1)}–${i18n.number(b, 1)}`})).join(", ")})
+        : t("No pause: no card data was collected.");
     } else {
-      $("paused").textContent = "This call was not recorded.";
+      $("paused").textContent = t("This call was not recorded.");
     }
     const list = $("transcript");
     list.textContent = "";
     for (const line of current.transcript) {
       const li = document.createElement("li");
       li.className = line.who;
-      li.textContent = `${line.t.toFixed(1)} s  ${line.text}`;
+      li.textContent = `${t("{n} s", {n: i18n.number(line.t, 1)})}  ${line.text}`;
       li.onclick = () => { if ($("player").src) { $("player").currentTime = line.t; } };
       list.appendChild(li);
     }
     const checks = $("checks");
     checks.textContent = "";
-    const lang = document.documentElement.lang === "zh-CN" ? "zh-CN" : "en-US";
+    const lang = i18n.lang;
     for (const [key, labels] of Object.entries(current.checklist)) {
       const label = document.createElement("label");
       label.className = "check";
@@ -90,7 +93,7 @@
     ul.textContent = "";
     for (const r of reviews) {
       const li = document.createElement("li");
-      li.textContent = `${r.at} ${r.operator}: ${r.score}%${r.comment ? ` (${r.comment})` : ""}`;
+      li.textContent = `${i18n.dateTime(r.at)} ${r.operator}: ${r.score}%${r.comment ? ` (${r.comment})` : ""}`;
       ul.appendChild(li);
     }
   }
@@ -113,7 +116,7 @@
       body: JSON.stringify({ checks, comment: $("comment").value }),
     });
     const data = await response.json();
-    $("saved").textContent = response.ok ? `Saved: ${data.score}%` : data.error;
+    $("saved").textContent = response.ok ? t("Saved: {score}%", {score: data.score}) : data.error;
     if (response.ok) open(current.call_id);
   }
 
@@ -124,18 +127,22 @@
     body.textContent = "";
     for (const e of (await response.json()).entries) {
       const tr = body.insertRow();
-      for (const key of ["at", "operator", "role", "action", "call_id", "source"]) cell(tr, e[key]);
+      cell(tr, i18n.dateTime(e.at));
+      for (const key of ["operator", "role", "action"]) cell(tr, key === "operator" ? e[key] : t(e[key]));
+      cell(tr, e.call_id);
+      cell(tr, e.source);
     }
   }
 
   fetch("/api/me").then((r) => r.json()).then((who) => {
     me = who;
-    $("operator").textContent = `${who.name} (${who.role})`;
+    $("operator").textContent = t("{name} ({role})", {name: who.name, role: t(who.role)});
     $("to-wallboard").hidden = !who.supervisor;
     $("audit-panel").hidden = !who.audit;
     if (who.audit) loadAudit();
   });
-  $("day").value = new Date().toISOString().slice(0, 10);
+  const now = new Date();
+  $("day").value = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;  // local
   $("search").onsubmit = (e) => { e.preventDefault(); find(); };
   $("play").onclick = play;
   $("review").onsubmit = review;

@@ -1,9 +1,11 @@
 // Reports for a period: charts drawn by the server (SVG), tables, and the same tables as CSV.
 (() => {
   const $ = (id) => document.getElementById(id);
-  const day = (d) => d.toISOString().slice(0, 10);
+  const {t} = window.i18n;
+  const pad = (n) => String(n).padStart(2, "0");
+  const day = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;  // local
 
-  fetch("/api/me").then((r) => r.json()).then((me) => { $("operator").textContent = `${me.name} (${me.role})`; });
+  fetch("/api/me").then((r) => r.json()).then((me) => { $("operator").textContent = t("{name} ({role})", {name: me.name, role: t(me.role)}); });
 
   function fill(table, rows, keys) {
     const body = $(table).tBodies[0];
@@ -13,8 +15,9 @@
       for (const key of keys) {
         const v = row[key];
         // as the CSV has them: minutes with one decimal, rates as fractions shown in per cent
-        tr.insertCell().textContent = key === "answer_rate" ? (v === null ? "–" : `${Math.round(v * 100)}%`)
-          : key === "agent_minutes" ? v.toFixed(1) : v;
+        tr.insertCell().textContent = key === "answer_rate" ? (v === null ? "–" : i18n.percent(v))
+          : key === "agent_minutes" ? i18n.number(v, 1) : key === "amount" || key === "price" ? i18n.money(v)
+          : key === "average" ? i18n.number(v, 2) : typeof v === "number" ? i18n.number(v, 0) : v;
       }
     }
   }
@@ -24,7 +27,7 @@
     const response = await fetch(`/api/reports?${query}`);
     if (!response.ok) { $("summary").textContent = await response.text(); return; }
     const r = await response.json();
-    $("summary").textContent = `${r.calls} calls from ${r.first} to ${r.last}.`;
+    $("summary").textContent = t("{calls} calls from {first} to {last}.", {calls: i18n.number(r.calls, 0), first: r.first, last: r.last});
     $("chart-regions").src = `/api/reports/calls_by_region.svg?${query}`;
     $("chart-answer").src = `/api/reports/answer_rate_by_hour.svg?${query}`;
     fill("billing", r.billing, ["region", "transactions", "price", "amount"]);
@@ -36,6 +39,8 @@
     $("csv-answer").href = `/api/reports/answer_rate_by_hour.csv?${query}`;
     fill("surveys", r.surveys, ["pool", "region", "hour", "surveys", "average"]);
     $("csv-surveys").href = `/api/reports/surveys.csv?${query}`;
+    fill("queue", r.queue, ["region", "queued", "answered", "call_backs", "abandoned", "average_wait_s", "longest_wait_s"]);
+    $("csv-queue").href = `/api/reports/queue.csv?${query}`;
   }
 
   const today = new Date();
