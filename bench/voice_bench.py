@@ -36,7 +36,8 @@ from voicebot.speech.tts import Synthesizer  # noqa: E402
 
 
 def dynamic_sentences(lang: str) -> list[str]:
-    """Prompts that carry a caller's data: amounts, card endings, dates, balances, phone numbers."""
+    """Prompts that carry a caller's data: amounts, card endings, dates, balances, phone numbers, a place
+    in the agent queue."""
     t = prompts.text
     return [
         t("balance_line", lang, currency=reading.account_currency("CNY", lang), ending=reading.card_ending(
@@ -52,6 +53,7 @@ def dynamic_sentences(lang: str) -> list[str]:
           number=reading.phone_number("13912345678", lang), amount=reading.money(4500, "CNY", lang),
           day=reading.day(date(2026, 12, 16), lang)),
         reading.money(888, "USD", lang),
+        t("queue_position", lang, place="3", wait=t("wait_minutes", lang, minutes=reading.number(6, lang))),
     ]
 
 
