@@ -244,7 +244,8 @@ def start_line(folder: Path) -> tuple[Lab, object]:
         pg.sql(f"CREATE ROLE voicebot LOGIN PASSWORD '{password}'")
         pg.sql("CREATE DATABASE voicebot OWNER voicebot")
         worker_secrets = {"VOICEBOT_DB_URL": f"postgresql+psycopg2://voicebot:{password}@{HOSTS['db']}/voicebot",
-                          "VOICEBOT_NLU_TOKEN": token, "VOICEBOT_AGENT_SECRET": secrets.token_urlsafe(24)}
+                          "VOICEBOT_NLU_TOKEN": token, "VOICEBOT_AGENT_SECRET": secrets.token_urlsafe(24),
+                          "VOICEBOT_RECORDING_KEY": secrets.token_hex(32)}
         lab["worker1"].install("worker-1.toml", worker_secrets)
         lab["worker2"].install("worker-2.toml", worker_secrets)
         lab["nlu"].install("nlu.toml", {"VOICEBOT_NLU_TOKEN": token})

@@ -102,6 +102,13 @@ def test_calls_spread_over_both_worker_hosts_and_their_cdrs_land_in_one_database
     cdrs = [c for i in range(4) for c in line.cdrs(f"1380000070{i}")]
     assert len(cdrs) == 4 and all(c["services"] == ["account.balance"] for c in cdrs)
     assert {c["worker"].split(":")[0] for c in cdrs} == WORKER_HOSTS  # both hosts took calls, one database has all
+    # each host recorded its calls, the card and PIN steps paused, under the line's one key
+    recorded = {}
+    for host in ("worker1", "worker2"):
+        listed = line.lab[host].voicebot("recordings", "list", "--json")
+        assert listed.returncode == 0, listed.stderr
+        recorded.update({r["call_id"]: r for r in map(json.loads, listed.stdout.splitlines())})
+    assert all(len(recorded[c["call_id"]]["paused_spans"]) == 1 for c in cdrs), recorded
 
 
 def test_a_spoken_request_reaches_the_nlu_host(line: Line) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import secrets
 import time
 from datetime import date
@@ -25,6 +26,8 @@ from voicebot.console import qa
 from voicebot.console.operators import SignedIn
 from voicebot.recording.sealing import SealingError
 from voicebot.recording.store import RecordingNotFound, RecordingStore
+
+log = logging.getLogger("voicebot.console")
 
 QA_ROLES = ("supervisor", "qa")
 AUDIT_ROLES = ("supervisor",)
@@ -74,6 +77,7 @@ def add_quality_review(app: web.Application, db: Any, store: RecordingStore | No
             try:
                 info = recordings().find(call_id)
             except RecordingNotFound:
+                log.info("quality review: no recording of call %s under %s", call_id, recordings().root)
                 return {**out, "recording": None, "transcript": []}
             return {**out, "recording": {k: v for k, v in info.to_json().items() if k not in ("file", "key_id")},
                     "transcript": recordings().transcript(info)}
