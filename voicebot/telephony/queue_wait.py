@@ -13,18 +13,28 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from voicebot.telephony.agent_queue import expected_wait_s, place_in_queue
-
-if TYPE_CHECKING:
-    from voicebot.telephony.handover import Handover
+from voicebot.telephony.agents import AgentDirectory
 
 log = logging.getLogger("voicebot.sip")
 
 
+class WaitingHandover(Protocol):
+    """What the queue needs of the hand-over it belongs to (``Handover``; no import back)."""
+
+    queue: Any
+    done: bool
+    call: Any
+    directory: AgentDirectory
+    server: Any
+
+    def ring_again(self) -> None: ...
+
+
 class QueueWait:
-    def __init__(self, handover: Handover) -> None:
+    def __init__(self, handover: WaitingHandover) -> None:
         self.handover = handover
         self.settings = handover.directory.queue
         self.joined, self.since = time.monotonic(), datetime.now()
