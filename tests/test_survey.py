@@ -11,6 +11,7 @@ from voicebot.dialog.actions import Hangup, Say
 from voicebot.dialog.context import DialogSettings
 from voicebot.dialog.engine import DialogEngine
 from voicebot.dialog.events import Event, Keys, NoInput, Speech
+from voicebot.dialog.survey import agent_finished
 from voicebot.nlu.keywords import KeywordParser
 
 
@@ -20,7 +21,7 @@ def after_agent(bank: Bank, lang: str = "en-US", **settings: object) -> tuple[Di
     engine.handle(Keys("0"))
     engine.handle(Keys("1"))  # the agent menu's first reason: put through
     assert engine.ended and engine.record.outcome == "transferred"
-    return engine, engine.agent_finished()
+    return engine, agent_finished(engine)
 
 
 @pytest.mark.parametrize(("lang", "answer", "score"), [
@@ -52,6 +53,6 @@ def test_skipping_or_silence_ends_the_call_without_a_score_or_an_agent(bank: Ban
 def test_the_survey_is_asked_once_and_can_be_switched_off(bank: Bank) -> None:
     engine, asked = after_agent(bank)
     engine.handle(Keys("2"))
-    assert asked and engine.agent_finished() == []
+    assert asked and agent_finished(engine) == []
     engine, asked = after_agent(bank, survey=False)
     assert asked == [] and "survey_score" not in engine.close().to_json()

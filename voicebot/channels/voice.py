@@ -27,7 +27,7 @@ from voicebot.channels.call_events import (
     ReplyTimed,
 )
 from voicebot.channels.voice_settings import VoiceSettings
-from voicebot.dialog import queue
+from voicebot.dialog import queue, survey
 from voicebot.dialog.actions import Action, Collect, Say, Transfer
 from voicebot.dialog.card_data import collects_card_data
 from voicebot.dialog.context import CallContext, CallRecord
@@ -206,7 +206,7 @@ class VoiceSession:
     def agent_finished(self) -> None:
         """The agent hung up: what the dialog does next (the caller's survey) plays now, if anything."""
         self.transfer = None
-        self._apply(self.engine.agent_finished())
+        self._apply(survey.agent_finished(self.engine))
 
     def reply_timed(self, reply_ms: float, behind_ms: int = 0) -> None:
         """The channel measured a reply's latency: kept in the call's record and published."""

@@ -27,7 +27,6 @@ from voicebot.dialog.inputs import BAD_ENTRY, from_keys, from_speech
 from voicebot.dialog.menus import anything_else_ask, menu_ask, presented, slots_from
 from voicebot.dialog.repair import CLEAR, NOT_THAT, Offered, Repair
 from voicebot.dialog.spoken_number import LONG_NUMBER_STEPS, NumberEntry, is_number_turn
-from voicebot.dialog.survey import agent_finished
 from voicebot.dialog.turn_records import SECRET_STEPS as _SECRET_STEPS
 from voicebot.dialog.turn_records import TurnRecords
 from voicebot.dialog.understanding import Understanding
@@ -114,10 +113,6 @@ class DialogEngine:
     def agents_unavailable(self) -> list[Action]:
         """No agent answered the hand-over: apologise, offer a call-back, then say goodbye."""
         return agents_unavailable(self)
-
-    def agent_finished(self) -> list[Action]:
-        """The agent hung up: the caller's survey, or nothing (the call ends)."""
-        return agent_finished(self)
 
     def close(self) -> CallRecord:
         """Finish the call record (outcome, end time) once the call is over."""

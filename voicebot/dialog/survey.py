@@ -1,6 +1,6 @@
 """The caller's survey after an agent conversation: one question, 1 to 5 by key or voice, skippable.
 
-The telephony channel calls ``DialogEngine.agent_finished`` when the agent hangs up a bridged
+The voice session calls ``agent_finished`` (with the call's engine) when the agent hangs up a bridged
 call; the call is open again for this one question (``[dialog] survey = true``). The score
 goes into the call record (CDR ``survey_score``); no answer, "#" or silence is no score.
 """
