@@ -171,3 +171,25 @@ def test_the_cli_lists_exports_and_purges(bank: Bank, tmp_path: Path, db_url: st
     assert entry["action"] == "export" and entry["call_id"] == session.call_id and entry["operator"].startswith("cli:")
     purged = runner.invoke(cli, ["--config", str(config), "recordings", "purge"])
     assert purged.exit_code == 0 and purged.output.startswith("0 recording(s)")
+
+
+def test_a_call_id_with_a_long_digit_run_is_found_as_the_cdr_names_it(bank: Bank, tmp_path: Path) -> None:
+    """CDRs and logs mask digit runs in every text, the call id too (a SIP Call-ID may be all
+    digits): the recording is indexed under the same masked id, so quality review finds it, and
+    its file names carry no such run either."""
+    from voicebot.cdr import cdr_line, store_lines
+    from voicebot.console.qa import find_calls
+
+    kit, recordings = recorded_kit(bank, tmp_path)
+    session = kit.call("en-US", call_id="ebe5f35f54aa438996563024d6cc91c1")
+    balance_call(session)
+    line = cdr_line(session.ctx.record)
+    named = json.loads(line)["call_id"]
+    assert named != session.call_id  # the CDR masks the run of digits
+    store_lines(bank.engine, [line])
+    [info] = list(recordings.store.infos())
+    assert info.call_id == named and recordings.store.find(named) == info
+    assert recordings.store.audio(info).any() and recordings.store.transcript(info)
+    [call] = find_calls(bank.engine, recordings.store, info.started.date())
+    assert call["call_id"] == named and call["recorded"] and call["duration_s"] == info.duration_s
+    assert not any("438996563024" in p.name for p in recordings.store.root.rglob("*"))

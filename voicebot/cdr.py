@@ -102,10 +102,12 @@ def row_of(line: str) -> dict[str, Any]:
             "channel": data.get("channel") or "sip", "language": data.get("language") or "",
             "region": data.get("region") or "", "outcome": data.get("outcome") or "abandoned",
             "transfer_reason": data.get("transfer_reason"), "agent_answer_s": data.get("agent_answer_s"),
-            "worker": data.get("worker"), "survey_score": _score(data.get("survey_score")), "body": line}
+            "worker": data.get("worker"), "survey_score": survey_score_of(data), "body": line}
 
 
-def _score(value: Any) -> int | None:
+def survey_score_of(cdr: dict[str, Any]) -> int | None:
+    """The caller's 1-5 rating in a CDR line, or None (not asked, skipped, or not a rating)."""
+    value = cdr.get("survey_score")
     return value if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5 else None
 
 

@@ -66,13 +66,12 @@ def recordings_export(cfg: Config, call_id: str, output: str, keep_channels: boo
     import getpass
     import socket
 
-    import numpy as np
     import soundfile as sf
     from sqlalchemy.exc import SQLAlchemyError
 
     from voicebot.recording.audit import write_audit
     from voicebot.recording.sealing import SealingError
-    from voicebot.recording.store import RecordingNotFound
+    from voicebot.recording.store import RecordingNotFound, mixed
 
     store = _open(cfg, key=True)
     try:
@@ -88,7 +87,7 @@ def recordings_export(cfg: Config, call_id: str, output: str, keep_channels: boo
     except SQLAlchemyError as exc:
         raise UserError(f"cannot write the export to the audit log ({type(exc).__name__}): nothing exported") from exc
     if not keep_channels:
-        samples = np.clip(samples.astype(np.int32).sum(axis=1), -32768, 32767).astype(np.int16)
+        samples = mixed(samples)
     sf.write(output, samples, info.rate, subtype="PCM_16")
     click.echo(f"{output}: {info.duration_s:.1f} s at {info.rate} Hz, "
                f"{'channels ' + ', '.join(info.channels) if keep_channels else 'mixed'}; "

@@ -17,10 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from voicebot.bank.schema import Cdr, QaReview
-from voicebot.recording.audit import audit_log, write_audit
+from voicebot.console.reports import answering_pool
 from voicebot.recording.store import RecordingStore
-
-__all__ = ["CHECKLIST", "audit_log", "find_calls", "reviews_of", "save_review", "write_audit"]
 
 # What a reviewer checks on every call (labels in both languages: the console shows either).
 CHECKLIST = {
@@ -46,7 +44,8 @@ def find_calls(db: Engine, store: RecordingStore | None, day: date, *, region: s
     found = []
     for body, survey_score in rows:
         cdr = json.loads(body)
-        pools = [a.get("pool") for a in cdr.get("agent_attempts") or [] if a.get("result") == "answered"]
+        answered = answering_pool(cdr)
+        pools = [answered] if answered else []
         if (region and cdr.get("region") != region) or (service and service not in cdr.get("services", [])) \
                 or (outcome and cdr.get("outcome") != outcome) or (pool and pool not in pools) \
                 or (survey and str(survey_score) != survey):

@@ -18,14 +18,14 @@ import time
 from datetime import date
 from typing import Any
 
-import numpy as np
 import soundfile as sf
 from aiohttp import web
 
 from voicebot.console import qa
 from voicebot.console.operators import SignedIn
+from voicebot.recording.audit import audit_log, write_audit
 from voicebot.recording.sealing import SealingError
-from voicebot.recording.store import RecordingNotFound, RecordingStore
+from voicebot.recording.store import RecordingNotFound, RecordingStore, mixed
 
 log = logging.getLogger("voicebot.console")
 
@@ -95,7 +95,7 @@ def add_quality_review(app: web.Application, db: Any, store: RecordingStore | No
             await run(recordings().find, call_id)
         except RecordingNotFound as exc:
             raise web.HTTPNotFound(text="no recording of this call") from exc
-        await run(qa.write_audit, db, who.name, who.role, "play", call_id, request.remote or "?")
+        await run(write_audit, db, who.name, who.role, "play", call_id, request.remote or "?")
         now = time.monotonic()
         for token in [t for t, (_, _, until) in tickets.items() if until < now]:
             del tickets[token]
@@ -112,9 +112,8 @@ def add_quality_review(app: web.Application, db: Any, store: RecordingStore | No
         def wav() -> bytes:
             rec = recordings()
             info = rec.find(ticket[0])
-            mixed = np.clip(rec.audio(info).astype(np.int32).sum(axis=1), -32768, 32767).astype(np.int16)
             out = io.BytesIO()
-            sf.write(out, mixed, info.rate, format="WAV", subtype="PCM_16")
+            sf.write(out, mixed(rec.audio(info)), info.rate, format="WAV", subtype="PCM_16")
             return out.getvalue()
 
         try:
@@ -136,7 +135,7 @@ def add_quality_review(app: web.Application, db: Any, store: RecordingStore | No
 
     async def audit(request: web.Request) -> web.StreamResponse:
         allowed(request, AUDIT_ROLES)
-        return web.json_response({"entries": await run(qa.audit_log, db)})
+        return web.json_response({"entries": await run(audit_log, db)})
 
     app.add_routes([web.get("/qa", qa_page), web.get("/api/qa/calls", find), web.get("/api/qa/audit", audit),
                     web.get(r"/api/qa/calls/{call_id}", one_call), web.post(r"/api/qa/calls/{call_id}/play", play),

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from voicebot.bank.schema import Cdr, CdrDaily, PoolHourly
-from voicebot.cdr import sums_of
+from voicebot.cdr import sums_of, survey_score_of
 
 
 @dataclass(frozen=True)
@@ -113,8 +113,8 @@ def _survey_rows(calls: list[dict[str, Any]], keys: tuple[str, ...]) -> list[tup
     """Survey scores grouped by ``keys`` (pool, region, hour): (*key, count, average), sorted."""
     groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for call in calls:
-        score = call.get("survey_score")
-        if not isinstance(score, int) or not 1 <= score <= 5:
+        score = survey_score_of(call)
+        if score is None:
             continue
         values = {"pool": answering_pool(call) or "(none)", "region": call.get("region", ""),
                   "hour": datetime.fromisoformat(call["started_at"]).hour}
@@ -124,10 +124,10 @@ def _survey_rows(calls: list[dict[str, Any]], keys: tuple[str, ...]) -> list[tup
 
 def period_report(db: Engine, first: date, last: date, hosted: set[str], price: Decimal) -> dict[str, Any]:
     """The report for the days ``first`` to ``last`` (both included), from the daily sums."""
+    in_period = (Cdr.started_at >= datetime.combine(first, time()),
+                 Cdr.started_at < datetime.combine(last + timedelta(days=1), time()))
     with Session(db) as s:
-        calls = s.execute(select(func.count()).select_from(Cdr).where(
-            Cdr.started_at >= datetime.combine(first, time()),
-            Cdr.started_at < datetime.combine(last + timedelta(days=1), time()))).scalar_one()
+        calls = s.execute(select(func.count()).select_from(Cdr).where(*in_period)).scalar_one()
         daily = s.execute(select(CdrDaily.region, CdrDaily.service, func.sum(CdrDaily.calls),
                                  func.sum(CdrDaily.transactions), func.sum(CdrDaily.transfers),
                                  func.sum(CdrDaily.agent_seconds))
@@ -150,14 +150,12 @@ def period_report(db: Engine, first: date, last: date, hosted: set[str], price: 
                "answer_rate": round(int(a) / int(o), 3) if o else None} for pool, hour, o, a in hourly]
     with Session(db) as s:  # only calls whose caller rated the agent: a small share of the period's
         rated = [json.loads(b) for b in s.execute(select(Cdr.body).where(
-            Cdr.survey_score.is_not(None), Cdr.started_at >= datetime.combine(first, time()),
-            Cdr.started_at < datetime.combine(last + timedelta(days=1), time()))).scalars()]
+            Cdr.survey_score.is_not(None), *in_period)).scalars()]
     surveys = [{"pool": pool, "region": region, "hour": hour, "surveys": n, "average": avg}
                for pool, region, hour, n, avg in _survey_rows(rated, ("pool", "region", "hour"))]
     with Session(db) as s:  # calls that waited in the agent queue (their lines name a queue_outcome)
         queued = [json.loads(b) for b in s.execute(select(Cdr.body).where(
-            Cdr.body.like('%"queue_outcome"%'), Cdr.started_at >= datetime.combine(first, time()),
-            Cdr.started_at < datetime.combine(last + timedelta(days=1), time()))).scalars()]
+            Cdr.body.like('%"queue_outcome"%'), *in_period)).scalars()]
     return {"first": first.isoformat(), "last": last.isoformat(), "calls": int(calls), "by_region_service": rows,
             "billing": billing, "answer_rate_by_hour": answer, "answer_target": ANSWER_TARGET, "surveys": surveys,
             "queue": queue_rows(queued)}

@@ -4,7 +4,9 @@ The caller, the bot and the agent each have a channel of a FLAC stream kept in m
 third of the PCM; a silent channel costs next to nothing). While the call collects card data
 (``CardData``: a card or account number, the PIN, a read-back) every channel is written as
 silence and the span is noted; the pause lasts ``tail_ms`` beyond the step, for the end of a key
-tone or the last word. When the call ends the stream is sealed and stored with its index.
+tone or the last word. When the call ends the stream is sealed and stored with its index,
+under the call id as the CDR and the log write it (masked like every text there: a SIP Call-ID
+may be a run of digits), so the two join and no file name carries such a run.
 
 Beside the audio goes a transcript with times into the recording, by the log's rules (card
 numbers masked, digits a caller says or keys withheld, nothing from the PIN step) and nothing
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable
 
 import numpy as np
 import soundfile as sf
@@ -34,12 +35,11 @@ class CallRecorder:
     """Records one call; ``on_event`` and ``on_audio`` are its subscriptions (on the call's thread)."""
 
     def __init__(self, store: RecordingStore, call_id: str, rate: int, channel: str, tail_ms: int = 300,
-                 frame_ms: int = 20, saved: Callable[[RecordingInfo], None] | None = None) -> None:
+                 frame_ms: int = 20) -> None:
         self.store, self.call_id, self.rate, self.channel = store, call_id, rate, channel
         self.frame_len = rate * frame_ms // 1000
         self.frame_ms = frame_ms
         self.tail_frames = -(-tail_ms // frame_ms)
-        self.saved = saved
         self.frames = 0  # frames recorded so far: the recording's clock
         self.spans: list[list[int]] = []  # paused [first, end) frames
         self._paused = False  # the recording is silent (a card-data step, or the tail after one)
@@ -125,7 +125,8 @@ class CallRecorder:
         record = ended.record
         seconds = self.frame_ms / 1000
         info = RecordingInfo(
-            call_id=self.call_id, started_at=record.started_at.isoformat(), duration_s=round(self.frames * seconds, 2),
+            call_id=redact(self.call_id),  # as voicebot.cdr writes it in the CDR
+            started_at=record.started_at.isoformat(), duration_s=round(self.frames * seconds, 2),
             language=record.language, region=record.region, channel=self.channel, services=list(record.services),
             outcome=record.outcome, rate=self.rate,
             paused_spans=[[round(a * seconds, 2), round(b * seconds, 2)] for a, b in self.spans])
@@ -136,8 +137,6 @@ class CallRecorder:
             return None
         log.info("call=%s recording stored seconds=%.1f paused_spans=%d", self.call_id, info.duration_s,
                  len(info.paused_spans))
-        if self.saved is not None:
-            self.saved(info)
         return info
 
     def _flush(self) -> None:

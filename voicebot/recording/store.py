@@ -94,42 +94,48 @@ class RecordingStore:
             yield from self._read_day(day)
 
     def _read_day(self, day: Path) -> list[RecordingInfo]:
-        found = []
-        for meta in day.glob("*.json") if day.is_dir() else ():
-            try:
-                found.append(RecordingInfo(**json.loads(meta.read_text(encoding="utf-8"))))
-            except (ValueError, TypeError) as exc:
-                log.warning("recording index %s unreadable (%s): skipped", meta, exc)
+        found = [info for meta in (day.glob("*.json") if day.is_dir() else ()) if (info := self._read(meta))]
         return sorted(found, key=lambda info: info.started_at)
+
+    @staticmethod
+    def _read(meta: Path) -> RecordingInfo | None:
+        try:
+            return RecordingInfo(**json.loads(meta.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("recording index %s unreadable (%s): skipped", meta, exc)
+            return None
 
     def infos_of_day(self, day: date) -> list[RecordingInfo]:
         """The recordings of calls that started on ``day``."""
-        return [info for info in self._read_day(self.root / day.isoformat())]
+        return self._read_day(self.root / day.isoformat())
 
     def find(self, call_id: str) -> RecordingInfo:
-        for info in self.infos():
-            if info.call_id == call_id:
+        """The recording of ``call_id`` (as its CDR names it), by its file name: no index is read but its own."""
+        for meta in sorted(self.root.glob(f"*/{_file_name(call_id)}.json")) if self.root.exists() else ():
+            info = self._read(meta)
+            if info is not None and info.call_id == call_id:
                 return info
         raise RecordingNotFound(call_id)
 
     def audio(self, info: RecordingInfo) -> NDArray[np.int16]:
         """The recording's samples, (n, channels) int16, decrypted."""
-        if self.key is None:
-            raise RuntimeError("no key to open recordings")
-        sealed = (self.root / info.started.date().isoformat() / info.file).read_bytes()
-        flac = self.key.open(sealed, info.call_id)
+        flac = self._open(self._path(info, SEALED), info)
         samples: NDArray[np.int16] = sf.read(io.BytesIO(flac), dtype="int16", always_2d=True)[0]
         return samples
 
     def transcript(self, info: RecordingInfo) -> list[dict[str, Any]]:
         """The call's transcript (masked as the log is), decrypted: [{"t", "who", "text"}]."""
+        path = self._path(info, TRANSCRIPT)
+        lines: list[dict[str, Any]] = json.loads(self._open(path, info)) if path.exists() else []
+        return lines
+
+    def _path(self, info: RecordingInfo, suffix: str) -> Path:
+        return self.root / info.started.date().isoformat() / (info.file.removesuffix(SEALED) + suffix)
+
+    def _open(self, path: Path, info: RecordingInfo) -> bytes:
         if self.key is None:
             raise RuntimeError("no key to open recordings")
-        path = self.root / info.started.date().isoformat() / (info.file.removesuffix(SEALED) + TRANSCRIPT)
-        if not path.exists():
-            return []
-        lines: list[dict[str, Any]] = json.loads(self.key.open(path.read_bytes(), info.call_id))
-        return lines
+        return self.key.open(path.read_bytes(), info.call_id)
 
     def purge(self, now: datetime | None = None) -> int:
         """Remove recordings older than ``keep_days``; how many went."""
@@ -140,10 +146,8 @@ class RecordingStore:
             return 0
         for info in list(self.infos()):
             if info.started < cutoff:
-                day = self.root / info.started.date().isoformat()
-                stem = info.file.removesuffix(SEALED)
-                for path in (day / f"{stem}.json", day / info.file, day / f"{stem}{TRANSCRIPT}"):
-                    path.unlink(missing_ok=True)
+                for suffix in (".json", SEALED, TRANSCRIPT):
+                    self._path(info, suffix).unlink(missing_ok=True)
                 gone += 1
         for day in self.root.iterdir():
             if day.is_dir() and not any(day.iterdir()):
@@ -151,6 +155,12 @@ class RecordingStore:
         if gone:
             log.info("recordings purged: %d older than %d days", gone, self.keep_days)
         return gone
+
+
+def mixed(samples: NDArray[np.int16]) -> NDArray[np.int16]:
+    """The channels of a recording (n, channels) mixed to one, as a listener hears the call."""
+    out: NDArray[np.int16] = np.clip(samples.astype(np.int32).sum(axis=1), -32768, 32767).astype(np.int16)
+    return out
 
 
 class PurgeTimer:

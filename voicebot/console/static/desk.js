@@ -5,7 +5,7 @@
   const {t} = window.i18n;
   let ws = null, me = {pool: null, available: false}, current = null, waitingTimer = null;
 
-  fetch("/api/me").then((r) => r.json()).then((who) => { $("operator").textContent = t("{name} ({role})", {name: who.name, role: t(who.role)}); });
+  fetch("/api/me").then((r) => r.json()).then((who) => { $("operator").textContent = i18n.operator(who); });
 
   const send = (message) => ws && ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(message));
   const words = (code) => (code || "").replace(/[._]/g, " ");

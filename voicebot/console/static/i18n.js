@@ -69,7 +69,7 @@
     // reports
     "voicebot console: reports": "智能语音控制台：统计报表", "95588 reports": "95588 统计报表", "period": "统计期间",
     "From": "从", "to": "至", "Show": "查询", "charts": "图表", "calls per region": "各地区来电量",
-    "agent pool answer rate per hour": "各坐席组分时接通率", "agent answer rate per pool and hour": "各坐席组分时接通率",
+"agent answer rate per pool and hour": "各坐席组分时接通率",
     "hosted branches": "托管分行", "Hosted branches: per-transaction billing": "托管分行：按笔计价",
     "CSV": "CSV", "transactions": "交易笔数", "price": "单价", "amount": "金额", "regions and services": "地区与服务",
     "Per region and service": "按地区和服务", "service": "服务", "calls": "来电", "self-service transactions": "自助交易",
@@ -140,9 +140,10 @@
   const number = (value, digits) => new Intl.NumberFormat(lang, {maximumFractionDigits: digits ?? 2,
                                                                   minimumFractionDigits: digits ?? 0}).format(value);
   window.i18n = {
-    lang, t, translate,
-    role: (role) => t(role),
-    number,
+    lang, t, number,
+    operator: (who) => t("{name} ({role})", {name: who.name, role: t(who.role)}),  // "sue (supervisor)"
+    localDay: (d) => [d.getFullYear(), d.getMonth() + 1, d.getDate()].map((n) => String(n).padStart(2, "0"))
+      .join("-"),  // YYYY-MM-DD in the browser's time zone (a date input's value)
     percent: (fraction) => new Intl.NumberFormat(lang, {style: "percent", maximumFractionDigits: 0}).format(fraction),
     money: (amount) => new Intl.NumberFormat(lang, {style: "currency", currency: "CNY"}).format(Number(amount)),
     time: (when) => new Intl.DateTimeFormat(lang, {hour: "2-digit", minute: "2-digit", second: "2-digit",

@@ -8,7 +8,7 @@
                      hung_up: t("hung up")};
   let labels = [];
 
-  fetch("/api/me").then((r) => r.json()).then((me) => { $("operator").textContent = t("{name} ({role})", {name: me.name, role: t(me.role)}); });
+  fetch("/api/me").then((r) => r.json()).then((me) => { $("operator").textContent = i18n.operator(me); });
 
   async function post(url, body) {
     const response = await fetch(url, {method: "POST", headers: {"Content-Type": "application/json"},

@@ -7,7 +7,7 @@
   let ws = null, ctx = null, node = null, stream = null, expect = null, botMs = 0;
 
   fetch("/api/me").then((r) => r.json()).then((me) => {
-    $("operator").textContent = t("{name} ({role})", {name: me.name, role: t(me.role)});
+    $("operator").textContent = i18n.operator(me);
     $("desk-link").hidden = !me.desk;
     $("inbox-link").hidden = !me.inbox;
     $("wallboard-link").hidden = !me.supervisor;

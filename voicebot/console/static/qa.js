@@ -3,7 +3,6 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const {t} = window.i18n;
-  const pad = (n) => String(n).padStart(2, "0");
   let me = null;
   let current = null;
 
@@ -136,13 +135,12 @@
 
   fetch("/api/me").then((r) => r.json()).then((who) => {
     me = who;
-    $("operator").textContent = t("{name} ({role})", {name: who.name, role: t(who.role)});
+    $("operator").textContent = i18n.operator(who);
     $("to-wallboard").hidden = !who.supervisor;
     $("audit-panel").hidden = !who.audit;
     if (who.audit) loadAudit();
   });
-  const now = new Date();
-  $("day").value = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;  // local
+  $("day").value = i18n.localDay(new Date());
   $("search").onsubmit = (e) => { e.preventDefault(); find(); };
   $("play").onclick = play;
   $("review").onsubmit = review;

@@ -2,10 +2,9 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const {t} = window.i18n;
-  const pad = (n) => String(n).padStart(2, "0");
-  const day = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;  // local
+  const day = i18n.localDay;
 
-  fetch("/api/me").then((r) => r.json()).then((me) => { $("operator").textContent = t("{name} ({role})", {name: me.name, role: t(me.role)}); });
+  fetch("/api/me").then((r) => r.json()).then((me) => { $("operator").textContent = i18n.operator(me); });
 
   function fill(table, rows, keys) {
     const body = $(table).tBodies[0];

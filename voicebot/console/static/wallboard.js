@@ -5,7 +5,7 @@
   const pct = (x) => (x === null || x === undefined ? "–" : i18n.percent(x));
   const secs = (x) => (x === null || x === undefined ? "–" : t("{n} s", {n: i18n.number(x, 1)}));
 
-  fetch("/api/me").then((r) => r.json()).then((me) => { $("operator").textContent = t("{name} ({role})", {name: me.name, role: t(me.role)}); });
+  fetch("/api/me").then((r) => r.json()).then((me) => { $("operator").textContent = i18n.operator(me); });
 
   function rows(table, data) {
     const body = $(table).tBodies[0];
