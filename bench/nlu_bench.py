@@ -23,7 +23,7 @@ from voicebot.config import PROJECT_DIR
 from voicebot.dialog.context import DialogSettings
 from voicebot.nlu.data import load_examples
 from voicebot.nlu.evaluation import evaluate
-from voicebot.nlu.outside import load_outside, outside_file, score
+from voicebot.nlu.outside import load_outside, outside_files, score
 from voicebot.nlu.rasa_backend import RasaInProcess
 from voicebot.nlu.training import NluPaths, train
 
@@ -102,11 +102,11 @@ def main() -> None:
               f"({len(examples)} utterances x 4 rounds)")
         print(f"  held-out intent accuracy:  {ev.intent_accuracy:.1%}")
         print(f"  held-out routing accuracy: {ev.service_accuracy:.1%} (acted on at once: intent -> service)")
-        outside = outside_file(PROJECT_DIR, lang)
-        if outside.exists():
+        for outside in outside_files(PROJECT_DIR, lang):
+            scores = score(parser, lang, load_outside(outside), catalogue(), DialogSettings())
             print(f"  outside ({outside.name}, never trained on):")
-            print("\n".join(score(parser, lang, load_outside(outside), catalogue(), DialogSettings()).lines()))
-        else:
+            print("\n".join([*scores.lines(), scores.summary()]))
+        if not outside_files(PROJECT_DIR, lang):
             print(f"  outside: no collection for {lang}")
     print(f"\npeak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 

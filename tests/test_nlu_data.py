@@ -34,15 +34,22 @@ def test_data_is_valid_and_covers_the_catalogue(lang: str) -> None:
 
 @pytest.mark.parametrize("lang", ["en-US", "zh-CN"])
 def test_outside_data_is_never_trained_on(lang: str) -> None:
-    from voicebot.nlu.outside import load_outside, outside_file
+    import csv
 
-    path = outside_file(PROJECT_DIR, lang)
-    if not path.exists():
+    from voicebot.nlu.outside import MAPPING, OUT_OF_SCOPE, load_outside, outside_files
+
+    paths = outside_files(PROJECT_DIR, lang)
+    if not paths:
         pytest.skip(f"no outside collection for {lang} (see nlu_data/outside/README.md)")
-    outside = load_outside(path)
-    assert len(outside) >= 150 and {e.intent for e in outside} <= {s.id for s in catalogue().services}
     trained = {e.text.lower() for e in load_examples(PATHS.data(lang))}
-    assert not [e.text for e in outside if e.text in trained]
+    for path in paths:
+        with path.open(encoding="utf-8", newline="") as fh:
+            labels = {r["label"] for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)}
+        assert labels <= set(MAPPING), (path.name, labels - set(MAPPING))  # every row is scored
+        outside = load_outside(path)
+        assert len(outside) >= 100, path.name
+        assert {e.intent for e in outside} <= {s.id for s in catalogue().services} | {OUT_OF_SCOPE}
+        assert not [e.text for e in outside if e.text in trained], path.name
 
 
 def test_validation_finds_conflicts_gaps_and_leaks() -> None:

@@ -85,25 +85,28 @@ def nlu_test(cfg: Config, lang: str, out_dir: str, folds: int, outside: bool) ->
     from voicebot.config import make_parser, nlu_paths
     from voicebot.nlu.data import load_examples
     from voicebot.nlu.evaluation import evaluate, write_report
-    from voicebot.nlu.outside import load_outside, outside_file, score
+    from voicebot.nlu.outside import load_outside, outside_file, outside_files, score
     from voicebot.nlu.parser import NluUnavailable
 
     paths, parser = nlu_paths(cfg), make_parser(cfg)
     for code in langs(lang):
-        source = outside_file(cfg.base_dir, code) if outside else paths.heldout(code)
-        if not source.exists():
-            click.echo(f"{code}: no outside collection ({source} is missing; see nlu_data/outside/README.md)")
+        sources = outside_files(cfg.base_dir, code) if outside else [paths.heldout(code)]
+        if not sources or not sources[0].exists():
+            missing = outside_file(cfg.base_dir, code) if outside else paths.heldout(code)
+            click.echo(f"{code}: no outside collection ({missing} is missing; see nlu_data/outside/README.md)")
             continue
-        examples = load_outside(source) if outside else load_examples(source)
-        try:
-            ev, truth, predicted = evaluate(parser, code, examples, catalogue(), cfg.dialog)
-        except NluUnavailable as exc:
-            raise UserError(str(exc)) from exc
-        files = write_report(ev, truth, predicted, cfg.path(out_dir) / (f"{code}-outside" if outside else code))
-        click.echo(ev.summary().replace("held-out", "outside") + f" ({source.name})" if outside else ev.summary())
-        scores = score(parser, code, examples, catalogue(), cfg.dialog)  # what the dialog would do with each
-        click.echo("\n".join(scores.lines()) if outside else scores.summary())
-        click.echo("  reports: " + ", ".join(str(f) for f in files))
+        for source in sources:
+            examples = load_outside(source) if outside else load_examples(source)
+            try:
+                ev, truth, predicted = evaluate(parser, code, examples, catalogue(), cfg.dialog)
+            except NluUnavailable as exc:
+                raise UserError(str(exc)) from exc
+            name = f"{code}-outside-{source.stem}" if outside else code
+            files = write_report(ev, truth, predicted, cfg.path(out_dir) / name)
+            click.echo(ev.summary().replace("held-out", "outside") + f" ({source.name})" if outside else ev.summary())
+            scores = score(parser, code, examples, catalogue(), cfg.dialog)  # what the dialog would do with each
+            click.echo("\n".join([*scores.lines(), scores.summary()]) if outside else scores.summary())
+            click.echo("  reports: " + ", ".join(str(f) for f in files))
         if folds:
             _cross_validate(cfg, paths, code, folds, cfg.path(out_dir) / code / "cross-validation")
 

@@ -1,8 +1,9 @@
 """Retrain a language into a candidate model and put it in place only if it is not worse.
 
 "Not worse" is measured, on the data nobody trains on: the held-out set (intent and routing
-accuracy) and the outside set where there is one (how often the bot would act at once and be
-right, and how often it would act on a wrong guess). Every figure of the candidate must be at
+accuracy) and the outside collections where there are some (how often the bot would act at once
+and be right on a request for a service, and how often it would act on a wrong guess, everyday
+requests we offer nothing for included). Every figure of the candidate must be at
 least the current model's (wrong guesses at most). Running workers notice the new model file
 and load it in the background (``RasaInProcess``); a refused candidate is deleted.
 """
@@ -17,7 +18,7 @@ from voicebot.catalogue import catalogue
 from voicebot.dialog.context import DialogSettings
 from voicebot.nlu.data import load_examples
 from voicebot.nlu.evaluation import evaluate
-from voicebot.nlu.outside import load_outside, outside_file, score
+from voicebot.nlu.outside import load_outside, outside_files, score
 from voicebot.nlu.training import NluPaths, train
 
 CANDIDATES = "candidate"
@@ -58,12 +59,11 @@ def figures(models_dir: Path, paths: NluPaths, lang: str, settings: DialogSettin
 
     parser, cat = RasaInProcess(models_dir, settings), catalogue()
     ev, _, _ = evaluate(parser, lang, load_examples(paths.heldout(lang)), cat, settings)
-    outside = outside_file(paths.root, lang)
-    if not outside.exists():
+    outside = [ex for path in outside_files(paths.root, lang) for ex in load_outside(path)]
+    if not outside:
         return Figures(ev.intent_accuracy, ev.service_accuracy)
-    totals = score(parser, lang, load_outside(outside), cat, settings).totals()
-    return Figures(ev.intent_accuracy, ev.service_accuracy, totals["acted"] / totals["total"],
-                   totals["wrong"] / totals["total"])
+    acted, wrong = score(parser, lang, outside, cat, settings).rates()
+    return Figures(ev.intent_accuracy, ev.service_accuracy, acted, wrong)
 
 
 def retrain_guarded(paths: NluPaths, lang: str, settings: DialogSettings) -> Promotion:
