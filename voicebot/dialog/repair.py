@@ -39,6 +39,10 @@ CLOSE = 0.25  # ... and this close to the first is offered too
 SIBLINGS_CLOSE = 0.45  # two members of one family ("the phone bill": landline or mobile?) even more so
 FAMILY_MARGIN = 0.15  # "money": investments or a transfer? neither is offered
 CLEAR = 0.9  # a navigation word this sure wins over an answer to "which of the two?" read in context
+# the classifier's (calibrated) belief that the turn asks for nothing we offer, at or above which
+# a service is asked about rather than started: "show me recent activity in my backyard"
+NOT_OURS_DOUBT = 0.2
+_NOT_OURS = ("out_of_scope", "nlu_fallback")
 
 #: Requests the caller hears as examples when nothing was understood (a test parses each one).
 EXAMPLE_REQUESTS = {"en-US": ("'what's my balance'", "'I lost my card'", "'pay a bill'"),
@@ -91,7 +95,8 @@ def decide(nlu: NluResult, cat: Catalogue, settings: DialogSettings, members: fr
     if service is None or confidence < SUGGEST_MIN:
         return Decision("none")
     needed = settings.min_confidence_money if service.moves_money else settings.min_confidence
-    if confidence >= needed:
+    not_ours = max((c for i, c in ranking if i in _NOT_OURS), default=0.0)
+    if confidence >= needed and (not_ours < NOT_OURS_DOUBT or service.id == "agent"):
         return Decision("start", (service,))
     second = next(((cat.by_id[i], c) for i, c in ranking[1:] if i in cat.by_id), None)
     if second is not None and second[1] >= SECOND_MIN:
