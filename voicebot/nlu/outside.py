@@ -51,6 +51,8 @@ MAPPING: dict[str, str] = {
     "exchange_via_app": "fx.trade",
     "qa_currency": "fx.rates",
     "transfer": "transfer.local",  # CLINC150: money between the caller's own accounts (or to another bank)
+    "spending_history": "account.history",
+    "report_fraud": "card.report_loss",
     **{label: OUT_OF_SCOPE for label in EVERYDAY},
 }
 
