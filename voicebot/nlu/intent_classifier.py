@@ -7,11 +7,12 @@ and lost the encoder's sense of meaning, while a regularised linear model over b
 with our held-out sentences as well recognised as before. It trains in seconds and stores its
 weights as plain arrays (no pickle).
 
-Its probabilities are calibrated: a regularised fit is surer of its training sentences than of
-new ones, so the scores are divided by a temperature fitted (by likelihood) to what the model
-predicts for sentences it was not fitted on (stratified cross-validation folds of the training
-data). A confidence of 0.7 then means about 7 in 10 such guesses are right, and the dialog's
-thresholds (act, ask, hand over) mean the same in both languages.
+Its probabilities are calibrated: a regularised fit's confidences need not match how often it is
+right on sentences it has not seen (ours were too low), so the scores are divided by a
+temperature fitted (by likelihood) to what the model predicts for sentences it was not fitted on
+(stratified cross-validation folds of the training data). A confidence of 0.7 then means about 7
+in 10 such guesses are right, and the dialog's thresholds (act, ask, hand over) mean the same in
+both languages.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
     def _calibrate(self, x: csr_matrix, labels: list[str]) -> float:
         """The temperature from out-of-fold scores (1.0 when an intent has too few examples to fold).
 
-        Each fold's fit starts from the full model's weights; two folds are fitted at a time."""
+        Two folds are fitted at a time, in processes of their own (the fit holds the GIL)."""
         from joblib import Parallel, delayed
         from sklearn.model_selection import StratifiedKFold
 
@@ -130,8 +131,7 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
         """Scores for the ``held`` rows from a model fitted on the ``fit`` rows only."""
         from sklearn.linear_model import LogisticRegression
 
-        model = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"], warm_start=True)
-        model.coef_, model.intercept_ = self.coef.astype(np.float64), self.intercept.astype(np.float64)
+        model = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"], random_state=1)
         model.fit(x[fit], y[fit])
         return np.asarray(model.decision_function(x[held]))
 
