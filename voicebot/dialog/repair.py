@@ -27,7 +27,7 @@ from voicebot.dialog.inputs import Correction
 from voicebot.dialog.menus import menu_ask
 from voicebot.dialog.periods import earlier
 from voicebot.nlu import entities
-from voicebot.nlu.parser import NluResult
+from voicebot.nlu.parser import NOT_A_REQUEST, NluResult
 from voicebot.redact import redact
 
 if TYPE_CHECKING:
@@ -42,7 +42,6 @@ CLEAR = 0.9  # a navigation word this sure wins over an answer to "which of the 
 # the classifier's (calibrated) belief that the turn asks for nothing we offer, at or above which
 # a service is asked about rather than started: "show me recent activity in my backyard"
 NOT_OURS_DOUBT = 0.2
-_NOT_OURS = ("out_of_scope", "nlu_fallback")
 
 #: Requests the caller hears as examples when nothing was understood (a test parses each one).
 EXAMPLE_REQUESTS = {"en-US": ("'what's my balance'", "'I lost my card'", "'pay a bill'"),
@@ -95,7 +94,7 @@ def decide(nlu: NluResult, cat: Catalogue, settings: DialogSettings, members: fr
     if service is None or confidence < SUGGEST_MIN:
         return Decision("none")
     needed = settings.min_confidence_money if service.moves_money else settings.min_confidence
-    not_ours = max((c for i, c in ranking if i in _NOT_OURS), default=0.0)
+    not_ours = max((c for i, c in ranking if i in NOT_A_REQUEST), default=0.0)
     if confidence >= needed and (not_ours < NOT_OURS_DOUBT or service.id == "agent"):
         return Decision("start", (service,))
     second = next(((cat.by_id[i], c) for i, c in ranking[1:] if i in cat.by_id), None)

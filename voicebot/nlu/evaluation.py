@@ -12,10 +12,8 @@ from typing import Any
 from voicebot.catalogue import Catalogue
 from voicebot.dialog.context import DialogSettings
 from voicebot.nlu.data import Example
-from voicebot.nlu.parser import Parser
+from voicebot.nlu.parser import NOT_A_REQUEST, Parser
 from voicebot.nlu.routing import route
-
-NO_INTENT = ("nlu_fallback", "out_of_scope")
 
 
 @dataclass
@@ -49,7 +47,7 @@ def evaluate(parser: Parser, lang: str, examples: list[Example], cat: Catalogue,
         started = time.perf_counter()
         result = parser.parse(ex.text, lang)
         latencies.append((time.perf_counter() - started) * 1000)
-        pred = "out_of_scope" if result.intent in NO_INTENT else result.intent
+        pred = "out_of_scope" if result.intent in NOT_A_REQUEST else result.intent
         truth.append(ex.intent)
         predicted.append(pred)
         got_service = route(result.intent, result.confidence, settings, cat)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+#: Intents that name no service: the classifier's out-of-scope class and Rasa's fallback.
+NOT_A_REQUEST = ("nlu_fallback", "out_of_scope")
+
 
 class NluUnavailable(RuntimeError):
     """The NLU back end cannot answer (not loaded, server down, timeout)."""
