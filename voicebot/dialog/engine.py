@@ -201,7 +201,7 @@ class DialogEngine:
         elif value is not None:
             self.validated(value)
         elif not self._global_intent(nlu, text) and not self.numbers.hear_grammar(event):
-            self.fail("no_match", brief=self.repair.brief_reprompt())
+            self.repair.not_understood(nlu)
 
     def _understand(self, text: str) -> NluResult | None:
         result = self.understanding.parse(text)

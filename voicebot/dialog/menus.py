@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from voicebot.catalogue import LANGUAGE_KEY, Catalogue
+from voicebot.catalogue import LANGUAGE_KEY, PERSONAL, Catalogue
 from voicebot.dialog import prompts
 from voicebot.dialog.ask import Ask
 from voicebot.nlu.parser import NluResult
@@ -38,6 +38,20 @@ def anything_else_ask(lang: str) -> Ask:
 def presented(ask: Ask, lang: str, keypad: bool) -> str:
     """What the caller hears for a step: its prompt, or after failures its keypad-only form."""
     return f"{prompts.text('keypad_only', lang)} {ask.keypad}" if keypad else ask.prompt
+
+
+def spoken_list(labels: list[str], lang: str) -> str:
+    """'a, b or c' / 'a、b、c'."""
+    if lang != "en-US":
+        return "、".join(labels)
+    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
+
+
+def out_of_scope_text(cat: Catalogue, lang: str) -> str:
+    """What a caller hears who asked for something the line does not offer: the families of
+    services it does offer (the personal menu's, from the catalogue) and how to reach an agent."""
+    areas = [node.label(lang) for _, node in cat.children(PERSONAL) if node.group is not None]
+    return prompts.text("out_of_scope", lang, areas=spoken_list(areas, lang))
 
 
 def slots_from(nlu: NluResult, text: str) -> dict[str, Any]:

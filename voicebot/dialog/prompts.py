@@ -28,6 +28,11 @@ PROMPTS: dict[str, tuple[str, str]] = {
     "examples_hint": ("Sorry, I didn't catch that. You can say, for example, {examples}. Or press a key; "
                       "star repeats the menu.",
                       "对不起，我没有听懂。您可以这样说：{examples}。也可以按键选择，重听菜单请按星号键。"),
+    # a request for nothing the line offers ({areas}: the catalogue's families, dialog.menus)
+    # (worded to come back whole in the line's voice: bench/voice_bench.py)
+    "out_of_scope": ("Sorry, I can't help with that on this line. I can help with {areas}. "
+                     "For anything else, you can ask for an agent.",
+                     "对不起，这不在电话银行的服务范围内。我可以为您办理{areas}等业务。其他问题请说“人工服务”。"),
     "did_you_mean": ("Did you mean {label}? Say yes or no, or press 1 for yes, 2 for no.",
                      "您是要办理{label}吗？请说“是”或“不是”，也可以按1确认，按2否认。"),
     "which_of_two": ("Did you mean {first}, or {second}? Say which, or press 1 for {first}, 2 for {second}.",

@@ -24,7 +24,7 @@ from voicebot.dialog.actions import Collect
 from voicebot.dialog.ask import Ask
 from voicebot.dialog.context import CallContext, DialogSettings
 from voicebot.dialog.inputs import Correction
-from voicebot.dialog.menus import menu_ask
+from voicebot.dialog.menus import menu_ask, out_of_scope_text, spoken_list
 from voicebot.dialog.periods import earlier
 from voicebot.nlu import entities
 from voicebot.nlu.parser import NOT_A_REQUEST, NluResult
@@ -110,12 +110,6 @@ def examples(lang: str) -> str:
     return f"{', '.join(said[:-1])} or {said[-1]}" if lang == "en-US" else "、".join(said)
 
 
-def _spoken_list(labels: list[str], lang: str) -> str:
-    if lang != "en-US":
-        return "、".join(labels)
-    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
-
-
 class Repair:
     """The engine's helper for unsure requests, family requests, follow-ups and corrections."""
 
@@ -188,7 +182,7 @@ class Repair:
         """'Pay a bill': the family's menu, asked as a question that names its members."""
         lang, engine = self.ctx.lang, self.engine
         kids = engine.cat.children(group.path)
-        options = _spoken_list([n.label(lang) for _, n in kids], lang)
+        options = spoken_list([n.label(lang) for _, n in kids], lang)
         engine.mode, engine.menu_path, engine.failures = "menu", group.path, 0
         ask = menu_ask(engine.cat, lang, group.path)
         family = group.label[lang]
@@ -223,6 +217,17 @@ class Repair:
         engine.ask = menu_ask(engine.cat, self.ctx.lang, engine.menu_path)
         self.ctx.say("not_that", examples=examples(self.ctx.lang))
         self.ctx.out.append(Collect(engine.ask.expect))
+
+    def not_understood(self, nlu: NluResult) -> None:
+        """A turn nothing could act on. A caller surely asking for something the line does not
+        offer ("what's the weather tomorrow") hears so, with what it does offer and how to reach
+        an agent; any other turn gets the no-match reprompt."""
+        brief = self.brief_reprompt()
+        if nlu.intent == "out_of_scope" and nlu.confidence >= self.ctx.settings.min_confidence:
+            said = out_of_scope_text(self.engine.cat, self.ctx.lang)
+            self.engine.fail("out_of_scope", said, brief=said if brief else None)
+        else:
+            self.engine.fail("no_match", brief=brief)
 
     def brief_reprompt(self) -> str | None:
         """After speech nobody understood at a menu: examples instead of the whole menu again."""

@@ -7,12 +7,13 @@ from functools import cache
 
 from voicebot.catalogue import Catalogue, catalogue
 from voicebot.dialog import prompts
-from voicebot.dialog.menus import anything_else_ask, menu_ask, presented
+from voicebot.dialog.menus import anything_else_ask, menu_ask, out_of_scope_text, presented
 
 
 def prompt_ids(lang: str, cat: Catalogue | None = None) -> dict[str, str]:
-    """Every fixed sentence by its id: the prompt's name, or ``menu.<path>`` (``.keys``: the
-    keypad-only form) for a catalogue menu and ``menu.anything_else`` for the closing question."""
+    """Every fixed sentence by its id: the prompt's name (filled in where its fields are the
+    catalogue's), or ``menu.<path>`` (``.keys``: the keypad-only form) for a catalogue menu and
+    ``menu.anything_else`` for the closing question."""
     cat = cat or catalogue()
     out: dict[str, str] = {}
     for name in prompts.PROMPTS:
@@ -20,6 +21,7 @@ def prompt_ids(lang: str, cat: Catalogue | None = None) -> dict[str, str]:
             text = prompts.text(name, lang)
             if text:
                 out[name] = text
+    out["out_of_scope"] = out_of_scope_text(cat, lang)  # its fields are the catalogue's, not a caller's
     asks = [(f"menu.{g.path or 'main'}", menu_ask(cat, lang, g.path)) for g in cat.groups]
     for pid, ask in [*asks, ("menu.anything_else", anything_else_ask(lang))]:
         out[pid] = presented(ask, lang, keypad=False)

@@ -31,7 +31,7 @@ DESK_LANG = "en-US"  # the language of the desk's labels (the caller's is shown 
 # hand-overs the bot makes itself, not from the agent menu (those are the catalogue's reasons)
 _OWN_REASONS = {"pin_locked": "PIN locked after wrong attempts", "auth_failed": "the caller could not be identified",
                 "system_error": "a system error during self-service", "no_match": "not understood three times",
-                "no_input": "no answer three times"}
+                "no_input": "no answer three times", "out_of_scope": "asked for what the line does not offer"}
 
 
 def reason_text(engine: DialogEngine, reason: str) -> str:
