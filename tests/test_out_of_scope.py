@@ -9,6 +9,7 @@ from tests.calls import Call
 from voicebot.bank.bank import Bank
 from voicebot.catalogue import catalogue
 from voicebot.dialog.menus import out_of_scope_text
+from voicebot.dialog.repair import EXAMPLE_REQUESTS
 from voicebot.nlu.keywords import KeywordParser
 from voicebot.nlu.parser import NluResult
 from voicebot.telephony import screen_pop
@@ -57,10 +58,13 @@ def test_mid_service_it_is_said_and_the_step_asked_again(bank: Bank) -> None:
     assert c.expecting == "confirm"
 
 
-def test_an_unsure_one_gets_the_usual_reprompt(bank: Bank) -> None:
+def test_an_unsure_one_gets_examples_then_the_keypad(bank: Bank) -> None:
     c = Call(bank, nlu=Everyday())
     c.say("play some jazz")
     assert "didn't catch" in c.said and "can help with" not in c.said
+    assert EXAMPLE_REQUESTS["en-US"][0] in c.said and "1" not in c.said
+    c.say("play some jazz")
+    assert "keypad" in c.said and "1" in c.said  # the rule of two failures holds
 
 
 def test_asked_three_times_it_goes_to_an_agent_with_that_reason(bank: Bank) -> None:
