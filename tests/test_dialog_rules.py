@@ -220,6 +220,42 @@ def test_spoken_request_fills_slots_and_confirms(call, bank: Bank) -> None:
     assert cny(bank) == 1_234_567 - 50_000
 
 
+@pytest.mark.parametrize("intent", ["affirm", "deny"])
+def test_a_yes_or_no_the_classifier_only_guesses_moves_nothing_and_asks_again(bank: Bank, intent: str) -> None:
+    """'is that the fee?' guessed to be a yes (0.55) must not confirm a transfer, nor cancel it."""
+    from voicebot.nlu.keywords import KeywordParser
+
+    class Guessing(KeywordParser):
+        def parse(self, text: str, lang: str) -> NluResult:
+            if text == "hmm is that the fee":
+                return NluResult(text, intent, 0.55, ranking=((intent, 0.55), ("out_of_scope", 0.3)))
+            return super().parse(text, lang)
+
+    c = Call(bank, nlu=Guessing())
+    c.say("send five hundred yuan to my mother")
+    c.login()
+    assert c.expecting == "confirm"
+    c.say("hmm is that the fee")
+    assert c.services() == [] and c.expecting == "confirm" and cny(bank) == 1_234_567
+    assert "500.00 yuan" in c.said  # asked again, nothing lost
+    c.say("yes")
+    assert c.services("ok")[0].id == "transfer.local" and cny(bank) == 1_234_567 - 50_000
+
+
+@pytest.mark.parametrize(("lang", "wait"), [("en-US", "hold on"), ("zh-CN", "稍等")])
+def test_a_caller_who_needs_a_moment_is_waited_for_at_a_confirmation(call, bank: Bank, lang: str,
+                                                                     wait: str) -> None:
+    c = call(lang=lang)
+    to_transfer_amount(c)
+    c.keys("100#")
+    assert c.expecting == "confirm"
+    c.say(wait)
+    assert c.said == ("Of course, take your time." if lang == "en-US" else "好的，您慢慢来，不着急。")
+    assert c.expecting == "confirm" and c.services() == [] and c.collects() == ["confirm"]
+    c.keys("1")
+    assert c.services("ok")[0].id == "transfer.local" and cny(bank) == 1_234_567 - 10_000
+
+
 def test_spoken_request_in_mandarin(call, bank: Bank) -> None:
     c = call(lang="zh-CN")
     c.say("给妈妈转账五百块")

@@ -33,7 +33,10 @@ def test_no_amount(text: str) -> None:
 
 @pytest.mark.parametrize(("text", "digits"), [
     ("six two two two oh two double zero", "62220200"), ("六二二二零二", "622202"), ("6222 0200", "62220200"),
-    ("幺三五", "135"), ("triple zero one", "0001"),
+    ("幺三五", "135"), ("triple zero one", "0001"), ("六二二二一二三", "6222123"),
+    # a digit's word inside an idiom is no figure: a caller asking for a moment at the card prompt
+    ("等一下", ""), ("稍等一会儿", ""), ("再说一遍", ""), ("one moment please", ""), ("hang on one sec", ""),
+    ("一二一", "121"), ("one one one", "111"),
 ])
 def test_parse_digits(text: str, digits: str) -> None:
     assert parse_digits(text) == digits

@@ -31,6 +31,7 @@ from voicebot.nlu.parser import NluResult
 LOGIN = [f"dtmf:{DEMO_CARD}#", f"dtmf:{DEMO_PIN}"]
 YES = {"en-US": "yes", "zh-CN": "是的"}
 AGENT = {"en-US": "agent", "zh-CN": "人工服务"}
+REQUEST_BALANCE = {"en-US": "what's my balance", "zh-CN": "查余额"}
 
 
 @dataclass
@@ -414,6 +415,15 @@ def test_a_turn_that_stops_before_its_request_does_not_end_the_call(chat, lang: 
     """A caller thinking aloud, cut off by the endpoint: once taken for a goodbye (the call hung up)."""
     c = chat(lang, fragment, request_, *LOGIN)
     assert [i["intent"] for i in c.cdr["intents"]][:1] == ["out_of_scope"]
+    assert c.services() == [("account.balance", "ok")], c.said()
+
+
+@pytest.mark.parametrize(("lang", "wait", "heard"), [("en-US", "hang on a sec", "take your time"),
+                                                    ("zh-CN", "稍等一会", "慢慢来")])
+def test_a_caller_who_needs_a_moment_is_waited_for(chat, lang: str, wait: str, heard: str) -> None:
+    """'Hang on' at the card prompt: once a sure goodbye that hung up."""
+    c = chat(lang, REQUEST_BALANCE[lang], wait, *LOGIN)
+    assert any(heard in s for s in c.said()) and "wait" in [i["intent"] for i in c.cdr["intents"]]
     assert c.services() == [("account.balance", "ok")], c.said()
 
 

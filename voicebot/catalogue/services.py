@@ -124,6 +124,9 @@ INTENTS: tuple[Intent, ...] = (
     Intent("back", _kw("back|go back|previous", "返回|上一级|回去"), navigation=True),
     Intent("main_menu", _kw("main menu|start over|menu", "主菜单|回到主菜单|菜单"), navigation=True),
     Intent("goodbye", _kw("goodbye|bye|hang up|that's all|nothing else", "再见|拜拜|挂了|没有了|不用了"), navigation=True),
+    # "hang on, let me get my card": the caller needs a moment (it was heard as a goodbye, and hung up)
+    Intent("wait", _kw("hold on|hang on|one moment|just a second|give me a moment", "等一下|稍等|等等|等会儿"),
+           navigation=True),
     Intent("greet", _kw("hello|hi|good morning", "你好|您好|喂")),
     Intent("switch_language", _kw("chinese|mandarin|english|中文", "英文|英语|english|中文")),
     Intent("out_of_scope", {"en-US": (), "zh-CN": ()}),

@@ -13,7 +13,7 @@ from voicebot.bank.bank import Bank
 from voicebot.bank.views import AuthResult
 from voicebot.catalogue import Catalogue
 from voicebot.dialog import prompts
-from voicebot.dialog.actions import Action, Hangup, Say, ServiceResult, Transfer
+from voicebot.dialog.actions import Action, Collect, Hangup, Say, ServiceResult, Transfer
 from voicebot.nlu.parser import NluResult, Parser
 
 log = logging.getLogger("voicebot.dialog")
@@ -120,6 +120,11 @@ class CallContext:
 
     def say_text(self, text: str) -> None:
         self.out.append(Say(text))
+
+    def say_and_wait(self, name: str, expect: str) -> None:
+        """Say a fixed sentence, then wait at the same step without saying its prompt again."""
+        self.say(name)
+        self.out.append(Collect(expect))
 
     def done(self, service_id: str, status: str, **details: Any) -> None:
         self.out.append(ServiceResult(service_id, status, details))

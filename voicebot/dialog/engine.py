@@ -195,7 +195,8 @@ class DialogEngine:
         if nlu is None:
             return
         correction = self.repair.correction(nlu, text)
-        value = correction or from_speech(ask, text, nlu, self.ctx.bank.clock().date())
+        value = correction or from_speech(ask, text, nlu, self.ctx.bank.clock().date(),
+                                          self.ctx.settings.min_confidence_money)
         if correction is not None:
             self._accept(correction)
         elif value is not None:
@@ -219,7 +220,8 @@ class DialogEngine:
         sure = nlu.confidence >= self.ctx.settings.min_confidence
         simple: dict[str, Callable[[], None]] = {
             "repeat": self._repeat, "back": self._back, "main_menu": self._main_menu, "goodbye": self._goodbye,
-            "switch_language": self._switch_language, "greet": lambda: self.present(self.current)}
+            "switch_language": self._switch_language, "greet": lambda: self.present(self.current),
+            "wait": lambda: self.ctx.say_and_wait("take_your_time", self.current.expect)}
         if sure and nlu.intent in simple:
             if nlu.confidence >= CLEAR or not self.repair.answered_in_context(text):  # "the one at home"
                 simple[nlu.intent]()

@@ -49,11 +49,13 @@ def from_keys(ask: Ask, digits: str, today: date) -> Any:
     return None
 
 
-def from_speech(ask: Ask, text: str, nlu: NluResult | None, today: date) -> Any:
-    """Value for spoken input at this step; never called for PIN steps."""
+def from_speech(ask: Ask, text: str, nlu: NluResult | None, today: date, sure: float = 0.7) -> Any:
+    """Value for spoken input at this step; never called for PIN steps. At a confirmation a yes or
+    no is taken only when the classifier is at least ``sure`` of it: a guess neither moves money
+    nor throws the request away (the caller is asked again)."""
     lowered = text.lower()
     if ask.expect == "confirm":
-        if nlu is not None and nlu.intent in ("affirm", "deny"):
+        if nlu is not None and nlu.intent in ("affirm", "deny") and nlu.confidence >= sure:
             return ask.options["1" if nlu.intent == "affirm" else "2"]
         return _match_words(ask, lowered)
     if ask.expect == "menu":

@@ -13,6 +13,7 @@ PROMPTS: dict[str, tuple[str, str]] = {
     "anything_else": ("Is there anything else? Tell me, or press 1 for the main menu, 0 for an agent, "
                       "or 2 to end the call.",
                       "还需要办理其他业务吗？请直接说，或按1返回主菜单，按0转人工服务，按2结束通话。"),
+    "take_your_time": ("Of course, take your time.", "好的，您慢慢来，不着急。"),
     "what_else": ("What else can I do for you?", "请问还需要办理什么业务？"),
     "goodbye": ("Thank you for calling 95588. Goodbye.", "感谢您致电95588，再见。"),
     # a caller over the line's limit (telephony/admission.py): said instead of the greeting

@@ -24,10 +24,14 @@ _ZH_BIG = {"万": 10**4, "亿": 10**8}
 _NUM_RE = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 
 
+# a digit's character or word that is no figure there: "等一下", "一会儿", "再说一遍", "one moment"
+_NOT_FIGURES = re.compile(r"[一两](?=[下会些起样直定般遍次旦切])|\bone (?=(?:moment|sec|second|minute)s?\b)")
+
+
 def parse_digits(text: str) -> str:
     """Digits spoken or typed one by one: "six two two two" / "六二二二" / "6222 0200" -> "62220200"."""
     out = []
-    for tok in re.findall(r"\d+|[a-z]+|[零〇一幺二两三四五六七八九]", text.lower()):
+    for tok in re.findall(r"\d+|[a-z]+|[零〇一幺二两三四五六七八九]", _NOT_FIGURES.sub(" ", text.lower())):
         if tok.isdigit():
             out.append(tok)
         elif tok in _EN_DIGIT_WORDS:
