@@ -9,7 +9,6 @@ withheld), the bot's sentences, and the services run.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +18,7 @@ import numpy as np
 from voicebot.channels.call import CallKit
 from voicebot.channels.call_events import BotActed, CallerHeard, CallerKey, CallEvent
 from voicebot.dialog.actions import Action, Collect, Hangup, Say, ServiceResult, Transfer
-from voicebot.dialog.context import CallRecord
+from voicebot.dialog.context import CallRecord, new_call_id
 from voicebot.live_calls import CallState, state_of
 from voicebot.redact import redact
 
@@ -46,7 +45,7 @@ class BrowserCall:
     def __init__(self, parts: PhoneParts, lang: str, operator: str) -> None:
         self.parts, self.lang = parts, lang
         self.events: list[dict[str, Any]] = []
-        self.session = parts.kit.call(lang, call_id=f"browser-{uuid.uuid4().hex[:16]}",
+        self.session = parts.kit.call(lang, call_id=f"browser-{new_call_id(16)}",
                                       caller=f"console:{operator}", subscribers=[self._shown])
         self._left = np.zeros(0, np.int16)
         self.closed = False

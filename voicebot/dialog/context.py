@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from voicebot.catalogue import Catalogue
 from voicebot.dialog import prompts
 from voicebot.dialog.actions import Action, Collect, Hangup, Say, ServiceResult, Transfer
 from voicebot.nlu.parser import NluResult, Parser
+from voicebot.redact import CARD_DIGITS
 
 log = logging.getLogger("voicebot.dialog")
 
@@ -79,6 +82,19 @@ class DialogSettings:
     survey: bool = True  # after an agent hangs up, the caller is asked to rate the service (1-5)
 
 
+_CARD_LIKE = re.compile(rf"\d{{{CARD_DIGITS[0]},}}")
+
+
+def new_call_id(hex_digits: int = 32) -> str:
+    """A random hex call id that logs, CDRs and recordings will not mask as a card number: one
+    with a run of twelve digits or more (a uuid's hex has one in about one call in thirty) is
+    drawn again."""
+    while True:
+        drawn = secrets.token_hex(hex_digits // 2)
+        if not _CARD_LIKE.search(drawn):
+            return drawn
+
+
 class CallContext:
     """Everything a flow may use; flows speak through ``say`` and end through ``transfer``."""
 
@@ -90,7 +106,7 @@ class CallContext:
         self.settings = settings
         self.lang = lang
         self.region = region
-        self.call_id = call_id or uuid.uuid4().hex
+        self.call_id = call_id or new_call_id()
         self.customer: AuthResult | None = None
         self.identifier: str | None = None  # card/account number used to log in (never logged whole)
         self.slots: dict[str, Any] = {}
