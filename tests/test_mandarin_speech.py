@@ -103,6 +103,14 @@ def test_a_sentence_said_again_is_kept_once_and_loops_are_refused() -> None:
     assert guard("我想查询余额", 1.5, 0.1, "zh-CN") == ""
 
 
+def test_words_the_model_is_sure_of_stand_though_it_doubts_anything_was_said() -> None:
+    """Whisper's own rule: silence is a high no-speech probability and unsure words together. A
+    mobile number read in groups came back whole at 0.66 no-speech on a Xeon, and was dropped."""
+    assert guard("13912345678", 3.4, 0.66, "zh-CN", confidence=0.55) == ""
+    assert guard("牛肉", 2.0, 0.9, "zh-CN", confidence=0.2).startswith("no speech")
+    assert guard("牛肉", 2.0, 0.9, "zh-CN").startswith("no speech")  # no confidence given: doubted
+
+
 def test_numbers_are_scored_as_values_however_written() -> None:
     assert error_rate("累计推出房源三千套", "累计推出房源3000套", "zh-CN") == 0
     assert error_rate("二零一五年", "2015年", "zh-CN") == 0
