@@ -106,8 +106,7 @@ def decide(nlu: NluResult, cat: Catalogue, settings: DialogSettings, members: fr
 
 
 def examples(lang: str) -> str:
-    said = EXAMPLE_REQUESTS[lang]
-    return f"{', '.join(said[:-1])} or {said[-1]}" if lang == "en-US" else "、".join(said)
+    return spoken_list(list(EXAMPLE_REQUESTS[lang]), lang)
 
 
 class Repair:
