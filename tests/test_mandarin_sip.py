@@ -74,10 +74,11 @@ def test_a_mandarin_caller_reports_a_lost_card_by_voice_and_keys(zh_lab) -> None
 
 def test_a_mandarin_caller_reads_a_mobile_number_hears_it_back_says_yes_and_pays(zh_lab) -> None:
     """At the mobile bill, 3 (another number); the number read aloud in its groups, read back by the
-    bot, and 是的 both to the read-back and to the payment (said again, as a caller would, if the
-    recogniser doubted it and the bot asked again: on one Xeon Whisper's confidence in the
-    synthetic 是的 fell under min_asr_confidence now and then; after the payment it is an answer to
-    "anything else?")."""
+    bot, and 对 both to the read-back and to the payment (said again, as a caller would, if the
+    recogniser doubted it and the bot asked again; after the payment it is an answer to "anything
+    else?"). The yes is 对 because this test voice's 是的 comes back from Whisper at 0.23-0.51 per-token
+    probability, astride min_asr_confidence (0.35), so on some CPUs every 是的 was asked again; its
+    对 comes back at 0.58-0.77."""
     from tests.mandarin_voice import on_the_line, say
     from voicebot.bank.bank import Bank
     from voicebot.bank.db import make_engine
@@ -85,7 +86,7 @@ def test_a_mandarin_caller_reads_a_mobile_number_hears_it_back_says_yes_and_pays
 
     number, yes = zh_lab["folder"] / "mobile.wav", zh_lab["folder"] / "yes.wav"
     save_wav(number, on_the_line(say("一三九，一二三四，五六七八", "jf_tebukuro")))
-    save_wav(yes, on_the_line(say("是的", "jf_tebukuro")))
+    save_wav(yes, on_the_line(say("对", "jf_tebukuro")))
     caller = "13900000003"
     result = place_call(zh_lab["config"], zh_lab["worker"].uri,
                         f"wait 2; keys 1; wait 1; keys 3; wait 1; keys 2; wait 3; keys {DEMO_CARD}#; wait 3; "
@@ -96,7 +97,7 @@ def test_a_mandarin_caller_reads_a_mobile_number_hears_it_back_says_yes_and_pays
     worker = zh_lab["worker"]
     call_id = worker.cdr_of(caller)["call_id"]
     steps = re.findall(rf"call={re.escape(call_id)} step=(\S+) speech='([^']*)'", worker.log.read_text())
-    assert any(step == "mobile_number:read_back" and "是的" in said for step, said in steps), steps  # read back: yes
+    assert any(step == "mobile_number:read_back" and "对" in said for step, said in steps), steps  # read back: yes
     assert worker.cdr_of(caller)["services"] == ["bill.mobile"], worker.log_tail()
     engine = make_engine(f"sqlite:///{zh_lab['folder'] / 'bank.db'}")
     try:
