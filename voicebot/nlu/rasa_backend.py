@@ -144,6 +144,17 @@ class RasaInProcess(_ResultMaker):
         with self._lock:
             return self._loop.run_until_complete(self._agents[lang].parse_message(text))
 
+    async def raw_parse_here(self, text: str, lang: str) -> dict[str, Any]:
+        """``raw_parse`` on the caller's own event loop and thread (the shared NLU server's way: one
+        thread, so no hand-over of the interpreter lock between threads for each request)."""
+        if lang not in self._agents:
+            self.load(lang)
+        self._watch(lang)
+        with self._lock:
+            agent = self._agents[lang]
+        result: dict[str, Any] = await agent.parse_message(text)
+        return result
+
 
 class RasaHttp(_ResultMaker):
     """A shared NLU server per language (``voicebot.nlu.server``), shared by workers.
