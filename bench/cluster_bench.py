@@ -7,8 +7,9 @@ over one speaking cycle (--no-spread: all at once, so they speak in step). For e
 turn latency median / p95 / max, share of turns under 1 s, CPU of the whole cluster (share of
 the machine's cores), the callers' own CPU (they share the machine with the cluster), the whole
 machine's busy and hypervisor-stolen shares (was the machine short of CPU: runs minutes apart
-differ) and memory per worker; then the shared Rasa server's parse latency under that load
-against the in-process figure (bench/nlu_bench.py); then the time a call takes to be answered
+differ), memory per worker, the shared NLU server's CPU and a parse's latency timed from the
+callers' process (so it grows with theirs once the cores are full), and how far behind the
+caller's audio the workers handled each reply's turn; then the time a call takes to be answered
 right after a worker is killed. Asserts nothing.
 """
 
@@ -43,6 +44,12 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 def tree_cpu_and_rss(root: int) -> tuple[float, dict[int, float]]:
     """CPU seconds of ``root`` and all its descendants; RSS (MB) of each 'voicebot serve' among them."""
+    total, rss, _ = tree_cpu(root)
+    return total, rss
+
+
+def tree_cpu(root: int) -> tuple[float, dict[int, float], float]:
+    """``tree_cpu_and_rss``, and the CPU seconds of the shared NLU servers among them."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -50,19 +57,34 @@ def tree_cpu_and_rss(root: int) -> tuple[float, dict[int, float]]:
             children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
         except (OSError, IndexError):
             pass
-    total, rss, todo = 0.0, {}, [root]
+    total, nlu, rss, todo = 0.0, 0.0, {}, [root]
     while todo:
         pid = todo.pop()
         todo += children.get(pid, [])
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / TICK
+            seconds = (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / TICK
+            total += seconds
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
             if " serve " in cmd:
                 rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+            elif "voicebot.nlu.server" in cmd:
+                nlu += seconds
         except OSError:
             pass
-    return total, rss
+    return total, rss, nlu
+
+
+def behind_ms(log: Path, offset: int) -> list[int]:
+    """How far behind the caller's audio each reply's turn was handled (the workers' ``behind_ms``),
+    in the log written since ``offset``: a call whose thread cannot keep up shows here first."""
+    try:
+        with log.open("rb") as f:
+            f.seek(offset)
+            text = f.read().decode(errors="replace")
+    except OSError:
+        return []
+    return [int(x) for x in re.findall(r"turn reply_ms=\d+ behind_ms=(\d+)", text)]
 
 
 def pss_mb(pid: int) -> float:
@@ -154,6 +176,7 @@ def main() -> None:
     phrases = [synth.render("what is my account balance", "en-US"), synth.render("go back to the main menu", "en-US")]
     port = 27000 + os.getpid() % 1000 * 20
     cdr = folder / "cdr.jsonl"
+    worker_log = folder / "voicebot.log"
     print(f"starting a cluster of {args.workers or 'self-sized'} workers in {folder} ...", flush=True)
     argv = [sys.executable, "-m", "voicebot", "cluster", *(["--workers", str(args.workers)] if args.workers else []),
             "--sip-port", str(port), "--cdr", str(cdr), "--lang", "en-US", "--status-every", "3600"]
@@ -198,7 +221,8 @@ def main() -> None:
               + ("arrivals spread over one cycle" if args.spread else "all arriving at once (--no-spread)"))
         slots = SipSettings.max_calls * args.workers  # calls beyond these are refused (486)
         for n in [int(s) for s in args.steps.split(",")]:
-            cpu0, t0, ticks0 = tree_cpu_and_rss(proc.pid)[0], time.monotonic(), machine_ticks()
+            (cpu0, _, nlu0), t0, ticks0 = tree_cpu(proc.pid), time.monotonic(), machine_ticks()
+            log_at = worker_log.stat().st_size if worker_log.exists() else 0
             own0 = time.process_time()  # this process: the callers (and a little bookkeeping)
             calls = [LoadCall(("127.0.0.1", port), f"1390000{n:02d}{i:02d}", phrases, args.rounds) for i in range(n)]
             for c in calls:  # arrivals spread over one speaking cycle, not all callers speaking in step
@@ -211,7 +235,9 @@ def main() -> None:
             for c in calls:
                 c.join()
             elapsed = time.monotonic() - t0
-            cpu = (tree_cpu_and_rss(proc.pid)[0] - cpu0) / elapsed
+            cpu_now, _, nlu_now = tree_cpu(proc.pid)
+            cpu, nlu_cpu = (cpu_now - cpu0) / elapsed, (nlu_now - nlu0) / elapsed
+            behind = behind_ms(worker_log, log_at)
             callers_cpu = (time.process_time() - own0) / elapsed
             busy, steal, total = (b - a for a, b in zip(ticks0, machine_ticks(), strict=True))
             outcomes = _outcomes(cdr)
@@ -233,8 +259,9 @@ def main() -> None:
                   f"cluster CPU {cpu * 100 / os.cpu_count():.0f}% of the machine "
                   f"({cpu * 100 / max(1, len(admitted)):.1f}% of a core per admitted call); "
                   f"worker RSS max {max(peak_rss.values()):.0f} MB, PSS max {max(peak_pss):.0f} MB; "
-                  f"Rasa parse under load "
-                  f"{loaded_ms:.1f} ms; failed calls {len(failed)}"
+                  f"shared NLU server {nlu_cpu * 100:.0f}% of a core, a parse timed from the callers' "
+                  f"process {loaded_ms:.1f} ms; calls behind their audio at a reply: median "
+                  f"{statistics.median(behind or [0]):.0f} ms, max {max(behind or [0])} ms; failed calls {len(failed)}"
                   + (f" (more callers than the {slots} call slots)" if n > slots and not line_calls else "")
                   + f"; callers' CPU {callers_cpu * 100 / os.cpu_count():.0f}% of the machine; machine busy "
                   f"{busy / total:.0%} (the callers too), stolen by the hypervisor {steal / total:.1%}")
