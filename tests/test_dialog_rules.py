@@ -516,3 +516,16 @@ def test_a_pin_typed_at_the_card_prompt_is_not_logged(call, caplog: pytest.LogCa
     c.path("111")
     c.keys(DEMO_PIN)  # the caller types the PIN where the card number is asked
     assert DEMO_PIN not in caplog.text
+
+
+@pytest.mark.parametrize(("lang", "text", "intent"), [
+    ("en-US", "put a hold on my card", "card.report_loss"), ("en-US", "please freeze my card", "card.report_loss"),
+    ("en-US", "block my card now", "card.report_loss"), ("en-US", "hold on a second", "wait"),
+    ("zh-CN", "帮我冻结这张卡", "card.report_loss"), ("zh-CN", "马上止付", "card.report_loss"),
+    ("zh-CN", "稍等一下", "wait")])
+def test_keywords_take_a_hold_or_freeze_on_a_card_for_the_loss_report(lang: str, text: str, intent: str) -> None:
+    """Without Rasa, "put a hold on my card" matched the wait intent's "hold on"; the longer catalogue
+    words of the loss report win now, and a caller who asks for a moment is still waited for."""
+    from voicebot.nlu.keywords import KeywordParser
+
+    assert KeywordParser().parse(text, lang).intent == intent
