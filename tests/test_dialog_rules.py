@@ -520,7 +520,8 @@ def test_a_pin_typed_at_the_card_prompt_is_not_logged(call, caplog: pytest.LogCa
 
 @pytest.mark.parametrize(("lang", "text", "intent"), [
     ("en-US", "put a hold on my card", "card.report_loss"), ("en-US", "please freeze my card", "card.report_loss"),
-    ("en-US", "block my card now", "card.report_loss"), ("en-US", "hold on a second", "wait"),
+    ("en-US", "block my card now", "card.report_loss"), ("en-US", "can you freeze the account", "card.report_loss"),
+    ("en-US", "hold on a second", "wait"),
     ("zh-CN", "帮我冻结这张卡", "card.report_loss"), ("zh-CN", "马上止付", "card.report_loss"),
     ("zh-CN", "稍等一下", "wait")])
 def test_keywords_take_a_hold_or_freeze_on_a_card_for_the_loss_report(lang: str, text: str, intent: str) -> None:

@@ -84,8 +84,8 @@ SERVICES: tuple[Service, ...] = (
     Service("card.activate", _t("card activation", "卡片启用"), "cards.activate", ("163",),
             keywords=_kw("activate|activation", "激活|启用|开卡")),
     Service("card.report_loss", _t("reporting a lost or stolen card", "挂失"), "cards.report_loss", ("164", "3"),
-            auth=False, keywords=_kw("lost|stolen|report loss|lost my card|freeze my card|block my card|put a hold on|"
-                         "hold on my card", "挂失|丢了|丢失|被偷|冻结|止付")),
+            auth=False, keywords=_kw("lost|stolen|report loss|lost my card|freeze|block my card|block my account|"
+                         "put a hold on|hold on my card|hold on my account", "挂失|丢了|丢失|被偷|冻结|止付")),
     Service("card.account", _t("your credit card account", "信用卡账户查询"), "cards.account", ("165",),
             keywords=_kw("credit card account|credit card balance|how much do i owe", "信用卡账户|信用卡余额|欠款")),
     Service("card.repay_fx", _t("repaying a foreign currency card balance with yuan", "人民币购汇还款"),

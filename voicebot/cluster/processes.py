@@ -154,10 +154,9 @@ def nlu_argv(model: Path, host: str, port: int) -> list[str]:
     return [sys.executable, "-m", "voicebot.nlu.server", "--model", str(model), "--host", host, "--port", str(port)]
 
 
-# one thread for the numeric libraries too: a shared server parses one request at a time, and on a
-# machine busy with calls a matrix product split across threads waits for the slower one
-ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1",
-              "TF_NUM_INTEROP_THREADS": "1"}
+# one thread for the numeric library too (the sentence encoder's matrix products): a shared server
+# parses one request at a time, and on a machine busy with calls a helper thread only waits
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
 def nlu_env(token: str) -> dict[str, str]:

@@ -136,20 +136,22 @@ class RasaInProcess(_ResultMaker):
     def parse(self, text: str, lang: str) -> NluResult:
         return self.understand(text, lang, lambda part: self.raw_parse(part, lang))
 
-    def raw_parse(self, text: str, lang: str) -> dict[str, Any]:
-        """Rasa's own parse of ``text`` (what the shared NLU server sends its workers)."""
+    def _ready(self, lang: str) -> None:
+        """The language's model is loaded, and a newer one on disk is being picked up."""
         if lang not in self._agents:
             self.load(lang)
         self._watch(lang)
-        with self._lock:
+
+    def raw_parse(self, text: str, lang: str) -> dict[str, Any]:
+        """Rasa's own parse of ``text`` (what the shared NLU server sends its workers)."""
+        self._ready(lang)
+        with self._lock:  # the calls of this process take turns with the agent
             return self._loop.run_until_complete(self._agents[lang].parse_message(text))
 
     async def raw_parse_here(self, text: str, lang: str) -> dict[str, Any]:
         """``raw_parse`` on the caller's own event loop and thread (the shared NLU server's way: one
-        thread, so no hand-over of the interpreter lock between threads for each request)."""
-        if lang not in self._agents:
-            self.load(lang)
-        self._watch(lang)
+        thread, so no hand-over to a parsing thread and back for each request)."""
+        self._ready(lang)
         with self._lock:
             agent = self._agents[lang]
         result: dict[str, Any] = await agent.parse_message(text)
