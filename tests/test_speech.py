@@ -309,6 +309,54 @@ def test_navigation_at_a_digit_prompt_is_heard_without_free_recognition(model: o
     rec.close()
 
 
+class CountingPool(RecognizerPool):
+    """A recogniser pool whose recognisers count the audio (bytes) each grammar's one decodes."""
+
+    def __init__(self, model: object) -> None:
+        super().__init__(model, 16000)
+        self.fed: dict[object, int] = {}
+
+    def acquire(self, grammar: tuple[str, ...] | None) -> object:
+        rec, pool = super().acquire(grammar), self
+
+        class Counted:
+            def AcceptWaveform(self, pcm: bytes) -> bool:
+                pool.fed[grammar] = pool.fed.get(grammar, 0) + len(pcm)
+                return bool(rec.AcceptWaveform(pcm))
+
+            def __getattr__(self, name: str) -> object:
+                return getattr(rec, name)
+
+        return Counted()
+
+
+def test_the_digit_recogniser_waits_while_the_command_one_follows_a_turn(model: object) -> None:
+    """A command at a digit prompt is decoded once, not twice: once the command recogniser follows
+    the turn, the digit one stops, and catches up only if no command was surely heard."""
+    from voicebot.speech.grammars import commands_for, grammar_for
+
+    pool = CountingPool(model)
+    rec = StreamingRecognizer(model, 8000, pool=pool, grammar=grammar_for("card_number", "en-US"),
+                              commands=commands_for("card_number", "en-US"))
+    digits, commands = rec._biased_grammar, rec._commands_grammar
+
+    def turn(text: str) -> tuple[list[int], list[str]]:
+        before = dict(pool.fed)
+        audio = np.concatenate([silence(0.5), speak(text), silence(1.0)])
+        finals = [e.text for _, e in stream(rec, audio) if isinstance(e, Final)]
+        return [pool.fed.get(g, 0) - before.get(g, 0) for g in (digits, commands)], finals
+
+    (by_digits, by_commands), heard = turn("go back to the main menu")
+    assert heard == ["go back to the main menu"] and rec.command_turns == 1
+    assert 0 < by_digits < by_commands  # the digit recogniser stopped part way
+    (by_digits, by_commands), heard = turn("four four five six")
+    assert heard == ["four four five six"] and by_commands == 0  # digits: the command one never started
+    (by_digits, by_commands), heard = turn("i lost my card")
+    assert heard and rec.command_turns == 1 and sum(rec.fallbacks.values()) == 1
+    assert by_commands > 0 and by_digits == by_commands  # no sure command: the digit one heard it all
+    rec.close()
+
+
 def test_answers_by_position_are_heard_at_a_menu(model: object) -> None:
     """The menu grammar holds the answers by position that the dialog reads (inputs.ORDINAL_PHRASES):
     without them the small model made 'report options' of 'the fourth option'."""

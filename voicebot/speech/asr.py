@@ -107,6 +107,9 @@ class StreamingRecognizer:
         self._commands: VoskRecognizer = None
         self._commands_grammar: Grammar = None
         self._commands_live = False  # the command recogniser decodes this turn (see set_grammar)
+        # while the command recogniser follows a turn, the step's own one waits: how much of the
+        # turn's audio it has heard (None: it follows the turn as it comes)
+        self._biased_upto: int | None = None
         self._unknown_ticks = 0  # partial results in a row mostly out of the step's grammar
         self._free_live = False  # the free recogniser decodes this turn as it comes (see set_grammar)
         self.fallbacks = {"early": 0, "late": 0}  # turns the free recogniser decoded live / after the end
@@ -154,7 +157,8 @@ class StreamingRecognizer:
         each recogniser pays the acoustic model's pass again (most of a grammar recogniser's CPU),
         and most turns at a digit prompt are digits. As soon as the biased partial result is
         mostly out-of-grammar words, the command recogniser catches up on that audio and follows
-        the rest of the turn; if its partial is mostly unknown words too (or the step has no
+        the rest of the turn in its place (the biased one catches up at the end only if no command
+        was surely heard); if the command partial is mostly unknown words too (or the step has no
         commands), the free recogniser does the same, so answers are ready when the turn ends.
         When the biased result is empty or less than ``BIAS_MIN_CONFIDENCE`` sure without that
         sign, the others decode the kept audio at the end of the turn.
@@ -169,6 +173,7 @@ class StreamingRecognizer:
             self.pool.release(self._biased_grammar, self._biased)
         self._biased_grammar = tuple(known) if known else None
         self._biased = self.pool.acquire(self._biased_grammar) if known else None
+        self._biased_upto = None
         if self._commands is not None:
             self.pool.release(self._commands_grammar, self._commands)  # reset there: whatever it heard is dropped
             self._commands_live = False
@@ -225,9 +230,10 @@ class StreamingRecognizer:
             events.append(self._finish())
         elif self._speech_ms % self.vad.partial_every_ms < ms and not self._held:
             partial = _partial(self._biased or self._free())
-            if partial and partial != self._last_partial:
-                self._last_partial = partial
-                events.append(Partial(partial))
+            shown = _partial(self._commands) if self._biased_upto is not None else partial
+            if shown and shown != self._last_partial:
+                self._last_partial = shown
+                events.append(Partial(shown))
             if partial and self._biased is not None and not self._free_live:
                 self._unknown_ticks = self._unknown_ticks + 1 if _mostly_unknown(partial) else 0
                 if self._unknown_ticks and (self._commands is None or (
@@ -265,7 +271,8 @@ class StreamingRecognizer:
         pcm = (self._denoise(audio) if self._denoise is not None else audio).tobytes()
         self._spoken.append(pcm)
         if self._biased is not None:  # decode once; free recognition only if this one is unsure
-            self._biased.AcceptWaveform(pcm)
+            if self._biased_upto is None:
+                self._biased.AcceptWaveform(pcm)
             if self._commands_live:
                 self._commands.AcceptWaveform(pcm)
         if self._biased is None or self._free_live:
@@ -283,6 +290,7 @@ class StreamingRecognizer:
         if self._commands is not None and not self._commands_live and not self._free_live:
             self._commands.AcceptWaveform(b"".join(self._spoken))
             self._commands_live = True
+            self._biased_upto = len(self._spoken)  # the step's recogniser waits (see set_grammar)
             self.command_decodes += 1
 
     def _start_free(self) -> None:
@@ -323,22 +331,27 @@ class StreamingRecognizer:
         """The turn's words and confidence: every recogniser that heard it is finalised."""
         self.last_fallback, self._grammar_heard = "", None
         if self._biased is not None:
-            result = json.loads(self._biased.FinalResult())
-            text, confidence = text_and_confidence(result)
-            unsure = not text or confidence < self.BIAS_MIN_CONFIDENCE
-            if unsure:
-                self._start_commands()  # (late: it had no sign of a command while the caller spoke)
-            if self._commands_live and not unsure:
-                forget(self._commands)  # started on a passing sign, not needed: its next turn starts afresh
-            elif self._commands_live:
-                heard = json.loads(self._commands.FinalResult())
-                command = text_and_confidence(heard)
-                # surely heard, no unknown word, and a whole phrase in it: else it is free speech
-                # that the command grammar (a bigram model of its phrases) bent into its words
-                if command[1] >= self.COMMAND_MIN_CONFIDENCE and "[unk]" not in heard.get("text", "") \
-                        and _holds_phrase(command[0], self._commands_grammar or ()):
-                    (text, confidence), result = command, heard
-                    self.command_turns += 1
+            # the command recogniser followed the turn in the biased one's place: a sure command stands
+            heard = self._command_heard() if self._biased_upto is not None else None
+            if heard is not None:
+                forget(self._biased)
+                result, (text, confidence) = heard, text_and_confidence(heard)
+            else:
+                checked = self._biased_upto is not None  # and heard no sure command
+                if checked:
+                    self._biased.AcceptWaveform(b"".join(self._spoken[self._biased_upto:]))
+                    self._biased_upto = None
+                result = json.loads(self._biased.FinalResult())
+                text, confidence = text_and_confidence(result)
+                unsure = not text or confidence < self.BIAS_MIN_CONFIDENCE
+                if unsure and not checked:
+                    self._start_commands()  # (late: it had no sign of a command while the caller spoke)
+                    self._biased_upto = None  # (the biased one has heard the whole turn)
+                    heard = self._command_heard()
+                    if heard is not None:
+                        result, (text, confidence) = heard, text_and_confidence(heard)
+                elif self._commands_live and not checked:
+                    forget(self._commands)  # started on a passing sign, not needed: its next turn starts afresh
             if not text or confidence < self.BIAS_MIN_CONFIDENCE:  # fall back: the free model hears the turn
                 if text:
                     self._grammar_heard = Heard(text, confidence, word_confidences(result))
@@ -352,6 +365,21 @@ class StreamingRecognizer:
             text, confidence = text_and_confidence(result)
         return Heard(text, confidence, word_confidences(result))
 
+    def _command_heard(self) -> dict[str, Any] | None:
+        """The command recogniser's result of the turn, if it surely heard a command (else None)."""
+        if not self._commands_live:
+            return None
+        heard = json.loads(self._commands.FinalResult())
+        self._commands_live = False
+        text, confidence = text_and_confidence(heard)
+        # surely heard, no unknown word, and a whole phrase in it: else it is free speech
+        # that the command grammar (a bigram model of its phrases) bent into its words
+        if confidence >= self.COMMAND_MIN_CONFIDENCE and "[unk]" not in heard.get("text", "") \
+                and _holds_phrase(text, self._commands_grammar or ()):
+            self.command_turns += 1
+            return heard
+        return None
+
     def _forget_turn(self) -> None:
         """The turn is over: its kept and held audio and which recognisers followed it are dropped."""
         self._unfollow()
@@ -361,6 +389,7 @@ class StreamingRecognizer:
     def _unfollow(self) -> None:
         """Only the first recogniser follows the turn again (the others catch up when needed)."""
         self._free_live, self._commands_live, self._unknown_ticks = False, False, 0
+        self._biased_upto = None
 
 
 def _partial(rec: VoskRecognizer) -> str:
