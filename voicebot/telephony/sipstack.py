@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import pjsua2 as pj
 
-from voicebot.telephony.media import PortPool
+from voicebot.telephony.media import PORT_MS, PortPool
 
 log = logging.getLogger("voicebot.sip")
 pjlog = logging.getLogger("voicebot.pjsip")
@@ -75,6 +75,7 @@ class SipStack:
         cfg.medConfig.channelCount = 1
         cfg.medConfig.noVad = True
         cfg.medConfig.ecTailLen = 0
+        cfg.medConfig.audioFramePtime = PORT_MS  # the bridge ticks once per port period (see media.py)
         self.ep.libInit(cfg)
         self._thread = threading.current_thread()
         tcfg = pj.TransportConfig()
