@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -132,6 +133,41 @@ def test_calls_in_progress_as_workers_publish_them(db) -> None:
     a.clear()
     assert {r["call_id"] for r in live_calls(db)} == {"y1"}
     assert live_calls(db, now + timedelta(seconds=60)) == []  # a worker that stopped publishing drops off
+
+
+def test_an_unchanged_snapshot_is_written_again_only_to_stay_fresh(db, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every worker publishes each second: what did not change is not written again until its rows
+    would otherwise start to age (REFRESH_S), and a changed snapshot is written at once."""
+    from voicebot import live_calls as live
+
+    board, now = LiveBoard(db, "10.0.0.3:5061"), datetime.now()
+    call = CallState("z1", "sip", "en-US", "010", "menu:main", "self_service", now)
+
+    def written(step: str | None) -> datetime:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            rows = [r for r in live_calls(db) if r["call_id"] == "z1" and r["step"] == step]
+            if rows and not board._busy.locked():
+                with db.connect() as conn:
+                    return conn.execute(select(live.LiveCall.updated_at)).scalar_one()
+            time.sleep(0.02)
+        raise AssertionError(f"no row at step {step}")
+
+    board.publish([call])
+    first = written("menu:main")
+    time.sleep(0.05)
+    board.publish([call])  # the same: not written again
+    time.sleep(0.2)
+    assert written("menu:main") == first
+    board.publish([replace(call, step="card_number")])  # changed: written at once
+    assert written("card_number") > first
+    monkeypatch.setattr(live, "REFRESH_S", 0.0)  # as if REFRESH_S had passed
+    moved = written("card_number")
+    time.sleep(0.05)
+    board.publish([replace(call, step="card_number")])
+    time.sleep(0.2)
+    assert written("card_number") > moved
+    board.clear()
 
 
 def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_made_inert() -> None:

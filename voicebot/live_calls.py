@@ -3,19 +3,22 @@
 Each process that serves calls (a SIP worker, the console's browser phone) hands ``publish`` a
 snapshot of its calls about once a second; a thread of its own replaces that process's rows of
 the ``live_calls`` table in one transaction, so a slow database never holds a call and a
-snapshot that finds the writer busy is simply skipped. Readers take rows updated in the last
-``FRESH_S`` seconds: a worker that died drops off the board by itself.
+snapshot that finds the writer busy is simply skipped. A snapshot like the last one written is
+written again only every ``REFRESH_S`` (every worker of a cluster publishes: a write costs a
+transaction). Readers take rows updated in the last ``FRESH_S`` seconds: a worker that died
+drops off the board by itself.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -30,6 +33,7 @@ log = logging.getLogger("voicebot.live")
 
 EVERY_S = 1.0
 FRESH_S = 10.0
+REFRESH_S = 4.0  # an unchanged snapshot is written again this often (well within FRESH_S)
 
 
 @dataclass(frozen=True)
@@ -61,14 +65,18 @@ class LiveBoard:
         self.db, self.worker = db, worker[:64]
         self._busy = threading.Lock()
         self._failing = False
-        self._empty = False  # the last snapshot written had no calls
+        self._last: list[CallState] | None = None  # the last snapshot written, and when
+        self._written = 0.0
 
     def publish(self, calls: list[CallState]) -> None:
         """Replace this process's rows with ``calls``, on a thread of its own (skipped if one is running,
-        and while there is nothing to show twice in a row: an idle worker writes nothing)."""
-        if self.db is None or (not calls and self._empty) or not self._busy.acquire(blocking=False):
+        and while nothing changed: then only every ``REFRESH_S``, and never for an idle worker)."""
+        now = time.monotonic()
+        if self.db is None or (calls == self._last and (not calls or now - self._written < REFRESH_S)):
             return
-        self._empty = not calls
+        if not self._busy.acquire(blocking=False):
+            return
+        self._last, self._written = list(calls), now
         threading.Thread(target=self._write, args=(calls,), name="live-calls", daemon=True).start()
 
     def clear(self) -> None:
@@ -76,6 +84,7 @@ class LiveBoard:
         if self.db is not None:
             with self._busy:
                 self._write_rows([])
+                self._last = None
 
     def _write(self, calls: list[CallState]) -> None:
         try:
@@ -85,16 +94,20 @@ class LiveBoard:
 
     def _write_rows(self, calls: list[CallState]) -> None:
         now = datetime.now()
+        if self.db is None:
+            return
         try:
-            with Session(self.db) as s, s.begin():
-                s.execute(delete(LiveCall).where(LiveCall.worker == self.worker))
-                s.add_all(LiveCall(worker=self.worker, updated_at=now, **vars(c)) for c in calls)
+            with self.db.begin() as conn:  # Core statements: the ORM's unit of work cost more than the write
+                conn.execute(delete(LiveCall).where(LiveCall.worker == self.worker))
+                if calls:
+                    conn.execute(insert(LiveCall), [dict(worker=self.worker, updated_at=now, **vars(c)) for c in calls])
             self._failing = False
         except SQLAlchemyError as exc:
             if not self._failing:
                 log.warning("cannot publish live calls (%s): the wallboard misses this worker's calls",
                             type(exc).__name__)
             self._failing = True
+            self._last = None  # not written: the next snapshot is, whatever it holds
 
 
 def live_calls(db: Engine, now: datetime | None = None) -> list[dict[str, Any]]:
