@@ -530,3 +530,50 @@ def test_keywords_take_a_hold_or_freeze_on_a_card_for_the_loss_report(lang: str,
     from voicebot.nlu.keywords import KeywordParser
 
     assert KeywordParser().parse(text, lang).intent == intent
+
+
+class _Sure:
+    """An NLU that is 0.95 sure every turn is a goodbye."""
+
+    def parse(self, text: str, lang: str) -> NluResult:
+        return NluResult(text, "goodbye", 0.95, ranking=(("goodbye", 0.95),))
+
+
+def _unsure_goodbye(bank: Bank) -> Call:
+    """A call whose NLU takes 'and before that' for a goodbye, but only 0.6 sure."""
+    from voicebot.nlu.keywords import KeywordParser
+
+    class Guessing(KeywordParser):
+        def parse(self, text: str, lang: str) -> NluResult:
+            if text == "and before that":
+                return NluResult(text, "goodbye", 0.6, ranking=(("goodbye", 0.6), ("out_of_scope", 0.3)))
+            return super().parse(text, lang)
+
+    return Call(bank, nlu=Guessing())
+
+
+def test_an_unsure_goodbye_at_a_menu_asks_whether_there_is_anything_else(bank: Bank) -> None:
+    """The call is not hung up on a guess: the caller is asked, and a 'no' there ends it."""
+    c = _unsure_goodbye(bank)
+    c.say("and before that")
+    assert not c.engine.ended and c.engine.ask is not None and c.engine.ask.step == "anything_else", c.said
+    c.say("and before that")  # asked whether there is anything else: now a goodbye ends the call
+    assert c.engine.ended
+    c = _unsure_goodbye(bank)
+    c.say("and before that")
+    c.say("no")
+    assert c.engine.ended and "goodbye" in c.said.lower()
+    c = Call(bank, nlu=_Sure())
+    c.say("goodbye")  # sure: the call ends at once
+    assert c.engine.ended
+
+
+def test_an_unsure_goodbye_in_a_service_asks_its_step_again(bank: Bank) -> None:
+    c = _unsure_goodbye(bank)
+    c.say("send five hundred yuan to my mother")
+    c.login()
+    assert c.expecting == "confirm"
+    c.say("and before that")
+    assert not c.engine.ended and c.expecting == "confirm" and "500.00 yuan" in c.said, c.said
+    c.say("yes")
+    assert c.services("ok")[0].id == "transfer.local"

@@ -24,6 +24,7 @@ from voicebot.dialog.context import CallContext, CallRecord, DialogSettings
 from voicebot.dialog.events import Event, HangUp, Keys, NoInput, Speech
 from voicebot.dialog.flows import Flow, serve
 from voicebot.dialog.inputs import BAD_ENTRY, from_keys, from_speech
+from voicebot.dialog.leaving import take_leave
 from voicebot.dialog.menus import anything_else_ask, menu_ask, presented, slots_from
 from voicebot.dialog.repair import CLEAR, NOT_THAT, Offered, Repair
 from voicebot.dialog.spoken_number import LONG_NUMBER_STEPS, NumberEntry, is_number_turn
@@ -219,7 +220,8 @@ class DialogEngine:
         """Conversation intents and service requests valid at any step; False if none applies."""
         sure = nlu.confidence >= self.ctx.settings.min_confidence
         simple: dict[str, Callable[[], None]] = {
-            "repeat": self._repeat, "back": self._back, "main_menu": self._main_menu, "goodbye": self._goodbye,
+            "repeat": self._repeat, "back": self._back, "main_menu": self._main_menu,
+            "goodbye": lambda: take_leave(self, nlu.confidence, self._goodbye, self._after_service),
             "switch_language": self._switch_language, "greet": lambda: self.present(self.current),
             "wait": lambda: self.ctx.say_and_wait("take_your_time", self.current.expect)}
         if sure and nlu.intent in simple:
