@@ -577,3 +577,24 @@ def test_an_unsure_goodbye_in_a_service_asks_its_step_again(bank: Bank) -> None:
     assert not c.engine.ended and c.expecting == "confirm" and "500.00 yuan" in c.said, c.said
     c.say("yes")
     assert c.services("ok")[0].id == "transfer.local"
+
+
+def test_an_unsure_goodbye_that_follows_up_the_last_request_is_served(bank: Bank) -> None:
+    """'and the month before that' after the history, read as a goodbye but not surely: the
+    follow-up comes first (such a turn once hung up the call)."""
+    from voicebot.nlu.keywords import KeywordParser
+
+    class Guessing(KeywordParser):
+        def parse(self, text: str, lang: str) -> NluResult:
+            if text == "and the month before that":
+                return NluResult(text, "goodbye", 0.55, ranking=(("goodbye", 0.55), ("out_of_scope", 0.3)))
+            return super().parse(text, lang)
+
+    c = Call(bank, nlu=Guessing())
+    c.say("my transaction history for last month")
+    c.login()
+    served = len(c.services("ok"))
+    assert served and c.services("ok")[-1].id == "account.history", c.transcript
+    c.say("and the month before that")
+    assert not c.engine.ended and len(c.services("ok")) == served + 1, c.said
+    assert c.services("ok")[-1].id == "account.history"

@@ -221,7 +221,8 @@ class DialogEngine:
         sure = nlu.confidence >= self.ctx.settings.min_confidence
         simple: dict[str, Callable[[], None]] = {
             "repeat": self._repeat, "back": self._back, "main_menu": self._main_menu,
-            "goodbye": lambda: take_leave(self, nlu.confidence, self._goodbye, self._after_service),
+            "goodbye": lambda: take_leave(self, nlu.confidence, self._goodbye, self._after_service,
+                                          lambda: self.repair.follow_up(text)),
             "switch_language": self._switch_language, "greet": lambda: self.present(self.current),
             "wait": lambda: self.ctx.say_and_wait("take_your_time", self.current.expect)}
         if sure and nlu.intent in simple:
