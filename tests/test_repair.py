@@ -408,6 +408,16 @@ def test_an_everyday_request_is_not_acted_on(chat, lang: str, said: str) -> None
     assert any("questions about our services" in h or "业务咨询" in h for h in heard[told + 1:]), heard
 
 
+@pytest.mark.parametrize(("lang", "said"), [("en-US", "the staff were very helpful"),
+                                         ("zh-CN", "你们服务真好"), ("zh-CN", "你们的服务态度很好")])
+def test_praise_for_the_line_is_not_a_complaint(chat, lang: str, said: str) -> None:
+    """Any remark on the service sounds like "your service is terrible" to the sentence encoder: without
+    rows of praise in each language (pleasantries.yml) these started the complaint service."""
+    c = chat(lang, said)
+    assert c.services() == [], c.said()
+    assert [i["intent"] for i in c.cdr["intents"]][:1] == ["out_of_scope"]
+
+
 @pytest.mark.parametrize(("lang", "fragment", "request_"), [("en-US", "the thing is", "what's my balance"),
                                                          ("zh-CN", "那个那个嗯", "查余额")])
 def test_a_turn_that_stops_before_its_request_does_not_end_the_call(chat, lang: str, fragment: str,
