@@ -369,7 +369,7 @@ class StreamingRecognizer:
         """The command recogniser's result of the turn, if it surely heard a command (else None)."""
         if not self._commands_live:
             return None
-        heard = json.loads(self._commands.FinalResult())
+        heard: dict[str, Any] = json.loads(self._commands.FinalResult())
         self._commands_live = False
         text, confidence = text_and_confidence(heard)
         # surely heard, no unknown word, and a whole phrase in it: else it is free speech
