@@ -50,11 +50,9 @@ class DialogEngine:
         self.flow: Flow | None = None
         self.service: Service | None = None
         self.ask: Ask | None = None
-        self.failures = 0
-        self.keypad_only = False
+        self.failures, self.keypad_only = 0, False
         self.last_turn: list[Action] = []
-        self.failed = False
-        self.callback_offered = False
+        self.failed = self.callback_offered = False
         self.understanding = Understanding(self.ctx)  # the NLU, started early at the caller's pause
         self.numbers = NumberEntry(self)  # card and account numbers said aloud
         self.repair = Repair(self)  # unsure requests, families, follow-ups, corrections
