@@ -563,3 +563,13 @@ def test_voicebot_say_writes_the_lines_voice_and_a_recogniser_hears_it_back(mode
     assert cached.returncode == 0 and "cached static prompt" in cached.stderr, cached.stderr
     nothing = say("  ", tmp_path / "nothing.wav")
     assert nothing.returncode == 2 and "nothing to say" in nothing.stderr and "Traceback" not in nothing.stderr
+
+
+def test_float_samples_saturate_to_int16_like_clip() -> None:
+    from voicebot.speech.audio import saturated_int16
+
+    x = np.random.default_rng(3).normal(0, 30000, 4000)
+    for samples in (x, x.astype(np.float32)):
+        out = saturated_int16(samples)
+        assert out.dtype == np.int16 and np.array_equal(out, np.clip(samples, -32768, 32767).astype(np.int16))
+    assert saturated_int16(np.array([1e9, -1e9, 0.4])).tolist() == [32767, -32768, 0]

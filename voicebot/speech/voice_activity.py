@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from voicebot.speech.audio import dbfs
+from voicebot.speech.audio import dbfs, saturated_int16
 
 TARGET_DBFS = -20.0  # speech level given to the recogniser
 MAX_GAIN_DB, MIN_GAIN_DB = 30.0, -12.0
@@ -90,7 +90,7 @@ class LevelNormaliser:
     def apply(self, frame: NDArray[Any]) -> NDArray[Any]:
         if not self.enabled or self.gain == 1.0:
             return frame
-        return np.clip(frame.astype(np.float32) * self.gain, -32768, 32767).astype(np.int16)
+        return saturated_int16(frame.astype(np.float32) * self.gain)
 
 
 class NoiseSuppressor:
