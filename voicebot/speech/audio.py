@@ -93,7 +93,7 @@ def resample(samples: NDArray[Any], rate: int, target: int) -> NDArray[Any]:
     x = np.concatenate([np.zeros(pad), samples.astype(np.float64), np.zeros(pad + per_output)])
     windows = np.lib.stride_tricks.sliding_window_view(x, per_output)[first + pad]
     out: NDArray[Any] = np.einsum("nk,nk->n", windows, phases[t % up])
-    return np.clip(out, -32768, 32767).astype(np.int16)
+    return saturated_int16(out)
 
 
 @cache

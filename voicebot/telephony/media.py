@@ -9,8 +9,7 @@ bridge calls into Python (and wakes the call's thread) once per period. Each cal
 GIL hand-over between the clock thread and the call threads: at 20 ms the clock thread took a
 fifth of a loaded worker's CPU, at 40 ms a sixth, for 20 ms more delay each way. The bridge's
 own clock ticks at the same period (``SipStack``), buffering the calls' 20 ms RTP packets:
-an idle worker then costs 0.45% of a core instead of 0.61, a call about 5% less
-(``bench/cluster_bench.py``, README).
+an idle worker then costs 0.45% of a core instead of 0.61 (README).
 """
 
 from __future__ import annotations
