@@ -162,13 +162,23 @@ def test_the_cli_lists_exports_and_purges(bank: Bank, tmp_path: Path, db_url: st
     assert rate == RATE and samples.shape[1] == 3
     missing = runner.invoke(cli, ["--config", str(config), "recordings", "export", "nope", "-o", str(wav)])
     assert missing.exit_code == 2 and "no recording of call nope" in missing.output
+    dashed = kit.call("en-US", call_id="-4C4QGOrk.ED6rxJml8LsQ")  # a Call-ID the caller's phone chose
+    balance_call(dashed)
+    dashed.hang_up()
+    for words in ([dashed.call_id, "-o", str(wav)], ["-o", str(wav), dashed.call_id, "--keep-channels"],
+                  ["-o", str(wav), "--", dashed.call_id]):
+        exported = runner.invoke(cli, ["--config", str(config), "recordings", "export", *words])
+        assert exported.exit_code == 0, exported.output
+    unknown = runner.invoke(cli, ["--config", str(config), "recordings", "export", "-o", str(wav), "-x"])
+    assert unknown.exit_code == 2 and "no recording of call -x" in unknown.output
     (tmp_path / "rec.key").write_text(os.urandom(32).hex())
     wrong = runner.invoke(cli, ["--config", str(config), "recordings", "export", session.call_id, "-o", str(wav)])
     assert wrong.exit_code == 2 and "configured key" in wrong.output and "Traceback" not in wrong.output
     from voicebot.recording.audit import audit_log
 
-    [entry] = audit_log(bank.engine)  # the export that happened (not the ones refused)
-    assert entry["action"] == "export" and entry["call_id"] == session.call_id and entry["operator"].startswith("cli:")
+    entries = audit_log(bank.engine)  # the exports that happened (not the ones refused)
+    assert sorted(entry["call_id"] for entry in entries) == sorted([session.call_id, *[dashed.call_id] * 3])
+    assert all(entry["action"] == "export" and entry["operator"].startswith("cli:") for entry in entries)
     purged = runner.invoke(cli, ["--config", str(config), "recordings", "purge"])
     assert purged.exit_code == 0 and purged.output.startswith("0 recording(s)")
 

@@ -13,6 +13,31 @@ from voicebot.bank.bank import Bank
 from voicebot.config import Config
 
 
+class CallIdCommand(click.Command):
+    """A command whose argument is a SIP Call-ID, which may begin with '-' (callers choose them):
+    a word that begins with '-' and names none of the command's options is read as the argument."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        names = {name: opt.is_flag or opt.count for opt in self.get_params(ctx) if isinstance(opt, click.Option)
+                 for name in (*opt.opts, *opt.secondary_opts)}
+        kept: list[str] = []
+        loose: list[str] = []
+        words = iter(args)
+        for word in words:
+            if word == "--":
+                loose.extend(words)
+                break
+            if word.startswith("-") and len(word) > 1 and word.split("=")[0] not in names and word[:2] not in names:
+                loose.append(word)
+                continue
+            kept.append(word)
+            if names.get(word) is False:  # an option that takes a value: the next word is that value
+                value = next(words, None)
+                if value is not None:
+                    kept.append(value)
+        return super().parse_args(ctx, [*kept, "--", *loose] if loose else kept)
+
+
 class UserError(click.ClickException):
     """An error the user can fix; printed as one readable line, exit code 2."""
 

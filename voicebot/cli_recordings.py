@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from voicebot.cli_common import UserError, open_bank
+from voicebot.cli_common import CallIdCommand, UserError, open_bank
 from voicebot.config import Config
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def recordings_list(cfg: Config, as_json: bool) -> None:
         click.echo(f"no recordings in {store.root}")
 
 
-@recordings.command("export")
+@recordings.command("export", cls=CallIdCommand)
 @click.argument("call_id")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True,
               help="WAV file to write.")
