@@ -69,8 +69,8 @@ def test_keys_over_rfc4733_serve_a_balance_and_the_greeting_is_heard(lab) -> Non
     assert cdr["channel"] == "sip"
     assert PIN not in json.dumps(cdr) and CARD not in worker.log.read_text()
     # what the caller heard is the bot's speech: the real recogniser finds the greeting in it
-    from voicebot.speech.asr import transcribe
     from voicebot.speech.recognizers import load_model
+    from voicebot.speech.vosk_results import transcribe
 
     samples, rate = read_wav(record)
     text, _ = transcribe(load_model(Path(__file__).parent.parent / "models", "en-US"), samples[: rate * 6], rate)
@@ -413,8 +413,8 @@ def test_a_recording_pauses_over_a_spoken_card_number_and_keyed_pin_tones(lab) -
 
 def heard(samples: np.ndarray) -> str:
     """What the en-US recogniser hears in 8 kHz audio."""
-    from voicebot.speech.asr import transcribe
     from voicebot.speech.recognizers import load_model
+    from voicebot.speech.vosk_results import transcribe
 
     if not samples.any():
         return ""

@@ -24,12 +24,12 @@ from voicebot.speech.asr import (
     SpeechStarted,
     StreamingRecognizer,
     VadSettings,
-    text_and_confidence,
 )
 from voicebot.speech.audio import StreamUpsampler, read_wav, resample, trim_leading_silence
 from voicebot.speech.models import ModelSource, ModelUnavailable, fetch
 from voicebot.speech.recognizers import RecognizerPool, load_model, warm_up
 from voicebot.speech.tts import PromptCache, Synthesizer
+from voicebot.speech.vosk_results import text_and_confidence
 
 MODELS = PROJECT_DIR / "models"
 

@@ -13,14 +13,22 @@ import json
 import logging
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from voicebot.speech.audio import StreamUpsampler, dbfs, resample
+from voicebot.speech.audio import StreamUpsampler, dbfs
 from voicebot.speech.recognizers import Grammar, RecognizerPool, VoskModel, VoskRecognizer, forget, pool_for
 from voicebot.speech.voice_activity import LevelNormaliser, NoiseSuppressor, SpeechDetector
+from voicebot.speech.vosk_results import (
+    Heard,
+    holds_phrase,
+    mostly_unknown,
+    partial_text,
+    text_and_confidence,
+    word_confidences,
+)
 
 log = logging.getLogger("voicebot.speech")
 
@@ -50,14 +58,6 @@ class Final:
 
 
 AsrEvent = SpeechStarted | Partial | Pause | Final
-
-
-class Heard(NamedTuple):
-    """A turn's result: its text, mean word confidence, and each word's confidence."""
-
-    text: str
-    confidence: float
-    words: tuple[tuple[str, float], ...]
 
 
 @dataclass
@@ -229,15 +229,15 @@ class StreamingRecognizer:
         if self._silent_ms >= self.vad.endpoint_ms or self._speech_ms >= self.vad.max_turn_s * 1000:
             events.append(self._finish())
         elif self._speech_ms % self.vad.partial_every_ms < ms and not self._held:
-            partial = _partial(self._biased or self._free())
-            shown = _partial(self._commands) if self._biased_upto is not None else partial
+            partial = partial_text(self._biased or self._free())
+            shown = partial_text(self._commands) if self._biased_upto is not None else partial
             if shown and shown != self._last_partial:
                 self._last_partial = shown
                 events.append(Partial(shown))
             if partial and self._biased is not None and not self._free_live:
-                self._unknown_ticks = self._unknown_ticks + 1 if _mostly_unknown(partial) else 0
+                self._unknown_ticks = self._unknown_ticks + 1 if mostly_unknown(partial) else 0
                 if self._unknown_ticks and (self._commands is None or (
-                        self._commands_live and _mostly_unknown(_partial(self._commands)))):
+                        self._commands_live and mostly_unknown(partial_text(self._commands)))):
                     self._start_free()  # words no grammar of the step knows: free recognition follows
                 elif self._unknown_ticks >= self.COMMANDS_AFTER_TICKS:
                     self._start_commands()  # not the step's words for a while: maybe a command
@@ -375,7 +375,7 @@ class StreamingRecognizer:
         # surely heard, no unknown word, and a whole phrase in it: else it is free speech
         # that the command grammar (a bigram model of its phrases) bent into its words
         if confidence >= self.COMMAND_MIN_CONFIDENCE and "[unk]" not in heard.get("text", "") \
-                and _holds_phrase(text, self._commands_grammar or ()):
+                and holds_phrase(text, self._commands_grammar or ()):
             self.command_turns += 1
             return heard
         return None
@@ -390,52 +390,3 @@ class StreamingRecognizer:
         """Only the first recogniser follows the turn again (the others catch up when needed)."""
         self._free_live, self._commands_live, self._unknown_ticks = False, False, 0
         self._biased_upto = None
-
-
-def _partial(rec: VoskRecognizer) -> str:
-    return str(json.loads(rec.PartialResult()).get("partial", ""))
-
-
-def _holds_phrase(text: str, phrases: tuple[str, ...]) -> bool:
-    """Some whole phrase of ``phrases`` occurs in ``text`` (word for word, in order)."""
-    words, known = text.split(), set(phrases)
-    return any(" ".join(words[i:j]) in known for i in range(len(words)) for j in range(i + 1, len(words) + 1))
-
-
-def _mostly_unknown(partial: str) -> bool:
-    """At least half the words of a partial result are out of the grammar ('[unk]')."""
-    words = partial.split()
-    return 2 * words.count("[unk]") >= len(words)
-
-
-def word_confidences(result: dict[str, Any]) -> tuple[tuple[str, float], ...]:
-    """Each recognised word with the recogniser's confidence in it ('[unk]' left out)."""
-    return tuple((w["word"], round(float(w.get("conf", 0.0)), 3)) for w in result.get("result", [])
-                 if w.get("word") != "[unk]")
-
-
-def text_and_confidence(result: dict[str, Any]) -> tuple[str, float]:
-    """Vosk's result to (text, mean word confidence); '[unk]' words are dropped from the text
-    and count as not heard in the confidence ("four [unk]" for four digits is not a sure "four")."""
-    heard = result.get("result", [])
-    words = [w for w in heard if w.get("word") != "[unk]"]
-    text = " ".join(w["word"] for w in words) if words else result.get("text", "").replace("[unk]", "").strip()
-    confidence = sum(w.get("conf", 0.0) for w in words) / len(heard) if words else 0.0
-    return " ".join(text.split()), round(confidence, 3)
-
-
-def transcribe(model: VoskModel, samples: NDArray[Any], rate: int) -> tuple[str, float]:
-    """Whole-file recognition (no gating), resampled to 16 kHz, fed in 0.2 s chunks."""
-    import vosk
-
-    pad = np.zeros(4000, dtype=np.int16)  # a quarter second of lead-in and -out: Vosk misses onsets without it
-    audio = np.concatenate([pad, resample(samples, rate, 16000), pad])
-    rec = vosk.KaldiRecognizer(model, 16000)
-    rec.SetWords(True)
-    words: list[dict[str, Any]] = []
-    step = 3200
-    for start in range(0, len(audio), step):
-        if rec.AcceptWaveform(audio[start:start + step].tobytes()):
-            words += json.loads(rec.Result()).get("result", [])
-    words += json.loads(rec.FinalResult()).get("result", [])
-    return text_and_confidence({"result": words})

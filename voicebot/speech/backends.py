@@ -54,7 +54,7 @@ class SpeechBackend:
         if self.engine == "whisper":
             heard = self.model.transcribe(samples, rate, self.lang)
             return heard.text, heard.confidence
-        from voicebot.speech.asr import transcribe
+        from voicebot.speech.vosk_results import transcribe
 
         return transcribe(self.model, samples, rate)
 
