@@ -32,3 +32,30 @@ def test_memory_decides_on_a_small_machine_and_there_is_always_one_worker() -> N
 def test_this_machine_is_read_from_the_system() -> None:
     here = this_machine()
     assert here.cores >= 1 and here.available_mb > 0 and here.workers >= 2
+
+
+def test_a_cached_calibration_stands_only_while_a_short_check_agrees(tmp_path, monkeypatch) -> None:
+    """A VM moved to a slower host keeps its CPU's name: the cache is checked, and measured again if it drifted."""
+    from voicebot.cluster import calibration
+
+    now = {"ratio": 0.060}
+    asked: list[int] = []  # the runs each measurement was asked for
+
+    def measure(model: object, prompts: object, audio_s: float = 12.0, runs: int = calibration.RUNS) -> float:
+        asked.append(runs)
+        return now["ratio"]
+
+    monkeypatch.setattr(calibration, "measure", measure)
+    cache = tmp_path / "capacity.json"
+    first = calibration.calibrate(None, [], cache)
+    assert first.ratio == 0.060 and asked == [calibration.RUNS] and cache.exists()
+    now["ratio"] = 0.063  # within a run's spread: the cached figure stands, after one short run
+    assert calibration.calibrate(None, [], cache) == first and asked[-1] == 1
+    now["ratio"] = 0.060 * (1 + calibration.DRIFT) * 1.05  # the machine got slower
+    slower = calibration.calibrate(None, [], cache)
+    assert slower.ratio == now["ratio"] and asked[-2:] == [1, calibration.RUNS]
+    assert calibration.calibrate(None, [], cache) == slower  # and that is what is cached now
+    monkeypatch.setattr(calibration, "cpu_model", lambda: "another CPU")
+    asked.clear()
+    calibration.calibrate(None, [], cache)
+    assert asked == [calibration.RUNS]  # a cache made on another CPU is not even checked

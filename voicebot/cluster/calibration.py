@@ -5,7 +5,10 @@ callers on the Xeon it was built on, and an EPYC VM's knee was between 34 and 40
 part of a call's CPU is recognising the caller, so the cluster times this machine recognising
 recorded prompt audio the way a call does (8 kHz frames through the voice-activity detector and
 Vosk) and scales the per-call cost measured with the load generator on the reference machine
-by the ratio. The figure is cached per CPU model and voicebot version (``var/capacity.json``).
+by the ratio. The figure is cached per CPU model and voicebot version (``var/capacity.json``),
+and checked at every start with one short run: a VM moved to a busier or slower host keeps its
+CPU model's name (a 2-core Xeon VM measured 0.058 one morning and 0.067 that evening, and a call
+cost a quarter more), so a cache the check disagrees with by more than ``DRIFT`` is measured again.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ REFERENCE_RATIO = 0.080  # CPU-seconds per second of prompt audio
 AUDIO_S = 12.0  # prompt audio decoded per run: a few seconds of CPU
 RUNS = 5  # the least of these counts (a run another process interrupted costs more)
 KEEP_DAYS = 30
+# a start's one-run check against the cache: beyond this (a run's own spread is a few percent;
+# the least of RUNS is lower than one run by about as much) the machine is measured again
+DRIFT = 0.12
 
 
 @dataclass(frozen=True)
@@ -91,16 +97,21 @@ def measure(model: Any, prompts: list[Path], audio_s: float = AUDIO_S, runs: int
 
 
 def calibrate(model: Any, prompts: list[Path], cache: Path) -> Calibration:
-    """This machine's calibration: from ``cache`` when it was made here by this version lately, else measured."""
+    """This machine's calibration: from ``cache`` when it was made here by this version lately and a
+    short run agrees with it, else measured (and cached)."""
     cpu = cpu_model()
+    started = time.monotonic()
     try:
         found = Calibration(**json.loads(cache.read_text()))
         fresh = datetime.fromisoformat(found.measured_at) > datetime.now() - timedelta(days=KEEP_DAYS)
         if found.cpu == cpu and found.version == __version__ and fresh and found.ratio > 0:
-            return found
+            check = measure(model, prompts, runs=1)
+            if abs(check / found.ratio - 1) <= DRIFT:
+                return found
+            log.warning("capacity calibration: this machine now measures %.4f against %.4f cached: measured again",
+                        check, found.ratio)
     except (OSError, ValueError, TypeError):
         pass
-    started = time.monotonic()
     result = Calibration(cpu, __version__, measure(model, prompts), datetime.now().isoformat(timespec="seconds"))
     log.info("capacity calibration: ratio=%.4f relative=%.2f in %.1f s", result.ratio, result.relative_cost,
              time.monotonic() - started)
