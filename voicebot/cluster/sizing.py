@@ -3,7 +3,8 @@
 The rule comes from measurements on a 2-core AMD EPYC VM (``bench/cluster_bench.py``, README):
 - with the load generator's mix of speaking callers a call costs ``CORE_PER_CALL`` of one core
   (24 to 32 callers on 6 to 10 workers: 4.1-4.9% of a core per call, every reply under 1 s up
-  to 28, median 590-610 ms with a 500 ms endpoint; 0.046 before the 40 ms media port); at 32
+  to 28, median 590-610 ms with a 500 ms endpoint; 0.046 before the 40 ms media port; re-derived
+  on another machine after later cuts, see the constant); at 32
   1% of replies pass 1 s, at 36 the shared Rasa server queues (parse 15 -> 259 ms) and 12% do:
   beyond ``CPU_BUDGET`` of the machine replies slow down for every caller;
 - a call's cost differs between CPUs of the same core count: ``relative_cost`` (measured at
@@ -27,7 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CALLS_PER_WORKER = 4
-CORE_PER_CALL = 0.043  # share of one core per speaking caller, the cluster's own (32 callers: 1.38 cores)
+# share of one core per speaking caller on the reference machine (the cluster's own CPU): 0.043
+# measured there (32 callers: 1.38 cores) before the cuts of 2026-12-07 (README); after them, on
+# the Xeon VM, 3.4% of a core per call (20 callers) with the calibration measured beside it at
+# 0.83x the reference: 0.041 scaled back
+CORE_PER_CALL = 0.041
 CPU_BUDGET = 0.66  # of the machine: beyond it replies slow down (the callers' own CPU is not in it)
 WORKER_MB = 340  # a forked worker's own memory under load, its share of the shared pages included
 SHARED_MB = 160  # the speech model (124 MB) and imports, one copy in the cluster process
