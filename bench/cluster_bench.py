@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -153,6 +154,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=None,
                     help="default: the cluster sizes itself from a measurement of this machine, with a line limit "
                          "(callers beyond it are refused and counted apart)")
+    ap.add_argument("--calls", type=int, default=None,
+                    help="the line's limit (voicebot cluster --calls): calls beyond it are refused")
     ap.add_argument("--steps", default="4,8,12,16,20,24")
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--warmup", type=int, default=0, help="unmeasured rounds of 4 calls per worker first")
@@ -179,6 +182,7 @@ def main() -> None:
     worker_log = folder / "voicebot.log"
     print(f"starting a cluster of {args.workers or 'self-sized'} workers in {folder} ...", flush=True)
     argv = [sys.executable, "-m", "voicebot", "cluster", *(["--workers", str(args.workers)] if args.workers else []),
+            *(["--calls", str(args.calls)] if args.calls else []),
             "--sip-port", str(port), "--cdr", str(cdr), "--lang", "en-US", "--status-every", "3600"]
     proc = subprocess.Popen([*argv, *([] if args.shared_model else ["--no-shared-model"])], cwd=PROJECT,
                             env=env_for(config), stdout=subprocess.PIPE, stderr=open(folder / "cluster.err", "w"),
@@ -250,8 +254,11 @@ def main() -> None:
             if told or status:
                 print(f"{n:3d} offered: {len(admitted)} admitted, refused {len(told)} with the busy message "
                       f"and {len(status)} with 486/503")
+            if failed:
+                print(f"{n:3d} offered: failed calls by reason: "
+                      + ", ".join(f"{why} x{k}" for why, k in Counter(failed).most_common()))
             if not lat:
-                print(f"{n:3d} calls: no replies measured; errors: {failed[:3]}")
+                print(f"{n:3d} calls: no replies measured")
                 continue
             under = sum(x < 1.0 for x in lat) / expected
             print(f"{n:3d} calls: {len(lat)}/{expected} replies, median {statistics.median(lat) * 1000:.0f} ms, "
