@@ -39,6 +39,11 @@ EVERYDAY = frozenset({
     "play_radio", "qa_definition", "qa_factoid", "qa_maths", "recommendation_events", "recommendation_locations",
     "recommendation_movies", "social_post", "social_query", "takeaway_order", "takeaway_query", "transport_query",
     "transport_taxi", "transport_ticket", "transport_traffic", "weather_query", "oos",
+    # zh-CN: what people say to a chatbot, by the ChatterBot corpus's categories (its money
+    # category, stocks and prices, is left out as ambiguous with our services)
+    *(f"chatterbot_{topic}" for topic in ("ai", "botprofile", "conversations", "emotion", "food", "gossip",
+                                          "greetings", "history", "humor", "literature", "movies", "politics",
+                                          "psychology", "science", "sports", "trivia")),
 })
 
 #: Outside label -> catalogue service or ``out_of_scope``. BANKING77 (PolyAI, CC BY 4.0), CLINC150
