@@ -50,6 +50,14 @@ class Call:
         """Speech free recognition answered for (``text``) where the step's grammar was unsure of ``grammar``."""
         return self._feed(Speech(text, confidence, grammar=Speech(grammar, grammar_confidence)))
 
+    def at_transfer_amount(self) -> list[Action]:
+        """Log in to a same-city transfer (keys 1 2 1) and choose the first account: the amount step."""
+        self.path("121")
+        self.login()
+        self.keys("1")
+        assert self.expecting == "amount", self.said
+        return self.last
+
     def silence(self) -> list[Action]:
         return self._feed(NoInput())
 

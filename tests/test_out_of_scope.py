@@ -47,10 +47,7 @@ def test_a_request_the_line_does_not_offer_is_told_what_it_does(bank: Bank, lang
 
 def test_mid_service_it_is_said_and_the_step_asked_again(bank: Bank) -> None:
     c = Call(bank, nlu=Everyday())
-    c.path("121")
-    c.login()
-    c.keys("1")
-    assert c.expecting == "amount"
+    c.at_transfer_amount()
     c.say("what's the weather tomorrow")
     assert c.said.startswith(out_of_scope_text(catalogue(), "en-US")) and c.expecting == "amount"
     assert "amount" in c.said.removeprefix(out_of_scope_text(catalogue(), "en-US"))

@@ -60,6 +60,9 @@ class Catalogue:
                 raise ValueError(f"key path {path!r} has no parent menu")
         if len(self.by_id) != len(services):
             raise ValueError("duplicate service id")
+        for intent in intents:
+            if intent.hands_over and self.reason(intent.hands_over) is None:
+                raise ValueError(f"intent {intent.id!r} hands over with an unknown reason {intent.hands_over!r}")
 
     def children(self, path: str) -> list[tuple[str, MenuNode]]:
         """The keys offered at menu ``path``, in key order with 0 last."""
@@ -68,6 +71,13 @@ class Catalogue:
 
     def node(self, path: str) -> MenuNode | None:
         return self.nodes.get(path)
+
+    def members(self, path: str) -> frozenset[str]:
+        """The services menu ``path`` offers by key (naming one there answers it); none off a group's menu."""
+        node = self.nodes.get(path)
+        if node is None or node.group is None:
+            return frozenset()
+        return frozenset(n.service.id for _, n in self.children(path) if n.service)
 
     def segment_of(self, path: str) -> str | None:
         """'1' for personal, '2' for corporate paths, None at the entry menu."""
@@ -83,6 +93,11 @@ class Catalogue:
 
     def reason(self, reason_id: str) -> AgentReason | None:
         return next((r for r in self.agent_reasons if r.id == reason_id), None)
+
+    def hands_over(self, intent_id: str) -> AgentReason | None:
+        """The agent reason a sure turn of ``intent_id`` is handed over with (None: not such an intent)."""
+        intent = next((i for i in self.intents if i.id == intent_id), None)
+        return self.reason(intent.hands_over) if intent is not None and intent.hands_over else None
 
 
 @cache

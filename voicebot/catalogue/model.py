@@ -54,6 +54,9 @@ class Intent:
     id: str
     keywords: dict[str, tuple[str, ...]]
     navigation: bool = False  # moves the caller about the line at any prompt (back, main menu, ...)
+    #: the agent reason a sure turn of this intent is handed over with: a banking matter the
+    #: line has no service for ("my card keeps getting declined") is an agent's to look into
+    hands_over: str | None = None
 
 
 @dataclass(frozen=True)

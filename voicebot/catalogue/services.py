@@ -131,4 +131,7 @@ INTENTS: tuple[Intent, ...] = (
     Intent("greet", _kw("hello|hi|good morning", "你好|您好|喂")),
     Intent("switch_language", _kw("chinese|mandarin|english|中文", "英文|英语|english|中文")),
     Intent("out_of_scope", {"en-US": (), "zh-CN": ()}),
+    # a matter of this bank's that no service here answers (a declined card, a pending transfer, a
+    # fee, a PIN, the app's log-in): an agent takes it; everyday requests stay out_of_scope
+    Intent("banking_other", {"en-US": (), "zh-CN": ()}, hands_over="consult"),
 )

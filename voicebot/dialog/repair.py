@@ -15,7 +15,7 @@ accepted here still runs its own confirmation before any money moves.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -42,6 +42,8 @@ CLEAR = 0.9  # a navigation word this sure wins over an answer to "which of the 
 # the classifier's (calibrated) belief that the turn asks for nothing we offer, at or above which
 # a service is asked about rather than started: "show me recent activity in my backyard"
 NOT_OURS_DOUBT = 0.2
+# the same for a banking matter no service answers ("why was my transfer declined"), an agent's
+AGENTS_DOUBT = 0.25
 
 #: Requests the caller hears as examples when nothing was understood (a test parses each one).
 EXAMPLE_REQUESTS = {"en-US": ("'what's my balance'", "'I lost my card'", "'pay a bill'"),
@@ -63,6 +65,7 @@ class Decision:
     action: str
     services: tuple[Service, ...] = ()
     group: Group | None = None
+    reason: str | None = None  # a hand-over's agent reason ("consult"), when a turn's intent hands over
 
 
 @dataclass(frozen=True)
@@ -77,16 +80,23 @@ class Offered:
 NOT_THAT = "not_that"
 
 
-def decide(nlu: NluResult, cat: Catalogue, settings: DialogSettings, members: frozenset[str] = frozenset()) -> Decision:
+def decide(nlu: NluResult, cat: Catalogue, settings: DialogSettings, members: frozenset[str] = frozenset(),
+           member_min: float = SUGGEST_MIN) -> Decision:
     """From the classifier's ranking to an action; ``members`` are the services of the menu the
-    caller is answering (naming one of them there is an answer, not a guess)."""
+    caller is answering (naming one of them there is an answer, not a guess, when at least
+    ``member_min`` sure: see ``menu_members``)."""
     ranking = nlu.ranking or ((nlu.intent, nlu.confidence),)
     top, confidence = ranking[0]
-    if members:
-        answer = next(((i, c) for i, c in ranking[:2] if i in members and c >= SUGGEST_MIN), None)
-        if answer is not None:
-            return Decision("start", (cat.by_id[answer[0]],))
     runner_up = ranking[1][1] if len(ranking) > 1 else 0.0
+    an_agents = max((c for i, c in ranking if cat.hands_over(i)), default=0.0)
+    if members:
+        answer = _member_named(ranking, members, settings, cat, an_agents, member_min)
+        if answer is not None:
+            return Decision("start", (cat.by_id[answer],))
+    handed = cat.hands_over(top)
+    if handed is not None:  # a banking matter no service answers: an agent's, when sure
+        sure = confidence >= settings.min_confidence
+        return Decision("start", (cat.by_id["agent"],), reason=handed.id) if sure else Decision("none")
     if top in cat.family_by_intent:  # a family only when it clearly beats the next guess
         sure = confidence >= SUGGEST_MIN and confidence - runner_up >= FAMILY_MARGIN
         return Decision("family", group=cat.family_by_intent[top]) if sure else Decision("none")
@@ -95,7 +105,7 @@ def decide(nlu: NluResult, cat: Catalogue, settings: DialogSettings, members: fr
         return Decision("none")
     needed = settings.min_confidence_money if service.moves_money else settings.min_confidence
     not_ours = max((c for i, c in ranking if i in NOT_A_REQUEST), default=0.0)
-    if confidence >= needed and (not_ours < NOT_OURS_DOUBT or service.id == "agent"):
+    if confidence >= needed and (not_ours < NOT_OURS_DOUBT and an_agents < AGENTS_DOUBT or service.id == "agent"):
         return Decision("start", (service,))
     second = next(((cat.by_id[i], c) for i, c in ranking[1:] if i in cat.by_id), None)
     if second is not None and second[1] >= SECOND_MIN:
@@ -103,6 +113,39 @@ def decide(nlu: NluResult, cat: Catalogue, settings: DialogSettings, members: fr
         if confidence - second[1] <= (SIBLINGS_CLOSE if siblings else CLOSE):
             return Decision("choose", (service, second[0]))
     return Decision("confirm", (service,))
+
+
+def menu_members(cat: Catalogue, path: str, settings: DialogSettings) -> tuple[frozenset[str], float]:
+    """The services naming which answers menu ``path``, and how sure that must be. The entry menu
+    asks an open question ("tell me what you need, or press a key"): naming the loss report (key 3)
+    or an agent (key 0) there needs the confidence any request needs ("clear what i owe on my card"
+    is no loss report at 0.42); a submenu's closed question is answered by a word ("gas")."""
+    return cat.members(path), settings.min_confidence if path == "" else SUGGEST_MIN
+
+
+def _member_named(ranking: tuple[tuple[str, float], ...], members: frozenset[str], settings: DialogSettings,
+                  cat: Catalogue, an_agents: float, member_min: float) -> str | None:
+    """The menu's service a turn names, answering the menu: the first guess, or the second when the
+    first is no sure reading of its own ("gas" at the bill menu, heard as the bill family). Not when
+    the turn may be a matter for an agent: at the entry menu, where every call's first request is
+    heard, "my card keeps getting refused" is no loss report, nor "the machine rejected my card"
+    (a replacement, surely) one because the loss report came second."""
+    if an_agents >= AGENTS_DOUBT:
+        return None
+    (top, confidence), *rest = ranking
+    if top in members:
+        return top if confidence >= member_min else None
+    if not rest or confidence >= settings.min_confidence or cat.hands_over(top):
+        return None
+    second, likelihood = rest[0]
+    return second if second in members and likelihood >= SUGGEST_MIN else None
+
+
+def with_reason(nlu: NluResult, reason: str | None) -> NluResult:
+    """The request with a hand-over's reason as its ``agent_reason`` slot (the agent flow asks none)."""
+    if reason is None:
+        return nlu
+    return replace(nlu, entities=[*nlu.entities, {"entity": "agent_reason", "value": reason}])
 
 
 def examples(lang: str) -> str:
@@ -132,14 +175,13 @@ class Repair:
         engine = self.engine
         if engine.mode == "after" and self.follow_up(text):
             return True
-        node = engine.cat.node(engine.menu_path)
-        members = frozenset(n.service.id for _, n in engine.cat.children(engine.menu_path) if n.service) \
-            if engine.mode == "menu" and node is not None and node.group is not None else frozenset()
-        decision = decide(nlu, engine.cat, self.ctx.settings, members)
+        members, member_min = menu_members(engine.cat, engine.menu_path, self.ctx.settings) \
+            if engine.mode == "menu" else (frozenset(), SUGGEST_MIN)
+        decision = decide(nlu, engine.cat, self.ctx.settings, members, member_min)
         if decision.action != "start" and self.answered_in_context(text):
             return True
         if engine.mode == "flow":  # in a flow only a sure request for another service interrupts it
-            if decision.action != "start":
+            if decision.action != "start" or decision.reason:
                 return False
             if decision.services[0] is engine.service:  # "same city" at the card prompt of that transfer
                 self.ctx.say("service_under_way", label=engine.service.label[self.ctx.lang])
@@ -149,7 +191,7 @@ class Repair:
                 engine.start_service(decision.services[0], nlu, text)
             return True
         if decision.action == "start":
-            engine.start_service(decision.services[0], nlu, text)
+            engine.start_service(decision.services[0], with_reason(nlu, decision.reason), text)
         elif decision.action == "family" and decision.group is not None:
             self.open_family(decision.group)
         elif decision.action in ("confirm", "choose"):
