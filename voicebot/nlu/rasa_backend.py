@@ -59,11 +59,15 @@ class _ResultMaker:
                          entities.extract(text, raw.get("entities")), ranking)
 
     def understand(self, text: str, lang: str, raw_parse: Callable[[str], dict[str, Any]]) -> NluResult:
-        """A turn past its opening and any refusal; a request after a story is read on its own too."""
+        """A turn past its opening and any refusal; a request after a story is read on its own too.
+
+        The classifier reads lower case, as the recogniser writes and the training data is written:
+        typed text ("How many steps have I walked") would otherwise be read as another sentence.
+        """
         text = focus(text, lang)
-        whole = self.result(text, raw_parse(text))
+        whole = self.result(text, raw_parse(text.lower()))
         clause = request_clause(text, lang)
-        return whole if clause is None else prefer_request(whole, self.result(clause, raw_parse(clause)))
+        return whole if clause is None else prefer_request(whole, self.result(clause, raw_parse(clause.lower())))
 
 
 class RasaInProcess(_ResultMaker):
