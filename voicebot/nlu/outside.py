@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from voicebot.catalogue import Catalogue
 from voicebot.dialog.context import DialogSettings
 from voicebot.nlu.data import Example
+from voicebot.nlu.parser import NOT_A_REQUEST
 
 if TYPE_CHECKING:
     from voicebot.nlu.parser import Parser
@@ -46,6 +47,23 @@ EVERYDAY = frozenset({
                                           "psychology", "science", "sports", "trivia")),
 })
 
+#: BANKING77 categories that are banking but no service of this line (a declined card, a pending
+#: transfer, a fee, the PIN, identity checks, top-ups): acting on any service is wrong; handing
+#: the caller to an agent (or saying what the line does) is right. Left out as too close to a
+#: service of ours: card activation, delivery and replacement, unrecognised payments (fraud),
+#: balances not updated, money received, lost phones, exchange-rate complaints, closing accounts.
+BANKING_ELSEWHERE = frozenset({
+    "age_limit", "apple_pay_or_google_pay", "atm_support", "automatic_top_up", "beneficiary_not_allowed",
+    "cancel_transfer", "card_acceptance", "card_payment_fee_charged", "cash_withdrawal_charge", "change_pin",
+    "country_support", "declined_card_payment", "declined_cash_withdrawal", "declined_transfer",
+    "disposable_card_limits", "edit_personal_details", "extra_charge_on_statement", "failed_transfer",
+    "passcode_forgotten", "pending_card_payment", "pending_cash_withdrawal", "pending_top_up", "pending_transfer",
+    "pin_blocked", "request_refund", "top_up_by_bank_transfer_charge", "top_up_by_card_charge",
+    "top_up_by_cash_or_cheque", "top_up_failed", "top_up_limits", "transaction_charged_twice",
+    "transfer_fee_charged", "transfer_not_received_by_recipient", "transfer_timing", "unable_to_verify_identity",
+    "verify_my_identity", "verify_top_up", "why_verify_identity", "wrong_amount_of_cash_received",
+})
+
 #: Outside label -> catalogue service or ``out_of_scope``. BANKING77 (PolyAI, CC BY 4.0), CLINC150
 #: (CC BY 3.0) and HWU64 (CC BY-SA 3.0) for en-US.
 MAPPING: dict[str, str] = {
@@ -58,7 +76,7 @@ MAPPING: dict[str, str] = {
     "transfer": "transfer.local",  # CLINC150: money between the caller's own accounts (or to another bank)
     "spending_history": "account.history",
     "report_fraud": "card.report_loss",
-    **{label: OUT_OF_SCOPE for label in EVERYDAY},
+    **{label: OUT_OF_SCOPE for label in EVERYDAY | BANKING_ELSEWHERE},
 }
 
 _PUNCTUATION = re.compile(r"[^\w'\s]+")
@@ -155,13 +173,14 @@ class OutsideScores:
 def score(parser: Parser, lang: str, examples: list[Example], cat: Catalogue,
           settings: DialogSettings) -> OutsideScores:
     """Parse each example and classify what the dialog's repair rules would do with it."""
-    from voicebot.dialog.repair import decide
+    from voicebot.dialog.repair import decide, menu_members
 
     scores = OutsideScores()
+    entry = menu_members(cat, "", settings)  # a call's first request is heard at the entry menu
     for ex in examples:
         result = parser.parse(ex.text, lang)
         first = result.ranking[0][0] if result.ranking else result.intent
-        decision = decide(result, cat, settings)
+        decision = decide(result, cat, settings, *entry)
         ids = [s.id for s in decision.services]
         service = cat.by_id.get(ex.intent)
         if decision.action == "start":
@@ -173,5 +192,8 @@ def score(parser: Parser, lang: str, examples: list[Example], cat: Catalogue,
             outcome = "offered"
         else:
             outcome = "missed"
-        scores.add(ex.intent if service is not None else NOT_A_SERVICE, outcome, first == ex.intent)
+        # for a turn asking for no service, any "not ours" reading is the right first guess
+        no_service = first in NOT_A_REQUEST or cat.hands_over(first) is not None
+        scores.add(ex.intent if service is not None else NOT_A_SERVICE, outcome,
+                   first == ex.intent or (service is None and no_service))
     return scores
