@@ -132,7 +132,7 @@ def test_everyday_requests_are_not_acted_on(rasa: RasaInProcess) -> None:
     transfers between one's own accounts must be served as transfers."""
     from voicebot.nlu.outside import NOT_A_SERVICE, load_outside, outside_files, score
 
-    examples = [e for path in outside_files(PROJECT_DIR, "en-US") if path.stem != BANKING_ELSEWHERE
+    examples = [e for path in outside_files(PROJECT_DIR, "en-US") if path.stem != ELSEWHERE_FILE
                 for e in load_outside(path)]
     scores = score(rasa, "en-US", examples, catalogue(), DialogSettings())
     everyday = scores.counts[NOT_A_SERVICE]
@@ -149,7 +149,7 @@ def test_typed_capitals_are_read_as_the_recogniser_would_write_them(rasa: RasaIn
         assert cased.ranking == lower.ranking and cased.text == typed
 
 
-BANKING_ELSEWHERE = "en-US-banking77-other"
+ELSEWHERE_FILE = "en-US-banking77-other"
 
 
 def test_banking_matters_without_a_service_are_handed_over_not_acted_on(rasa: RasaInProcess) -> None:
@@ -158,7 +158,7 @@ def test_banking_matters_without_a_service_are_handed_over_not_acted_on(rasa: Ra
     service (mostly the loss report and today's transactions); now most go to an agent."""
     from voicebot.nlu.outside import NOT_A_SERVICE, load_outside, score
 
-    examples = load_outside(PROJECT_DIR / "nlu_data" / "outside" / f"{BANKING_ELSEWHERE}.tsv")
+    examples = load_outside(PROJECT_DIR / "nlu_data" / "outside" / f"{ELSEWHERE_FILE}.tsv")
     counts = score(rasa, "en-US", examples, catalogue(), DialogSettings()).counts[NOT_A_SERVICE]
     assert counts["total"] >= 190
     assert counts["wrong"] / counts["total"] <= 0.2 and counts["handed"] / counts["total"] >= 0.35, counts

@@ -60,9 +60,14 @@ class Catalogue:
                 raise ValueError(f"key path {path!r} has no parent menu")
         if len(self.by_id) != len(services):
             raise ValueError("duplicate service id")
+        self.handed_over: dict[str, AgentReason] = {}
         for intent in intents:
-            if intent.hands_over and self.reason(intent.hands_over) is None:
+            if not intent.hands_over:
+                continue
+            reason = self.reason(intent.hands_over)
+            if reason is None:
                 raise ValueError(f"intent {intent.id!r} hands over with an unknown reason {intent.hands_over!r}")
+            self.handed_over[intent.id] = reason
 
     def children(self, path: str) -> list[tuple[str, MenuNode]]:
         """The keys offered at menu ``path``, in key order with 0 last."""
@@ -96,8 +101,7 @@ class Catalogue:
 
     def hands_over(self, intent_id: str) -> AgentReason | None:
         """The agent reason a sure turn of ``intent_id`` is handed over with (None: not such an intent)."""
-        intent = next((i for i in self.intents if i.id == intent_id), None)
-        return self.reason(intent.hands_over) if intent is not None and intent.hands_over else None
+        return self.handed_over.get(intent_id)
 
 
 @cache

@@ -105,7 +105,7 @@ def decide(nlu: NluResult, cat: Catalogue, settings: DialogSettings, members: fr
         return Decision("none")
     needed = settings.min_confidence_money if service.moves_money else settings.min_confidence
     not_ours = max((c for i, c in ranking if i in NOT_A_REQUEST), default=0.0)
-    if confidence >= needed and (not_ours < NOT_OURS_DOUBT and an_agents < AGENTS_DOUBT or service.id == "agent"):
+    if confidence >= needed and ((not_ours < NOT_OURS_DOUBT and an_agents < AGENTS_DOUBT) or service.id == "agent"):
         return Decision("start", (service,))
     second = next(((cat.by_id[i], c) for i, c in ranking[1:] if i in cat.by_id), None)
     if second is not None and second[1] >= SECOND_MIN:
