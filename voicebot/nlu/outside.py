@@ -62,6 +62,8 @@ BANKING_ELSEWHERE = frozenset({
     "top_up_by_cash_or_cheque", "top_up_failed", "top_up_limits", "transaction_charged_twice",
     "transfer_fee_charged", "transfer_not_received_by_recipient", "transfer_timing", "unable_to_verify_identity",
     "verify_my_identity", "verify_top_up", "why_verify_identity", "wrong_amount_of_cash_received",
+    # CLINC150's banking and credit-card categories no service of ours answers
+    "account_blocked", "card_declined", "pin_change", "routing", "direct_deposit", "interest_rate", "order_checks",
 })
 
 #: Outside label -> catalogue service or ``out_of_scope``. BANKING77 (PolyAI, CC BY 4.0), CLINC150
@@ -76,6 +78,14 @@ MAPPING: dict[str, str] = {
     "transfer": "transfer.local",  # CLINC150: money between the caller's own accounts (or to another bank)
     "spending_history": "account.history",
     "report_fraud": "card.report_loss",
+    "balance": "account.balance",
+    "transactions": "account.history",
+    "freeze_account": "card.report_loss",  # the emergency verbal loss report the seed's agents take
+    "report_lost_card": "card.report_loss",
+    "new_card": "card.apply",  # CLINC150's new_card is applying for a credit card
+    "damaged_card": "card.replace",
+    "expiration_date": "card.replace",  # as BANKING77's card_about_to_expire
+    "credit_limit_change": "card.limit",
     **{label: OUT_OF_SCOPE for label in EVERYDAY | BANKING_ELSEWHERE},
 }
 
