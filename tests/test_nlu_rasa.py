@@ -132,7 +132,8 @@ def test_everyday_requests_are_not_acted_on(rasa: RasaInProcess) -> None:
     transfers between one's own accounts must be served as transfers."""
     from voicebot.nlu.outside import NOT_A_SERVICE, load_outside, outside_files, score
 
-    examples = [e for path in outside_files(PROJECT_DIR, "en-US") if path.stem != ELSEWHERE_FILE
+    banking = (ELSEWHERE_FILE, CLINC_BANKING_FILE)  # their banking matters are tested below
+    examples = [e for path in outside_files(PROJECT_DIR, "en-US") if path.stem not in banking
                 for e in load_outside(path)]
     scores = score(rasa, "en-US", examples, catalogue(), DialogSettings())
     everyday = scores.counts[NOT_A_SERVICE]
@@ -150,6 +151,7 @@ def test_typed_capitals_are_read_as_the_recogniser_would_write_them(rasa: RasaIn
 
 
 ELSEWHERE_FILE = "en-US-banking77-other"
+CLINC_BANKING_FILE = "en-US-clinc150-banking"
 
 
 def test_banking_matters_without_a_service_are_handed_over_not_acted_on(rasa: RasaInProcess) -> None:
@@ -162,6 +164,22 @@ def test_banking_matters_without_a_service_are_handed_over_not_acted_on(rasa: Ra
     counts = score(rasa, "en-US", examples, catalogue(), DialogSettings()).counts[NOT_A_SERVICE]
     assert counts["total"] >= 190
     assert counts["wrong"] / counts["total"] <= 0.2 and counts["handed"] / counts["total"] >= 0.35, counts
+
+
+def test_another_collections_banking_requests_are_served_and_its_other_matters_handed_over(rasa: RasaInProcess) -> None:
+    """CLINC150's banking and credit-card categories (validation split, never trained on): a
+    balance, transactions, a freeze, a lost, new, damaged or expiring card, rates, a higher limit
+    are served; a blocked account, a declined card, the PIN, cheques, interest go to an agent.
+    Before their own rows: 74% acted right, 9.6% and 8.6% wrong actions."""
+    from voicebot.nlu.outside import NOT_A_SERVICE, load_outside, score
+
+    examples = load_outside(PROJECT_DIR / "nlu_data" / "outside" / f"{CLINC_BANKING_FILE}.tsv")
+    scores = score(rasa, "en-US", examples, catalogue(), DialogSettings())
+    acted, _ = scores.rates()
+    requests = scores.totals() - scores.counts[NOT_A_SERVICE]
+    others = scores.counts[NOT_A_SERVICE]
+    assert acted >= 0.78 and requests["wrong"] / requests["total"] <= 0.05, scores.summary()
+    assert others["wrong"] / others["total"] <= 0.05 and others["handed"] / others["total"] >= 0.6, scores.summary()
 
 
 def test_confidences_are_calibrated_by_a_fitted_temperature() -> None:
@@ -214,3 +232,25 @@ def test_a_freeze_and_spending_by_period_reach_their_services(rasa: RasaInProces
     assert said not in {e.text for e in load_examples(PROJECT_DIR / "nlu_data" / lang)}
     result = rasa.parse(said, lang)
     assert (result.service, decide(result, catalogue(), DialogSettings()).action) == (service, "start")
+
+
+@pytest.mark.parametrize(("lang", "text", "service"), [
+    ("en-US", "i burned my card on the barbecue", "card.replace"),
+    ("en-US", "my little girl cut my card in half", "card.replace"),
+    ("en-US", "freeze my checking account right now please", "card.report_loss"),
+    ("en-US", "i want to know why my account has been frozen", "agent"),
+    ("zh-CN", "卡被狗咬得弯了", "card.replace"),
+    ("zh-CN", "现在就把我的储蓄账户冻结", "card.report_loss"),
+    ("zh-CN", "我想知道账户为什么被冻结", "agent"),
+    ("zh-CN", "我的储蓄账户被冻结了不知道怎么回事", "agent"),
+])
+def test_a_harmed_card_is_replaced_and_a_frozen_account_asked_about_goes_to_an_agent(
+        rasa: RasaInProcess, lang: str, text: str, service: str) -> None:
+    """An accident to a card is a replacement, not a loss report; a freeze asked for is the loss
+    report, an account found frozen an agent's matter. Before their rows, the burnt card and the
+    frozen accounts asked about started the loss report."""
+    from voicebot.dialog.repair import decide, menu_members
+
+    settings = DialogSettings()
+    decision = decide(rasa.parse(text, lang), catalogue(), settings, *menu_members(catalogue(), "", settings))
+    assert decision.action == "start" and [s.id for s in decision.services] == [service], decision
