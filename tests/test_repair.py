@@ -372,7 +372,8 @@ def test_a_hand_over_carries_its_reason() -> None:
     # the entry menu asks an open question: a weak guess at its key's service is a guess, not an answer
     ("", (("card.report_loss", 0.42), ("card.repay_fx", 0.28)), "choose", ["card.report_loss", "card.repay_fx"]),
     ("16", (("card.report_loss", 0.42), ("card.repay_fx", 0.28)), "start", ["card.report_loss"]),  # the card menu
-    ("", (("family.card", 0.4), ("card.report_loss", 0.25)), "start", ["card.report_loss"]),  # no sure first reading
+    ("", (("family.card", 0.4), ("card.report_loss", 0.25)), "family", []),  # an unsure second guess is no answer
+    ("16", (("family.card", 0.4), ("card.report_loss", 0.25)), "start", ["card.report_loss"]),  # a submenu: an answer
     ("", (("card.replace", 0.76), ("card.report_loss", 0.21)), "start", ["card.replace"]),  # a sure first one wins
     ("", (("banking_other", 0.44), ("card.report_loss", 0.29)), "none", []),  # an agent's matter, unsure
     ("", (("card.report_loss", 0.6), ("banking_other", 0.35)), "confirm", ["card.report_loss"]),

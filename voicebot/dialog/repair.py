@@ -126,7 +126,8 @@ def menu_members(cat: Catalogue, path: str, settings: DialogSettings) -> tuple[f
 def _member_named(ranking: tuple[tuple[str, float], ...], members: frozenset[str], settings: DialogSettings,
                   cat: Catalogue, an_agents: float, member_min: float) -> str | None:
     """The menu's service a turn names, answering the menu: the first guess, or the second when the
-    first is no sure reading of its own ("gas" at the bill menu, heard as the bill family). Not when
+    first is no sure reading of its own ("gas" at the bill menu, heard as the bill family), each as
+    sure as the menu asks (``member_min``: at the entry menu, as sure as any request). Not when
     the turn may be a matter for an agent: at the entry menu, where every call's first request is
     heard, "my card keeps getting refused" is no loss report, nor "the machine rejected my card"
     (a replacement, surely) one because the loss report came second."""
@@ -138,7 +139,7 @@ def _member_named(ranking: tuple[tuple[str, float], ...], members: frozenset[str
     if not rest or confidence >= settings.min_confidence or cat.hands_over(top):
         return None
     second, likelihood = rest[0]
-    return second if second in members and likelihood >= SUGGEST_MIN else None
+    return second if second in members and likelihood >= member_min else None
 
 
 def with_reason(nlu: NluResult, reason: str | None) -> NluResult:
