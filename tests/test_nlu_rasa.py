@@ -157,13 +157,13 @@ CLINC_BANKING_FILE = "en-US-clinc150-banking"
 def test_banking_matters_without_a_service_are_handed_over_not_acted_on(rasa: RasaInProcess) -> None:
     """BANKING77's requests no service of ours answers (a declined card, a pending transfer, a fee,
     the PIN, identity checks): before they had a class of their own, 50% were acted on as some
-    service (mostly the loss report and today's transactions); now most go to an agent."""
+    service (mostly the loss report and today's transactions); now most go to an agent (8% acted on)."""
     from voicebot.nlu.outside import NOT_A_SERVICE, load_outside, score
 
     examples = load_outside(PROJECT_DIR / "nlu_data" / "outside" / f"{ELSEWHERE_FILE}.tsv")
     counts = score(rasa, "en-US", examples, catalogue(), DialogSettings()).counts[NOT_A_SERVICE]
     assert counts["total"] >= 190
-    assert counts["wrong"] / counts["total"] <= 0.2 and counts["handed"] / counts["total"] >= 0.35, counts
+    assert counts["wrong"] / counts["total"] <= 0.12 and counts["handed"] / counts["total"] >= 0.5, counts
 
 
 def test_another_collections_banking_requests_are_served_and_its_other_matters_handed_over(rasa: RasaInProcess) -> None:
