@@ -251,6 +251,7 @@ def test_a_harmed_card_is_replaced_and_a_frozen_account_asked_about_goes_to_an_a
     frozen accounts asked about started the loss report."""
     from voicebot.dialog.repair import decide, menu_members
 
+    assert text not in {e.text for e in load_examples(PROJECT_DIR / "nlu_data" / lang)}
     settings = DialogSettings()
     decision = decide(rasa.parse(text, lang), catalogue(), settings, *menu_members(catalogue(), "", settings))
     assert decision.action == "start" and [s.id for s in decision.services] == [service], decision
