@@ -216,7 +216,7 @@ def test_the_sentence_encoder_refuses_other_weights(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("lang", "said", "service"), [
-    ("en-US", "could you freeze my account please", "card.report_loss"),  # the loss report freezes it
+    ("en-US", "would you freeze my bank account right now", "card.report_loss"),  # the loss report freezes it
     ("en-US", "put a hold on my account someone stole my phone", "card.report_loss"),
     ("en-US", "put a hold on my card", "card.report_loss"),  # on hold is a freeze, "hold on" a wait
     ("en-US", "how much did i spend on clothes last week", "account.history"),
