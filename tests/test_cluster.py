@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.calls import DEMO_CARD, DEMO_PIN
-from tests.sip import free_port, place_call, sipp, start_cluster, start_seat, write_config
+from tests.sip import PROJECT, free_port, place_call, sipp, start_cluster, start_seat, write_config
 from voicebot.speech.tts import Synthesizer
 from voicebot.telephony.softphone import save_wav
 
@@ -83,6 +83,37 @@ def test_a_spoken_request_and_keys_through_the_front_door(cluster) -> None:
         memory = {line.split(":")[0]: int(line.split()[1]) for line in
                   Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]}
         assert memory["Shared_Dirty"] > 100 * 1024 and memory["Pss"] < memory["Rss"] - 60 * 1024, memory
+
+
+def test_mandarin_speech_is_heard_by_the_one_shared_whisper_server(cluster) -> None:
+    """Each worker would hold its own Whisper (about 195 MB each); the cluster serves one to all."""
+    import csv
+    import re
+
+    from tests.voices import ulaw_roundtrip
+    from voicebot.speech.audio import read_wav, resample
+    from voicebot.speech.scoring import error_rate
+
+    mandarin = Path(__file__).resolve().parents[2] / "shared" / "data" / "mandarin"
+    if not mandarin.is_dir():
+        mandarin = Path("/tmp/shared/data/mandarin")
+    rows = dict(list(csv.reader((mandarin / "transcripts.tsv").open(encoding="utf-8"), delimiter="\t"))[1:])
+    utt = "BAC009S0150W0128"
+    samples, rate = read_wav(mandarin / f"{utt}.wav")
+    wav = cluster["folder"] / "read-zh.wav"
+    save_wav(wav, ulaw_roundtrip(resample(samples, rate, 8000)))
+    caller = "13900000031"
+    result = place_call(cluster["config"], cluster["uri"], f"wait 2; play {wav}; wait 4; hangup", caller=caller,
+                        extra=["--lang", "zh-CN"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    call_id = [c for c in cdrs(cluster["cdr"]) if c["caller"] == caller][-1]["call_id"]
+    log = (cluster["folder"] / "voicebot.log").read_text()
+    heard = re.findall(rf"call={re.escape(call_id)} step=\S+ speech='([^']*)'", log)
+    assert heard and error_rate(rows[utt], heard[0], "zh-CN") <= 0.35, (rows[utt], heard)
+    state = PROJECT / "var" / f"cluster-{cluster['port']}"
+    assert "speech server ready" in (state / "speech.log").read_text()
+    for pid in worker_pids(cluster["cdr"]).values():  # no worker loaded a Whisper model of its own
+        assert "ctranslate2" not in Path(f"/proc/{pid}/maps").read_text()
 
 
 def test_a_forked_command_writes_to_its_log_and_reports_how_it_ended(tmp_path: Path) -> None:

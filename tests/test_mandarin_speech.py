@@ -213,3 +213,11 @@ def test_a_dropped_result_is_not_written_to_the_log(caplog: pytest.LogCaptureFix
         heard = model.transcribe(np.full(8000, 800, np.int16), 8000, "zh-CN")
     assert heard.dropped and heard.text == ""
     assert "dropped" in caplog.text and "1357" not in caplog.text
+
+
+def test_the_steps_words_said_back_on_silence_are_not_the_callers() -> None:
+    """With a step's words in its prompt, Whisper says them back on silence ("余额使用简体中文")."""
+    model = _whisper().model
+    for hint in ("余额", "转账 余额 挂失"):
+        heard = model.transcribe(np.zeros(16000, np.int16), 8000, "zh-CN", hint=hint)
+        assert heard.text == "" and heard.dropped, (hint, heard)

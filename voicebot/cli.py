@@ -190,8 +190,8 @@ def serve(cfg: Config, bind: str | None, sip_port: int | None, cdr: str | None, 
               help="Start shared NLU servers only for these languages (default: both).")
 @click.option("--status-every", type=float, default=30.0, show_default=True, help="Seconds between status lines.")
 @click.option("--shared-model/--no-shared-model", "share_model", default=True, show_default=True,
-              help="Fork the workers from one process holding the speech model (one copy in memory), "
-                   "or start each as a process of its own.")
+              help="One copy of each speech model: workers forked from one process holding Vosk's, and "
+                   "one shared server for Whisper's; or each worker a process with models of its own.")
 @click.pass_obj
 def cluster(cfg: Config, workers: int | None, calls: int | None, bind: str | None, worker_bind: str,
             trusted: tuple[str, ...], sip_port: int | None, cdr: str | None, nlu_urls: tuple[str, ...],
@@ -200,6 +200,7 @@ def cluster(cfg: Config, workers: int | None, calls: int | None, bind: str | Non
     from voicebot.cluster.processes import ClusterError
     from voicebot.cluster.supervisor import Cluster, ClusterOptions
     from voicebot.config import nlu_paths
+    from voicebot.speech.backends import whisper_to_share
 
     open_bank(cfg).engine.dispose()  # migrate once here, before the workers start; no connection outlives it
     urls = {}
@@ -227,6 +228,8 @@ def cluster(cfg: Config, workers: int | None, calls: int | None, bind: str | Non
                              status_every_s=status_every, worker_bind=worker_bind,
                              front_door=replace(cfg.front_door, trusted=list(trusted) or cfg.front_door.trusted),
                              models_root=cfg.path("models") if share_model else None,
+                             whisper_model=whisper_to_share(cfg.path("models"), cfg.speech_engines, LANGUAGES)
+                             if share_model else None,
                              line_calls=line_calls, capacity=cfg.capacity)
     echo = lambda line: click.echo(line, err=True)  # noqa: E731
     supervisor = Cluster(options, echo)

@@ -169,6 +169,13 @@ def nlu_child(folder: Path, lang: str, model: Path, port: int, token: str) -> Ch
     return Child(f"nlu-{lang}", nlu_argv(model, "127.0.0.1", port), folder / f"nlu-{lang}.log", env=nlu_env(token))
 
 
+def speech_child(folder: Path, model: Path, port: int, token: str) -> Child:
+    """The shared Whisper server (``voicebot.speech.whisper_server``) on loopback, for ``token`` only."""
+    argv = [sys.executable, "-m", "voicebot.speech.whisper_server", "--model", str(model), "--host", "127.0.0.1",
+            "--port", str(port), "--threads", str(max(1, min(4, os.cpu_count() or 1)))]
+    return Child("speech", argv, folder / "speech.log", env={**os.environ, "VOICEBOT_SPEECH_TOKEN": token})
+
+
 def wait_http(url: str, child: Child, timeout: float, headers: dict[str, str] | None = None) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:

@@ -11,9 +11,11 @@ The rule comes from measurements on a 2-core AMD EPYC VM (``bench/cluster_bench.
   start by ``calibration.py``) scales ``CORE_PER_CALL`` (on the Xeon VM the project began on,
   52 callers were served within the same budget);
 - a worker holds 4 calls (the pjsua2 wheel's limit); workers forked from the cluster process
-  share its speech model and imports (``SHARED_MB``, counted once); each then takes
-  ``WORKER_MB`` of its own under load (PSS, 10 workers, 34 callers: 337 MB at most, Whisper for
-  Mandarin included). A worker started as a process of its own (``--no-shared-model``) takes
+  share its speech model and imports (``SHARED_MB``, counted once) and one Whisper server for
+  Mandarin (``SPEECH_SERVER_MB``); each then takes ``WORKER_MB`` of its own under load (PSS, 10
+  workers, 34 callers: 337 MB at most while each held its own Whisper, which is 188 MB of it:
+  an idle worker's PSS 379 -> 191 MB with the shared server, 3 workers). A worker started as a
+  process of its own (``--no-shared-model``) loads every model itself and takes
   ``SEPARATE_WORKER_MB``. Each shared Rasa server takes ``NLU_SERVER_MB``.
 The smaller of the CPU and memory answers wins. The line admits ``calls`` at once (the front
 door turns more away); the workers hold them plus one worker's slots to spare, where callers
@@ -34,8 +36,9 @@ CALLS_PER_WORKER = 4
 # 0.83x the reference: 0.041 scaled back
 CORE_PER_CALL = 0.041
 CPU_BUDGET = 0.66  # of the machine: beyond it replies slow down (the callers' own CPU is not in it)
-WORKER_MB = 340  # a forked worker's own memory under load, its share of the shared pages included
+WORKER_MB = 160  # a forked worker's own memory under load, its share of the shared pages included
 SHARED_MB = 160  # the speech model (124 MB) and imports, one copy in the cluster process
+SPEECH_SERVER_MB = 300  # the shared Whisper server (211 MB idle), its decoding buffers included
 SEPARATE_WORKER_MB = 500  # a worker that loads everything itself (RSS of a forked one under load: 498 MB)
 NLU_SERVER_MB = 900
 RESERVED_MB = 1024  # the system, Kamailio, the console
@@ -65,7 +68,8 @@ def size(cores: int, available_mb: int, nlu_servers: int = 2, shared_model: bool
     per_call = CORE_PER_CALL * relative_cost
     by_cpu = max(1, math.floor(cores * CPU_BUDGET / per_call + 1e-9))
     per_worker = WORKER_MB if shared_model else SEPARATE_WORKER_MB
-    free = available_mb - RESERVED_MB - nlu_servers * NLU_SERVER_MB - (SHARED_MB if shared_model else 0)
+    free = (available_mb - RESERVED_MB - nlu_servers * NLU_SERVER_MB
+            - (SHARED_MB + SPEECH_SERVER_MB if shared_model else 0))
     by_memory = max(1, (free // per_worker - 1) * CALLS_PER_WORKER)  # a worker's memory kept for the spare slots
     calls = max(1, min(by_cpu, by_memory, 63 * CALLS_PER_WORKER))
     workers = math.ceil(calls / CALLS_PER_WORKER) + 1

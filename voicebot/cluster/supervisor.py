@@ -32,10 +32,11 @@ from voicebot.cluster.processes import (
     nlu_child,
     render_kamailio,
     sip_options,
+    speech_child,
     wait_http,
 )
 from voicebot.config import FrontDoorLimits, join_urls
-from voicebot.nlu.server import bearer
+from voicebot.service_token import bearer
 from voicebot.telephony.admission import CapacitySettings
 
 log = logging.getLogger("voicebot.cluster")
@@ -58,6 +59,7 @@ class ClusterOptions:
     models_root: Path | None = None  # set: workers are forked from here and share its speech models
     line_calls: int = 0  # calls in progress the front door admits (0: as many as the workers' slots)
     capacity: CapacitySettings = field(default_factory=CapacitySettings)  # what a caller over the limit gets
+    whisper_model: Path | None = None  # set: one shared Whisper server instead of a model in each worker
 
 
 class Cluster:
@@ -70,6 +72,7 @@ class Cluster:
         self.workers: list[Child] = []
         self.metrics_ports: list[int] = []
         self.kamailio: Child | None = None
+        self.speech: Child | None = None  # the shared Whisper server, when a language runs on Whisper
 
     def worker_port(self, i: int) -> int:
         return self.o.port + 1 + i
@@ -89,13 +92,25 @@ class Cluster:
             child.start()
             self.nlu.append(child)
             urls[lang] = f"http://127.0.0.1:{port}"
+        speech_url = ""
+        if self.o.whisper_model is not None:  # one Whisper for every worker's Mandarin callers
+            port = free_port()
+            self.speech = speech_child(self.o.folder, self.o.whisper_model, port, token)
+            self.echo(f"starting the shared speech server (Whisper) on port {port} ...")
+            self.speech.start()
+            speech_url = f"http://127.0.0.1:{port}"
         for child, lang in zip(self.nlu, self.o.nlu_models, strict=True):
             wait_http(f"{urls[lang]}/status", child, timeout=300, headers=bearer(token))
+        if self.speech is not None:
+            wait_http(f"{speech_url}/status", self.speech, timeout=120, headers=bearer(token))
         env = {k: v for k, v in os.environ.items() if k != "VOICEBOT_NLU_BACKEND"}
         if self.o.nlu_models:
             env["VOICEBOT_NLU_TOKEN"] = token
         if self.o.config:
             env["VOICEBOT_CONFIG"] = str(self.o.config)
+        env.pop("VOICEBOT_SPEECH_URL", None)
+        if speech_url:
+            env["VOICEBOT_SPEECH_URL"], env["VOICEBOT_SPEECH_TOKEN"] = speech_url, token
         if urls:
             env["VOICEBOT_NLU_BACKEND"] = "http"
             env["VOICEBOT_NLU_URLS"] = join_urls(urls)
@@ -198,6 +213,8 @@ class Cluster:
         codes = [w.stop(20) for w in self.workers]
         for child in self.nlu:
             child.stop(20)
+        if self.speech is not None:
+            self.speech.stop(20)
         bad = [w.name for w, code in zip(self.workers, codes, strict=True) if code not in (0, None)]
         if bad:
             log.warning("workers that did not stop cleanly: %s", bad)

@@ -12,38 +12,23 @@ where any local user could read it in the process list. Run as
 
 from __future__ import annotations
 
-import argparse
-import hmac
 import logging
-import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
 from voicebot.nlu.parser import NluUnavailable
 from voicebot.nlu.rasa_backend import RasaInProcess
+from voicebot.service_token import bearer, read_token, service_arguments, token_middleware
 
 log = logging.getLogger("voicebot.nlu")
+__all__ = ["TOKEN_ENV", "bearer", "build_app", "main"]
 TOKEN_ENV = "VOICEBOT_NLU_TOKEN"
 MAX_TEXT = 2000  # characters of one utterance; a turn is a sentence or two
 
 
-def bearer(token: str) -> dict[str, str]:
-    """The header a client sends."""
-    return {"Authorization": f"Bearer {token}"}
-
-
 def build_app(parser: RasaInProcess, lang: str, token: str) -> web.Application:
-    @web.middleware
-    async def need_token(request: web.Request, handler: Any) -> web.StreamResponse:
-        given = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-            raise web.HTTPUnauthorized(text="a bearer token is needed")
-        response: web.StreamResponse = await handler(request)
-        return response
-
     async def status(request: web.Request) -> web.StreamResponse:
         return web.json_response({"language": lang, "model": parser.model_path(lang).name})
 
@@ -60,29 +45,19 @@ def build_app(parser: RasaInProcess, lang: str, token: str) -> web.Application:
         raw = await parser.raw_parse_here(text, lang)
         return web.json_response(raw)
 
-    app = web.Application(middlewares=[need_token], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[token_middleware(token)], client_max_size=64 * 1024)
     app.add_routes([web.get("/status", status), web.post("/model/parse", parse)])
     return app
 
 
-def read_token(token_file: str | None) -> str:
-    """The token from ``token_file`` (first line) or the environment; empty if neither has one."""
-    if token_file:
-        return Path(token_file).read_text(encoding="utf-8").strip()
-    return os.environ.get(TOKEN_ENV, "").strip()
-
-
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m voicebot.nlu.server", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", required=True, help="The model file, models/nlu/<lang>.tar.gz.")
-    ap.add_argument("--host", default="127.0.0.1", help="Address to listen on (default: loopback).")
-    ap.add_argument("--port", type=int, default=5005, help="HTTP port (default: 5005).")
-    ap.add_argument("--token-file", help=f"A file holding the token (default: ${TOKEN_ENV}).")
+    ap = service_arguments("python -m voicebot.nlu.server", __doc__ or "",
+                           "The model file, models/nlu/<lang>.tar.gz.", 5005, TOKEN_ENV)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     model = Path(args.model)
     lang = model.name.removesuffix(".tar.gz")
-    token = read_token(args.token_file)
+    token = read_token(TOKEN_ENV, args.token_file)
     if not token:
         print(f"no token: set {TOKEN_ENV} or give --token-file, so that only the workers may parse", file=sys.stderr)
         return 2

@@ -31,6 +31,17 @@ def choose(models_root: Path, lang: str, engine: str = "auto") -> str:
     return "vosk"
 
 
+def whisper_to_share(models_root: Path, engines: dict[str, str], langs: tuple[str, ...]) -> Path | None:
+    """The installed Whisper model a cluster serves to its workers, if any of ``langs`` runs on it."""
+    from voicebot.speech.whisper_files import is_installed
+    from voicebot.speech.whisper_files import model_dir as whisper_dir
+
+    if not any(choose(models_root, lang, engines.get(lang, "auto")) == "whisper" for lang in langs):
+        return None
+    path = whisper_dir(models_root)
+    return path if is_installed(path) else None
+
+
 @dataclass(frozen=True)
 class SpeechBackend:
     """A language's loaded recognition model, and how to make a call's recogniser on it."""
@@ -63,12 +74,13 @@ def load(models_root: Path, lang: str, engine: str = "auto") -> SpeechBackend:
     """The language's backend, its model loaded once per process (ModelUnavailable if none is installed)."""
     chosen = choose(models_root, lang, engine)
     if chosen == "whisper":
-        from voicebot.speech import whisper
+        from voicebot.speech import whisper, whisper_client
 
-        return SpeechBackend("whisper", lang, whisper.load(models_root))
+        shared = whisper_client.from_environment()  # a cluster worker: one model for all of them
+        return SpeechBackend("whisper", lang, shared if shared is not None else whisper.load(models_root))
     from voicebot.speech.recognizers import load_model
 
     return SpeechBackend("vosk", lang, load_model(models_root, lang))
 
 
-__all__ = ["ENGINES", "ModelUnavailable", "SpeechBackend", "choose", "load"]
+__all__ = ["ENGINES", "ModelUnavailable", "SpeechBackend", "choose", "load", "whisper_to_share"]

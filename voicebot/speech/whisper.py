@@ -138,7 +138,7 @@ class WhisperRecognizer:
         text = once(clean(raw, lang))
         confidence = round(math.exp(result.scores[0]), 3) if result.scores else 0.0
         why = guard(text, seconds, result.no_speech_prob, lang, self.NO_SPEECH_MAX, self.CHARS_PER_S, confidence)
-        if not why and len(text) >= 4 and text.replace(" ", "") in clean(STYLE[lang], lang).replace(" ", ""):
+        if not why and said_back(text, lang, hint, result.no_speech_prob):
             why = "the prompt said back"  # nothing it could hear, so it repeated what it was told to expect
         if why:
             # not the words: they may be a PIN said aloud, and the speech layer does not know the step
@@ -151,6 +151,24 @@ class WhisperRecognizer:
 # said (Whisper's own rule: silence is a high no-speech probability *and* an average log-probability
 # below -1). A number read in groups came back whole at 0.66 no-speech on one CPU and was dropped.
 SURE_WORDS = math.exp(-1.0)
+
+
+# on silence or noise with a step's words in the prompt, Whisper may say them back ("余额使用简体中文"
+# for the hint "余额", no-speech 0.63): made only of the prompt's words and doubted, it is not the caller's
+SAID_BACK_NO_SPEECH = 0.3
+
+
+def said_back(text: str, lang: str, hint: str = "", no_speech: float = 0.0) -> bool:
+    """Whether ``text`` is the prompt (the style sentence and the step's words) said back."""
+    heard = text.replace(" ", "")
+    if len(heard) < 4:
+        return False
+    if heard in clean(STYLE[lang], lang).replace(" ", ""):
+        return True
+    told = clean(STYLE[lang] + " " + hint, lang)
+    if lang == "zh-CN":  # characters: Mandarin has no spaces between words
+        return no_speech >= SAID_BACK_NO_SPEECH and set(heard) <= set(told.replace(" ", ""))
+    return no_speech >= SAID_BACK_NO_SPEECH and set(text.lower().split()) <= set(told.lower().split())
 
 
 def guard(text: str, seconds: float, no_speech: float, lang: str, no_speech_max: float = 0.6,
