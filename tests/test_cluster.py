@@ -116,6 +116,31 @@ def test_mandarin_speech_is_heard_by_the_one_shared_whisper_server(cluster) -> N
         assert "ctranslate2" not in Path(f"/proc/{pid}/maps").read_text()
 
 
+def test_a_shared_server_that_dies_is_started_again(cluster) -> None:
+    import re
+
+    state = PROJECT / "var" / f"cluster-{cluster['port']}"
+    port = re.search(r"speech server ready on 127.0.0.1:(\d+)", (state / "speech.log").read_text()).group(1)
+
+    def speech_pids() -> set[int]:  # this cluster's server only
+        out = subprocess.run(["pgrep", "-f", f"voicebot.speech.whisper_server .*--port {port} "],
+                             capture_output=True, text=True).stdout
+        return {int(p) for p in out.split()}
+
+    readies = (state / "speech.log").read_text().count("speech server ready")
+    before = speech_pids()
+    assert len(before) == 1 and readies >= 1
+    os.kill(before.pop(), signal.SIGKILL)
+    end = time.monotonic() + 30
+    while not speech_pids() and time.monotonic() < end:
+        time.sleep(0.5)
+    assert speech_pids(), "the speech server was not started again"
+    end = time.monotonic() + 60  # the same port and token: the workers' turns reach it again
+    while (state / "speech.log").read_text().count("speech server ready") == readies and time.monotonic() < end:
+        time.sleep(0.5)
+    assert (state / "speech.log").read_text().count("speech server ready") == readies + 1
+
+
 def test_a_forked_command_writes_to_its_log_and_reports_how_it_ended(tmp_path: Path) -> None:
     from voicebot.cluster.forked import fork_command
 

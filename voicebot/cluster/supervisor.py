@@ -167,6 +167,12 @@ class Cluster:
             if self.kamailio is not None and not self.kamailio.alive and not self.stopping.is_set():
                 self.echo("Kamailio exited; restarting it")
                 self.kamailio.start()
+            for child in [*self.nlu, *([self.speech] if self.speech is not None else [])]:
+                if not child.alive and not self.stopping.is_set():  # meanwhile turns fall back to the keys
+                    child.restarts += 1
+                    self.echo(f"{child.name} server exited ({child.proc.returncode}); restarting it")
+                    log.warning("%s exited with %s; restarting", child.name, child.proc.returncode)
+                    child.start()
             if time.monotonic() - last_status >= self.o.status_every_s:
                 last_status = time.monotonic()
                 self.echo(self.status())
