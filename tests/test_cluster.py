@@ -86,22 +86,17 @@ def test_a_spoken_request_and_keys_through_the_front_door(cluster) -> None:
 
 
 def test_mandarin_speech_is_heard_by_the_one_shared_whisper_server(cluster) -> None:
-    """Each worker would hold its own Whisper (about 195 MB each); the cluster serves one to all."""
+    """Each worker would hold its own Whisper (about 188 MB each); the cluster serves one to all."""
     import csv
     import re
 
-    from tests.voices import ulaw_roundtrip
-    from voicebot.speech.audio import read_wav, resample
+    from tests.test_mandarin_speech import MANDARIN, _phone
     from voicebot.speech.scoring import error_rate
 
-    mandarin = Path(__file__).resolve().parents[2] / "shared" / "data" / "mandarin"
-    if not mandarin.is_dir():
-        mandarin = Path("/tmp/shared/data/mandarin")
-    rows = dict(list(csv.reader((mandarin / "transcripts.tsv").open(encoding="utf-8"), delimiter="\t"))[1:])
+    rows = dict(list(csv.reader((MANDARIN / "transcripts.tsv").open(encoding="utf-8"), delimiter="\t"))[1:])
     utt = "BAC009S0150W0128"
-    samples, rate = read_wav(mandarin / f"{utt}.wav")
     wav = cluster["folder"] / "read-zh.wav"
-    save_wav(wav, ulaw_roundtrip(resample(samples, rate, 8000)))
+    save_wav(wav, _phone(MANDARIN / f"{utt}.wav"))
     caller = "13900000031"
     result = place_call(cluster["config"], cluster["uri"], f"wait 2; play {wav}; wait 4; hangup", caller=caller,
                         extra=["--lang", "zh-CN"])

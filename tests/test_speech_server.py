@@ -16,18 +16,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.voices import ulaw_roundtrip
+from tests.test_mandarin_speech import MANDARIN, _phone
 from voicebot.cluster.processes import free_port
 from voicebot.config import PROJECT_DIR
 from voicebot.service_token import bearer
 from voicebot.speech import backends, whisper_files
-from voicebot.speech.audio import read_wav, resample
 from voicebot.speech.whisper_client import RemoteWhisper
 
 MODELS = PROJECT_DIR / "models"
-MANDARIN = PROJECT_DIR.parent / "shared" / "data" / "mandarin"
-if not MANDARIN.is_dir():
-    MANDARIN = Path("/tmp/shared/data/mandarin")
 TOKEN = "test-token-for-the-speech-server"
 
 
@@ -62,11 +58,6 @@ def _wait_up(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> None:
     raise AssertionError(f"the speech server did not answer {url} in {timeout:.0f} s")
 
 
-def _phone(name: str) -> np.ndarray:
-    samples, rate = read_wav(MANDARIN / f"{name}.wav")
-    return ulaw_roundtrip(resample(samples, rate, 8000))
-
-
 def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
     try:
         with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers), timeout=30) as r:
@@ -79,7 +70,7 @@ def test_a_worker_hears_through_the_server_what_a_model_of_its_own_hears(server:
     own = backends.load(MODELS, "zh-CN", "whisper").model
     remote = RemoteWhisper(server, TOKEN)
     for name in ("BAC009S0150W0128", "BAC009S0150W0136"):
-        audio = _phone(name)
+        audio = _phone(MANDARIN / f"{name}.wav")
         here, there = own.transcribe(audio, 8000, "zh-CN"), remote.transcribe(audio, 8000, "zh-CN")
         assert there.text and there.text == here.text, (here, there)
         assert there.confidence == pytest.approx(here.confidence, abs=0.01)

@@ -1,5 +1,5 @@
 """The cluster's shared Mandarin recogniser: one Whisper model behind a small HTTP API for the SIP
-workers, instead of a copy in each (about 195 MB of private memory per worker).
+workers, instead of a copy in each (about 188 MB of private memory per worker).
 
 Whisper hears whole endpointed utterances, so a turn is one request: ``POST /transcribe?lang=zh-CN``
 with the turn's 16-bit mono PCM as the body, its rate in the ``rate`` parameter and the step's
